@@ -1,0 +1,1 @@
+"""Reference solutions for the exercises (folded away in the book behind a dropdown)."""
