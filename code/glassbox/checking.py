@@ -6,8 +6,9 @@ never the harness's own traceback.
 
 For each input case the checks run in this order (the first failure ends the case):
 returned something → type → shape → dtype → NaN/inf → inputs not modified in place → values against the
-reference (naming a likely mistake when the output matches a known wrong variant) → properties → agreement
-with an independent implementation (PyTorch or TransformerLens).
+reference (naming a likely mistake when the output matches a known wrong variant, or a broken property such
+as "the upper triangle must be False") → properties. When every case passes, the function is also compared
+with independent implementations (PyTorch, TransformerLens).
 """
 
 from __future__ import annotations
@@ -81,13 +82,16 @@ def _first_line(error: BaseException) -> str:
 
 
 def _close(got: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float) -> bool:
-    return got.shape == expected.shape and torch.allclose(
-        got.to(expected.dtype), expected, atol=atol, rtol=rtol, equal_nan=True
-    )
+    if got.shape != expected.shape:
+        return False
+    if not expected.is_floating_point():
+        return torch.equal(got.to(expected.dtype), expected)
+    return torch.allclose(got.to(expected.dtype), expected, atol=atol, rtol=rtol, equal_nan=True)
 
 
 def _value_difference(got: torch.Tensor, expected: torch.Tensor) -> str:
-    diff = (got.to(expected.dtype) - expected).abs()
+    got, expected = got.double(), expected.double()
+    diff = (got - expected).abs()
     diff = torch.where(torch.isnan(diff), torch.full_like(diff, float("inf")), diff)
     index = tuple(int(i) for i in torch.unravel_index(diff.argmax(), diff.shape))
     where = f" at index {index}" if index else ""
@@ -123,14 +127,17 @@ def compare(
     for i, (now, before) in enumerate(zip(args, pristine)):
         if isinstance(before, torch.Tensor) and not torch.equal(now, before):
             return f"argument {i + 1} was modified in place — work on a copy, or avoid in-place operations"
-    if isinstance(expected, torch.Tensor):
-        if not _close(got, expected, exercise.atol, exercise.rtol):
-            for sentence, wrong in exercise.mistakes.items():
-                variant = wrong(*_clone(pristine))
-                if isinstance(variant, torch.Tensor) and _close(got, variant, exercise.atol, exercise.rtol):
-                    return f"{_value_difference(got, expected)} — {sentence}"
-            return _value_difference(got, expected)
-    elif got != expected:
+    if isinstance(expected, torch.Tensor) and not _close(got, expected, exercise.atol, exercise.rtol):
+        for sentence, wrong in exercise.mistakes.items():
+            variant = wrong(*_clone(pristine))
+            if isinstance(variant, torch.Tensor) and _close(got, variant, exercise.atol, exercise.rtol):
+                return f"{_value_difference(got, expected)} — {sentence}"
+        for prop in exercise.properties:  # a broken property says more than a difference of values
+            reason = prop(got, pristine)
+            if reason:
+                return reason
+        return _value_difference(got, expected)
+    if not isinstance(expected, torch.Tensor) and got != expected:
         return f"expected {expected!r}, got {got!r}"
     for prop in exercise.properties:
         reason = prop(got, pristine)

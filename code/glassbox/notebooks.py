@@ -50,6 +50,14 @@ def object_source(path: Path, name: str) -> str:
     raise ValueError(f"{path} has no top-level function or class named {name!r}")
 
 
+def module_imports(path: Path) -> str:
+    """The top-level import statements of a Python file, which its stubs need in a notebook."""
+    text = Path(path).read_text()
+    lines = text.splitlines()
+    imports = [n for n in ast.parse(text).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return "\n".join("\n".join(lines[n.lineno - 1 : n.end_lineno]) for n in imports)
+
+
 @dataclass(frozen=True)
 class ExerciseBlock:
     """An `{exercise}` directive of a chapter: which function, how hard, how long, and its hint."""
@@ -212,6 +220,7 @@ def chapter_to_notebook(
         nbformat.v4.new_code_cell(install_source(root), metadata={"tags": ["colab-install"]}),
         nbformat.v4.new_code_cell("from glassbox.checking import check"),
     ]
+    imported: set[str] = set()
     for cell in source.cells:
         if cell.cell_type == "markdown":
             position = 0
@@ -219,7 +228,12 @@ def chapter_to_notebook(
                 before = cell.source[position : match.start()].strip()
                 if before:
                     cells.append(nbformat.v4.new_markdown_cell(myst_to_markdown(before, glued, figures)))
-                cells += exercise_cells(parse_exercise(match["target"], match["body"]), fill_solutions, root)
+                block = parse_exercise(match["target"], match["body"])
+                if block.module not in imported:
+                    imports = module_imports(root / "exercises" / f"{block.module}.py")
+                    cells.append(nbformat.v4.new_code_cell(f"# What the exercises below use\n{imports}"))
+                    imported.add(block.module)
+                cells += exercise_cells(block, fill_solutions, root)
                 position = match.end()
             rest = cell.source[position:].strip()
             if rest:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from collections.abc import Sequence
 
 import matplotlib
@@ -11,9 +13,18 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 
+class BookFigure(Figure):
+    """A matplotlib Figure that shows itself as a PNG in Jupyter and Colab without pyplot's global state."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=self.dpi)
+        return buffer.getvalue()
+
+
 def figure(ncols: int = 1, nrows: int = 1, *, width: float = 4.2, height: float = 3.4) -> tuple[Figure, np.ndarray]:
     """A figure with a grid of axes, sized per panel; axes come back as a flat array."""
-    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained", dpi=100)
+    fig = BookFigure(figsize=(width * ncols, height * nrows), layout="constrained", dpi=100)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes.ravel()
 
@@ -40,11 +51,9 @@ def heatmap(
     if col_labels is not None:
         ax.set_xticks(range(len(col_labels)), labels=col_labels)
     if annotate:
-        finite = values[np.isfinite(values)]
-        middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
         for (i, j), value in np.ndenumerate(values):
             text = "−∞" if value == -np.inf else format(value, fmt)
-            colour = "white" if np.isfinite(value) and value > middle and cmap == "Blues" else "black"
-            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=colour)
+            dark_cell = np.isfinite(value) and image.norm(value) > 0.6  # white text on the dark end of the map
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color="white" if dark_cell else "black")
     if colorbar:
         ax.figure.colorbar(image, ax=ax, shrink=0.8)

@@ -1,0 +1,77 @@
+"""Exercises: stubs mirror solutions, every stub fails its test with a one-line reason, every exercise is checked."""
+
+import ast
+import importlib
+import inspect
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from glassbox.checks import EXERCISES
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = sorted(p.stem for p in (ROOT / "solutions").glob("ch*.py"))
+
+
+def public_objects(module):
+    return {
+        name: obj
+        for name, obj in vars(module).items()
+        if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__
+    }
+
+
+def test_exercises_and_solutions_hold_the_same_modules():
+    assert MODULES, "no solution modules found"
+    assert MODULES == sorted(p.stem for p in (ROOT / "exercises").glob("ch*.py"))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_stubs_keep_the_signatures_and_docstrings_of_the_solutions(module):
+    stubs = public_objects(importlib.import_module(f"exercises.{module}"))
+    references = public_objects(importlib.import_module(f"solutions.{module}"))
+    assert stubs.keys() == references.keys()
+    for name in references:
+        assert str(inspect.signature(stubs[name])) == str(inspect.signature(references[name])), name
+        assert inspect.getdoc(stubs[name]) == inspect.getdoc(references[name]), name
+        assert inspect.getdoc(stubs[name]), f"{module}.{name} needs a docstring"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_stub_bodies_only_raise_not_implemented(module):
+    tree = ast.parse((ROOT / "exercises" / f"{module}.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
+            assert len(body) == 1 and isinstance(body[0], ast.Raise), f"{module}.{node.name} is more than a stub"
+            assert "NotImplementedError" in ast.unparse(body[0])
+
+
+def test_every_exercise_function_has_a_check_and_every_check_an_exercise():
+    functions = {
+        (module, name)
+        for module in MODULES
+        for name in public_objects(importlib.import_module(f"solutions.{module}"))
+    }
+    assert functions == {(ex.module, ex.name) for ex in EXERCISES.values()}
+
+
+def test_every_exercise_test_fails_on_its_stub_with_a_one_line_reason(tmp_path):
+    report = tmp_path / "stubs.xml"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/exercises", "--impl", "exercises", "-q", "-p", "no:cacheprovider",
+         f"--junitxml={report}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    cases = ET.parse(report).getroot().iter("testcase")
+    outcomes = {case.get("name"): case.find("failure") for case in cases}
+    assert len(outcomes) == len(EXERCISES), f"expected one test an exercise, ran {sorted(outcomes)}"
+    for name, failure in outcomes.items():
+        assert failure is not None, f"{name} passed on its stub: the test cannot fail"
+        message = failure.get("message", "")
+        assert "not implemented yet" in message and "\n" not in message.strip(), f"{name}: {message!r}"

@@ -1,0 +1,93 @@
+"""Colab notebooks generated from the chapters: install cell, stub + check cells, MyST rewritten, and they run."""
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from glassbox.notebooks import (
+    chapter_to_notebook,
+    colab_requirements,
+    install_source,
+    myst_to_markdown,
+    object_source,
+    parse_exercise,
+    toc_chapters,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CH01 = ROOT / "book" / "part1" / "ch01_attention.md"
+
+
+def sources(notebook, kind):
+    return [cell.source for cell in notebook.cells if cell.cell_type == kind]
+
+
+def test_every_chapter_in_the_toc_exists_and_converts():
+    chapters = toc_chapters(ROOT)
+    assert CH01 in chapters
+    for chapter in chapters:
+        assert chapter.exists(), chapter
+        notebook = chapter_to_notebook(chapter, root=ROOT)
+        assert notebook.cells[0].metadata["tags"] == ["colab-install"]
+        assert not any("{exercise}" in source or "{glue" in source for source in sources(notebook, "markdown"))
+
+
+def test_install_cell_uses_the_pins_and_the_repository_of_the_book():
+    source = install_source(ROOT)
+    pins = colab_requirements(ROOT / "requirements.txt")
+    assert "transformer-lens==4.3.0" in pins and "einops==0.8.2" in pins
+    assert not any(pin.startswith(("torch==", "jupyter-book", "pytest")) for pin in pins), "Colab keeps its own torch"
+    assert all(f"'{pin}'" in source for pin in pins)
+    assert "https://github.com/glass-box-book/glass-box" in source
+    compile(source, "install", "exec")
+
+
+def test_exercises_become_an_editable_stub_and_a_check():
+    notebook = chapter_to_notebook(CH01, root=ROOT)
+    code = sources(notebook, "code")
+    stub = object_source(ROOT / "exercises" / "ch01_attention.py", "masked_attention")
+    index = code.index(stub)
+    assert code[index + 1] == "check(masked_attention)"
+    assert sum(source.startswith("check(") for source in code) == 3
+    markdown = "\n".join(sources(notebook, "markdown"))
+    assert "<details><summary>Solution</summary>" in markdown and "<details><summary>Hint</summary>" in markdown
+
+
+def test_myst_is_rewritten_for_jupyter():
+    text = (
+        "(label)=\nWeight {glue:text}`w:.2f` and {glue:text}`missing`, see {numref}`fig-a`.\n\n"
+        "```{note}\nBe careful.\n```\n"
+    )
+    out = myst_to_markdown(text, {"w": "0.29374"}, {"fig-a": 2})
+    assert "(label)=" not in out
+    assert "Weight 0.29 and `missing`, see Figure 2." in out
+    assert "> **Note.**\n> Be careful." in out
+
+
+def test_exercise_options_are_validated():
+    block = parse_exercise("ch01_attention.causal_mask", ":difficulty: 2\n:minutes: 5\n\nA hint.")
+    assert (block.difficulty, block.minutes, block.hint) == (2, 5, "A hint.")
+    with pytest.raises(ValueError, match="unknown option"):
+        parse_exercise("ch01_attention.causal_mask", ":level: 2\n")
+    with pytest.raises(ValueError, match="module.function"):
+        parse_exercise("causal_mask", "")
+
+
+def test_generated_notebook_runs_top_to_bottom_with_the_solutions_filled_in(tmp_path):
+    notebook = chapter_to_notebook(CH01, root=ROOT, fill_solutions=True)
+    notebook.cells = [c for c in notebook.cells if "colab-install" not in c.metadata.get("tags", [])]
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = [
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code" and cell.source.startswith("check(")
+        for output in cell.outputs
+    ]
+    assert len(printed) == 3
+    for text in printed:
+        assert "FAIL" not in text and text.rstrip().endswith("all checks passed.")
+    nbformat.validate(notebook)
