@@ -27,8 +27,8 @@ def attention_pattern(
 
 def softmax_saturation(
     d_heads: Sequence[int],
-    max_weight: dict[str, Float[Tensor, "d"]],
-    entropy: dict[str, Float[Tensor, "d"]],
+    max_weight: dict[str, Sequence[float]],
+    entropy: dict[str, Sequence[float]],
     uniform_entropy: float,
 ) -> Figure:
     """Two panels over d_head: the largest attention weight and the pattern's entropy, one line per scaling."""

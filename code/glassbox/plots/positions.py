@@ -15,7 +15,7 @@ from glassbox.plots.core import figure, heatmap
 def position_encodings(encoding: Float[Tensor, "n_ctx d_model"], dims: Sequence[int]) -> Figure:
     """Left: the encoding as a heatmap (dimension × position). Right: a few dimensions traced over positions."""
     fig, (left, right) = figure(ncols=2, width=4.6, height=3.4)
-    heatmap(left, encoding.T, cmap="RdBu_r", vmin=-1, vmax=1)
+    heatmap(left, encoding.T, cmap="RdBu_r", vmin=-1.0, vmax=1.0)
     left.set(xlabel="position", ylabel="dimension", title="Sinusoidal encoding")
     for d in dims:
         right.plot(encoding[:, d], label=f"dim {d}")
