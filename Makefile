@@ -15,10 +15,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export HF_HUB_OFFLINE ?= 1
 export TQDM_DISABLE := 1
 
+# torch first and exactly as pinned: anything else would pull several GB of CUDA wheels.
+# TORCH_INDEX (e.g. https://download.pytorch.org/whl/cpu on GitHub's runners) picks where the CPU build comes from.
 $(INSTALLED): requirements.txt code/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	# torch first and exactly as pinned: anything else would pull several GB of CUDA wheels.
-	# TORCH_INDEX (e.g. https://download.pytorch.org/whl/cpu on GitHub's runners) picks where the CPU build comes from.
 	$(PY) -m pip install --quiet "$$(grep -E '^torch==' requirements.txt)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -r requirements.txt -e code
 	touch $@

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,7 +215,8 @@ def chapter_to_notebook(
         if cell.cell_type == "code" and name:
             figures[name] = len(figures) + 1
 
-    cells = [
+    cells = []
+    set_up = [
         nbformat.v4.new_code_cell(install_source(root), metadata={"tags": ["colab-install"]}),
         nbformat.v4.new_code_cell("from glassbox.checking import check"),
     ]
@@ -238,13 +238,16 @@ def chapter_to_notebook(
             rest = cell.source[position:].strip()
             if rest:
                 cells.append(nbformat.v4.new_markdown_cell(myst_to_markdown(rest, glued, figures)))
+            if set_up:  # the set-up cells go right under the title
+                cells += set_up
+                set_up = []
         elif cell.cell_type == "code":
             figure = cell.metadata.get("mystnb", {}).get("figure")
             cells.append(nbformat.v4.new_code_cell(cell.source))
             if figure:
                 caption = myst_to_markdown(str(figure.get("caption", "")).strip(), glued, figures)
                 cells.append(nbformat.v4.new_markdown_cell(f"**Figure {figures[figure['name']]}.** {caption}"))
-    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook = nbformat.v4.new_notebook(cells=set_up + cells)
     notebook.metadata.update(
         {
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -274,15 +277,28 @@ def toc_chapters(root: Path = REPO_ROOT) -> list[Path]:
     return [root / f"{f}.md" for f in files if f.startswith("book/")]
 
 
-def build_all(out: Path, root: Path = REPO_ROOT, executed_dir: Path | None = None) -> list[Path]:
-    """Write the Colab notebook of every chapter under `out`, mirroring the book's folders."""
+def executed_notebook(chapter: Path, cache_path: Path) -> dict | None:
+    """The chapter with the outputs of its last executed build (from jupyter-cache), or None if it has none."""
+    import jupytext
+    from jupyter_cache import get_cache
+
+    try:
+        _, merged = get_cache(cache_path).merge_match_into_notebook(jupytext.read(chapter, fmt="md:myst"))
+    except KeyError:  # never executed with these cells
+        return None
+    return merged
+
+
+def build_all(out: Path, root: Path = REPO_ROOT, cache_path: Path | None = None) -> list[Path]:
+    """Write the Colab notebook of every chapter under `out`, mirroring the book's folders.
+
+    With the book's execution cache, glued numbers are written into the prose as the site shows them.
+    """
     written = []
     for chapter in toc_chapters(root):
-        relative = chapter.relative_to(root).with_suffix(".ipynb")
-        executed_path = (executed_dir / relative) if executed_dir else None
-        executed = json.loads(executed_path.read_text()) if executed_path and executed_path.exists() else None
+        executed = executed_notebook(chapter, cache_path) if cache_path else None
         notebook = chapter_to_notebook(chapter, root=root, executed=executed)
-        target = out / relative
+        target = out / chapter.relative_to(root).with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, target)
         written.append(target)
@@ -293,13 +309,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "_build" / "colab")
     parser.add_argument(
-        "--executed",
+        "--cache",
         type=Path,
-        default=REPO_ROOT / "_build" / "jupyter_execute",
-        help="executed notebooks of a book build, to fill glued numbers into the prose",
+        default=REPO_ROOT / "_build" / ".jupyter_cache",
+        help="the book build's execution cache, to fill glued numbers into the prose",
     )
     args = parser.parse_args()
-    for path in build_all(args.out, executed_dir=args.executed if args.executed.exists() else None):
+    for path in build_all(args.out, cache_path=args.cache if args.cache.exists() else None):
         print(path)
 
 
