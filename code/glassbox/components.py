@@ -1,0 +1,195 @@
+"""The parts of a transformer, in build order (chapter 3): `Embed, PosEmbed, SinusoidalPosEmbed, LayerNorm,
+Attention, MLP, Block, Unembed`.
+
+Weights have TransformerLens names and layouts (per-head `W_Q [n_heads, d_model, d_head]`, ...) and every
+activation passes through a `HookPoint` with TransformerLens's name, so TransformerLens tools and our model speak
+the same language.
+"""
+
+from __future__ import annotations
+
+import math
+
+import einops
+import torch
+import torch.nn.functional as F
+from jaxtyping import Float, Int
+from torch import Tensor, nn
+from transformer_lens.hook_points import HookPoint
+
+from glassbox.config import TransformerConfig
+
+
+def gelu_new(x: Float[Tensor, "..."]) -> Float[Tensor, "..."]:
+    """GPT-2's tanh approximation of GELU (TransformerLens's `gelu_new`)."""
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+
+
+ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu, "gelu_new": gelu_new}
+
+
+class Embed(nn.Module):
+    """Token embedding: row `t` of `W_E` is the vector of token `t`."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))
+
+    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        return self.W_E[tokens]
+
+
+class PosEmbed(nn.Module):
+    """Learned position embedding (GPT-2): row `p` of `W_pos` is added at position `p`."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))
+
+    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        batch, pos = tokens.shape
+        return einops.repeat(self.W_pos[:pos], "pos d_model -> batch pos d_model", batch=batch)
+
+
+class SinusoidalPosEmbed(nn.Module):
+    """Fixed sine/cosine position encodings ("Attention Is All You Need"), stored as a buffer named `W_pos`."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        position = torch.arange(cfg.n_ctx, dtype=torch.float32)[:, None]
+        frequency = 10000.0 ** (-torch.arange(0, cfg.d_model, 2, dtype=torch.float32) / cfg.d_model)
+        encoding = torch.zeros(cfg.n_ctx, cfg.d_model)
+        encoding[:, 0::2] = torch.sin(position * frequency)
+        encoding[:, 1::2] = torch.cos(position * frequency)
+        self.register_buffer("W_pos", encoding)
+
+    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        batch, pos = tokens.shape
+        return einops.repeat(self.W_pos[:pos], "pos d_model -> batch pos d_model", batch=batch)
+
+
+class LayerNorm(nn.Module):
+    """Centre and rescale each vector, then scale by `w` and shift by `b` (biased variance, eps inside the root)."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.eps = cfg.eps
+        self.w = nn.Parameter(torch.ones(cfg.d_model))
+        self.b = nn.Parameter(torch.zeros(cfg.d_model))
+        self.hook_scale = HookPoint()  # [batch, pos, 1]
+        self.hook_normalized = HookPoint()  # [batch, pos, d_model], before w and b (as in TransformerLens 4)
+
+    def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        x = x - x.mean(dim=-1, keepdim=True)
+        scale = self.hook_scale((x.pow(2).mean(dim=-1, keepdim=True) + self.eps).sqrt())
+        return self.hook_normalized(x / scale) * self.w + self.b
+
+
+class Attention(nn.Module):
+    """Causal multi-head self-attention; every head reads and writes the residual stream on its own."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        H, M, D = cfg.n_heads, cfg.d_model, cfg.d_head
+        self.W_Q = nn.Parameter(torch.empty(H, M, D))
+        self.W_K = nn.Parameter(torch.empty(H, M, D))
+        self.W_V = nn.Parameter(torch.empty(H, M, D))
+        self.W_O = nn.Parameter(torch.empty(H, D, M))
+        self.b_Q = nn.Parameter(torch.zeros(H, D))
+        self.b_K = nn.Parameter(torch.zeros(H, D))
+        self.b_V = nn.Parameter(torch.zeros(H, D))
+        self.b_O = nn.Parameter(torch.zeros(M))
+        self.attn_scale = math.sqrt(D)
+        self.hook_q = HookPoint()  # [batch, pos, head_index, d_head]
+        self.hook_k = HookPoint()  # [batch, pos, head_index, d_head]
+        self.hook_v = HookPoint()  # [batch, pos, head_index, d_head]
+        self.hook_attn_scores = HookPoint()  # [batch, head_index, query_pos, key_pos], after the mask
+        self.hook_pattern = HookPoint()  # [batch, head_index, query_pos, key_pos]
+        self.hook_z = HookPoint()  # [batch, pos, head_index, d_head]
+
+    def attention_scores(
+        self, q: Float[Tensor, "batch query_pos head_index d_head"], k: Float[Tensor, "batch key_pos head_index d_head"]
+    ) -> Float[Tensor, "batch head_index query_pos key_pos"]:
+        """Scaled dot products between every query and every key, per head."""
+        scores = einops.einsum(
+            q, k, "batch query_pos head_index d_head, batch key_pos head_index d_head -> batch head_index query_pos key_pos"
+        )
+        return scores / self.attn_scale
+
+    def apply_causal_mask(
+        self, scores: Float[Tensor, "batch head_index query_pos key_pos"]
+    ) -> Float[Tensor, "batch head_index query_pos key_pos"]:
+        """Set the score of every key after its query to -inf, so the softmax gives it no weight."""
+        n_query, n_key = scores.shape[-2:]
+        future = torch.ones(n_query, n_key, dtype=torch.bool, device=scores.device).triu(1)
+        return scores.masked_fill(future, float("-inf"))
+
+    def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        q = self.hook_q(einops.einsum(x, self.W_Q, "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head") + self.b_Q)
+        k = self.hook_k(einops.einsum(x, self.W_K, "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head") + self.b_K)
+        v = self.hook_v(einops.einsum(x, self.W_V, "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head") + self.b_V)
+        scores = self.hook_attn_scores(self.apply_causal_mask(self.attention_scores(q, k)))
+        pattern = self.hook_pattern(scores.softmax(dim=-1))
+        z = self.hook_z(
+            einops.einsum(pattern, v, "batch head_index query_pos key_pos, batch key_pos head_index d_head -> batch query_pos head_index d_head")
+        )
+        return einops.einsum(z, self.W_O, "batch pos head_index d_head, head_index d_head d_model -> batch pos d_model") + self.b_O
+
+
+class MLP(nn.Module):
+    """Position-wise feed-forward network: d_model → d_mlp → activation → d_model."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.W_in = nn.Parameter(torch.empty(cfg.d_model, cfg.d_mlp))
+        self.b_in = nn.Parameter(torch.zeros(cfg.d_mlp))
+        self.W_out = nn.Parameter(torch.empty(cfg.d_mlp, cfg.d_model))
+        self.b_out = nn.Parameter(torch.zeros(cfg.d_model))
+        self.act_fn = ACTIVATIONS[cfg.act_fn]
+        self.hook_pre = HookPoint()  # [batch, pos, d_mlp]
+        self.hook_post = HookPoint()  # [batch, pos, d_mlp]
+
+    def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        pre = self.hook_pre(x @ self.W_in + self.b_in)
+        post = self.hook_post(self.act_fn(pre))
+        return post @ self.W_out + self.b_out
+
+
+class Block(nn.Module):
+    """Transformer block: communication (attention) followed by computation (MLP), each added to the stream."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.cfg = cfg
+        norm = LayerNorm if cfg.normalization_type == "LN" else lambda cfg: nn.Identity()
+        self.ln1 = norm(cfg)
+        self.attn = Attention(cfg)
+        if not cfg.attn_only:
+            self.ln2 = norm(cfg)
+            self.mlp = MLP(cfg)
+        self.hook_resid_pre = HookPoint()  # [batch, pos, d_model]
+        self.hook_attn_out = HookPoint()  # [batch, pos, d_model]
+        self.hook_resid_mid = HookPoint()  # [batch, pos, d_model]
+        self.hook_mlp_out = HookPoint()  # [batch, pos, d_model]
+        self.hook_resid_post = HookPoint()  # [batch, pos, d_model]
+
+    def forward(self, resid_pre: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        resid_pre = self.hook_resid_pre(resid_pre)
+        attn_out = self.hook_attn_out(self.attn(self.ln1(resid_pre)))
+        if self.cfg.attn_only:
+            return self.hook_resid_post(resid_pre + attn_out if self.cfg.use_residual else attn_out)
+        resid_mid = self.hook_resid_mid(resid_pre + attn_out if self.cfg.use_residual else attn_out)
+        mlp_out = self.hook_mlp_out(self.mlp(self.ln2(resid_mid)))
+        return self.hook_resid_post(resid_mid + mlp_out if self.cfg.use_residual else mlp_out)
+
+
+class Unembed(nn.Module):
+    """Map the final residual stream to one logit per vocabulary token."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.W_U = nn.Parameter(torch.empty(cfg.d_model, cfg.d_vocab))
+        self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab))
+
+    def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_vocab"]:
+        return x @ self.W_U + self.b_U

@@ -1,0 +1,71 @@
+"""`TransformerConfig`: the shape of a model, with TransformerLens field names (chapters 3–5 and everything after)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+ACT_FNS = ("relu", "gelu", "gelu_new")
+NORMALIZATION_TYPES = ("LN", None)
+POSITIONAL_EMBEDDINGS = ("learned", "sinusoidal", "none")
+
+
+@dataclass(frozen=True)
+class TransformerConfig:
+    """Everything that fixes a transformer's shape. Field names follow TransformerLens's `HookedTransformerConfig`."""
+
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 4
+    d_head: int | None = None  # None: d_model // n_heads, which must then divide evenly
+    d_mlp: int | None = None  # None: 4 * d_model, as in GPT-2
+    d_vocab: int = 64
+    n_ctx: int = 64
+    act_fn: str = "gelu_new"  # GPT-2's tanh GELU; "gelu" is the exact one (erf), "relu" the classic
+    normalization_type: str | None = "LN"  # None removes every LayerNorm (for models small enough to read)
+    attn_only: bool = False  # True: blocks have no MLP (the attention-only models of Part IV)
+    positional_embedding: str = "learned"  # "learned" (W_pos, GPT-2), "sinusoidal" (fixed), or "none"
+    use_residual: bool = True  # False: each sublayer's output replaces the stream instead of adding to it
+    seed: int | None = 0  # seeds the initial weights; None leaves torch's global generator alone
+    eps: float = 1e-5  # LayerNorm epsilon, inside the square root
+    init_range: float = 0.02  # std of the normal initialisation, as in GPT-2 and TransformerLens
+
+    def __post_init__(self) -> None:
+        for name in ("d_model", "n_layers", "n_heads", "d_vocab", "n_ctx"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("d_head", "d_mlp"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value <= 0):
+                raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        if self.d_head is None:
+            if self.d_model % self.n_heads:
+                raise ValueError(
+                    f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}: set d_head explicitly"
+                )
+            object.__setattr__(self, "d_head", self.d_model // self.n_heads)
+        if self.d_mlp is None:
+            object.__setattr__(self, "d_mlp", 4 * self.d_model)
+        if self.act_fn not in ACT_FNS:
+            raise ValueError(f"unknown act_fn {self.act_fn!r}; choose one of {', '.join(ACT_FNS)}")
+        if self.normalization_type not in NORMALIZATION_TYPES:
+            raise ValueError(f"normalization_type must be 'LN' or None, got {self.normalization_type!r}")
+        if self.positional_embedding not in POSITIONAL_EMBEDDINGS:
+            raise ValueError(
+                f"unknown positional_embedding {self.positional_embedding!r}; "
+                f"choose one of {', '.join(POSITIONAL_EMBEDDINGS)}"
+            )
+        if self.positional_embedding == "sinusoidal" and self.d_model % 2:
+            raise ValueError(f"sinusoidal positions need an even d_model, got {self.d_model}")
+        if self.eps <= 0 or self.init_range <= 0:
+            raise ValueError(f"eps and init_range must be positive, got {self.eps} and {self.init_range}")
+
+    def with_(self, **changes: Any) -> TransformerConfig:
+        """A copy with some fields changed (derived sizes recomputed unless given)."""
+        fields = asdict(self)
+        if "d_model" in changes or "n_heads" in changes:
+            fields["d_head"] = None if "d_head" not in changes else changes["d_head"]
+        if "d_model" in changes and "d_mlp" not in changes:
+            fields["d_mlp"] = None
+        return replace(TransformerConfig(**{**fields, **changes}))

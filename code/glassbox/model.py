@@ -1,0 +1,198 @@
+"""`Transformer`: the full model of chapter 4, a TransformerLens `HookedRootModule`.
+
+Same weight names, layouts and hook names as TransformerLens, so `run_with_cache` returns a real
+`ActivationCache` (`cache["pattern", 0]`, `accumulated_resid`, `decompose_resid`, `logit_attrs`, ...), the
+`transformer_lens.patching` functions run on it, and weights move to and from a TransformerLens bridge unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+import torch.nn.functional as F
+from jaxtyping import Float, Int
+from torch import Tensor, nn
+from transformer_lens import ActivationCache, HookedRootModule
+from transformer_lens.hook_points import HookPoint
+
+from glassbox.components import Block, Embed, LayerNorm, PosEmbed, SinusoidalPosEmbed, Unembed
+from glassbox.config import TransformerConfig
+
+ReturnType = Literal["logits", "loss", "both"]
+
+
+class Transformer(HookedRootModule):
+    """A GPT-2-style decoder: embed → blocks → final LayerNorm → unembed, with a hook on every activation."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = Embed(cfg)
+        self.hook_embed = HookPoint()  # [batch, pos, d_model]
+        if cfg.positional_embedding == "learned":
+            self.pos_embed = PosEmbed(cfg)
+        elif cfg.positional_embedding == "sinusoidal":
+            self.pos_embed = SinusoidalPosEmbed(cfg)
+        if cfg.positional_embedding != "none":
+            self.hook_pos_embed = HookPoint()  # [batch, pos, d_model]
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_final = LayerNorm(cfg) if cfg.normalization_type == "LN" else nn.Identity()
+        self.unembed = Unembed(cfg)
+        self.init_weights()
+        self.setup()  # HookedRootModule: names every HookPoint after its place in the module tree
+
+    def init_weights(self) -> None:
+        """GPT-2's initialisation: weight matrices ~ N(0, init_range²), biases 0, LayerNorm scales 1."""
+        generator = torch.Generator().manual_seed(self.cfg.seed) if self.cfg.seed is not None else None
+        for name, param in self.named_parameters():
+            if name.split(".")[-1].startswith("W_"):
+                with torch.no_grad():
+                    param.copy_(torch.randn(param.shape, generator=generator) * self.cfg.init_range)
+
+    # ----------------------------------------------------------------------------------------------- forward
+    def validate_tokens(self, tokens: Tensor) -> Int[Tensor, "batch pos"]:
+        """Turn `tokens` into a [batch, pos] tensor of ids, or raise one clear ValueError."""
+        if not isinstance(tokens, Tensor):
+            tokens = torch.as_tensor(tokens)
+        if tokens.dtype.is_floating_point or tokens.dtype == torch.bool:
+            raise ValueError(f"tokens must be integer ids, got a {tokens.dtype} tensor")
+        if tokens.ndim == 1:
+            tokens = tokens[None]
+        if tokens.ndim != 2 or tokens.shape[-1] == 0:
+            raise ValueError(f"tokens must have shape [batch, pos] with pos ≥ 1, got {tuple(tokens.shape)}")
+        if tokens.shape[-1] > self.cfg.n_ctx:
+            raise ValueError(f"sequence of length {tokens.shape[-1]} is longer than the context n_ctx={self.cfg.n_ctx}")
+        low, high = int(tokens.min()), int(tokens.max())
+        if low < 0 or high >= self.cfg.d_vocab:
+            raise ValueError(f"token ids must lie in [0, {self.cfg.d_vocab - 1}], got ids from {low} to {high}")
+        return tokens.to(self.embed.W_E.device).long()
+
+    def embed_tokens(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        """The residual stream before the first block: token embedding plus position embedding."""
+        residual = self.hook_embed(self.embed(tokens))
+        if self.cfg.positional_embedding != "none":
+            residual = residual + self.hook_pos_embed(self.pos_embed(tokens))
+        return residual
+
+    def forward(
+        self, tokens: Int[Tensor, "batch pos"], return_type: ReturnType = "logits"
+    ) -> Float[Tensor, "batch pos d_vocab"] | Float[Tensor, ""] | tuple[Tensor, Tensor]:
+        """Logits for the next token at every position, the mean next-token loss, or both."""
+        if return_type not in ("logits", "loss", "both"):
+            raise ValueError(f"return_type must be 'logits', 'loss' or 'both', got {return_type!r}")
+        tokens = self.validate_tokens(tokens)
+        residual = self.embed_tokens(tokens)
+        for block in self.blocks:
+            residual = block(residual)
+        logits = self.unembed(self.ln_final(residual))
+        if return_type == "logits":
+            return logits
+        loss = next_token_loss(logits, tokens)
+        return loss if return_type == "loss" else (logits, loss)
+
+    def run_with_cache(self, *args: Any, **kwargs: Any) -> tuple[Any, ActivationCache]:
+        """Run the model and keep every hooked activation, as a TransformerLens `ActivationCache`."""
+        output, cache = super().run_with_cache(*args, **kwargs)
+        return output, cache if isinstance(cache, ActivationCache) else ActivationCache(cache, self)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        tokens: Int[Tensor, "batch pos"],
+        max_new_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = 0,
+    ) -> Int[Tensor, "batch new_pos"]:
+        """Extend `tokens` one token at a time: greedy at temperature 0, sampled (seeded) above it.
+
+        Only the last `n_ctx` tokens are fed back, so the output may be longer than the context.
+        """
+        if temperature < 0:
+            raise ValueError(f"temperature must be ≥ 0, got {temperature}")
+        tokens = self.validate_tokens(tokens)
+        generator = torch.Generator(device=tokens.device)
+        if seed is not None:
+            generator.manual_seed(seed)
+        for _ in range(max_new_tokens):
+            logits = self(tokens[:, -self.cfg.n_ctx :])[:, -1]  # [batch, d_vocab]
+            if temperature == 0:
+                next_token = logits.argmax(dim=-1, keepdim=True)
+            else:
+                probs = (logits / temperature).softmax(dim=-1)
+                next_token = torch.multinomial(probs, 1, generator=generator)
+            tokens = torch.cat([tokens, next_token], dim=-1)
+        return tokens
+
+    # ------------------------------------------------------------------------ TransformerLens-shaped views
+    def _stack(self, path: str) -> Tensor:
+        """One parameter of every block, stacked over layers (like TransformerLens's `W_Q [n_layers, ...]`)."""
+        tensors = []
+        for block in self.blocks:
+            value: Any = block
+            for part in path.split("."):
+                value = getattr(value, part, None)
+            if value is None:
+                raise AttributeError(f"this model has no {path} (attn_only={self.cfg.attn_only})")
+            tensors.append(value)
+        return torch.stack(tensors)
+
+    W_E = property(lambda self: self.embed.W_E, doc="[d_vocab, d_model]")
+    W_pos = property(lambda self: self.pos_embed.W_pos, doc="[n_ctx, d_model]")
+    W_U = property(lambda self: self.unembed.W_U, doc="[d_model, d_vocab]")
+    b_U = property(lambda self: self.unembed.b_U, doc="[d_vocab]")
+    W_Q = property(lambda self: self._stack("attn.W_Q"), doc="[n_layers, n_heads, d_model, d_head]")
+    W_K = property(lambda self: self._stack("attn.W_K"), doc="[n_layers, n_heads, d_model, d_head]")
+    W_V = property(lambda self: self._stack("attn.W_V"), doc="[n_layers, n_heads, d_model, d_head]")
+    W_O = property(lambda self: self._stack("attn.W_O"), doc="[n_layers, n_heads, d_head, d_model]")
+    b_Q = property(lambda self: self._stack("attn.b_Q"), doc="[n_layers, n_heads, d_head]")
+    b_K = property(lambda self: self._stack("attn.b_K"), doc="[n_layers, n_heads, d_head]")
+    b_V = property(lambda self: self._stack("attn.b_V"), doc="[n_layers, n_heads, d_head]")
+    b_O = property(lambda self: self._stack("attn.b_O"), doc="[n_layers, d_model]")
+    W_in = property(lambda self: self._stack("mlp.W_in"), doc="[n_layers, d_model, d_mlp]")
+    W_out = property(lambda self: self._stack("mlp.W_out"), doc="[n_layers, d_mlp, d_model]")
+    b_in = property(lambda self: self._stack("mlp.b_in"), doc="[n_layers, d_mlp]")
+    b_out = property(lambda self: self._stack("mlp.b_out"), doc="[n_layers, d_model]")
+
+    def tokens_to_residual_directions(self, tokens: Int[Tensor, "..."] | int) -> Float[Tensor, "... d_model"]:
+        """The unembedding direction of each token (what `ActivationCache.logit_attrs` projects onto)."""
+        return self.W_U[:, torch.as_tensor(tokens, device=self.W_U.device)].movedim(0, -1)
+
+    def accumulated_bias(self, layer: int, mlp_input: bool = False, include_mlp_biases: bool = True) -> Tensor:
+        """Sum of the attention (and MLP) output biases before `layer`, as TransformerLens defines it."""
+        bias = torch.zeros(self.cfg.d_model, device=self.W_E.device)
+        for i, block in enumerate(self.blocks[: layer + (1 if mlp_input else 0)]):
+            bias = bias + block.attn.b_O
+            if include_mlp_biases and not self.cfg.attn_only and i < layer:
+                bias = bias + block.mlp.b_out
+        return bias
+
+    # -------------------------------------------------------------------------- to and from TransformerLens
+    def tl_state_dict(self) -> dict[str, Tensor]:
+        """Our weights under TransformerLens names (the same names: this is a copy without buffers)."""
+        return {name: param.detach().clone() for name, param in self.named_parameters()}
+
+    @classmethod
+    def from_transformer_lens(cls, bridge: Any, seed: int | None = None) -> Transformer:
+        """A model with the config and weights of a TransformerLens bridge (or any model with `tl_parameters()`)."""
+        from glassbox.tl_bridge import config_from_tl, load_tl_parameters
+
+        params = bridge.tl_parameters()
+        model = cls(config_from_tl(bridge.cfg, seed=seed)).to(bridge.cfg.dtype)
+        load_tl_parameters(model, params)
+        return model
+
+    def to_transformer_lens(self) -> Any:
+        """A TransformerLens `TransformerBridge` (booted natively) holding exactly our weights."""
+        from glassbox.tl_bridge import bridge_from_model
+
+        return bridge_from_model(self)
+
+
+def next_token_loss(
+    logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]
+) -> Float[Tensor, ""]:
+    """Mean cross-entropy of predicting token t+1 from position t (TransformerLens's `lm_cross_entropy_loss`)."""
+    if tokens.shape[-1] < 2:
+        raise ValueError("the loss needs sequences of at least 2 tokens (one to read, one to predict)")
+    return F.cross_entropy(logits[:, :-1].flatten(0, 1), tokens[:, 1:].flatten())

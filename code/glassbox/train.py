@@ -1,0 +1,131 @@
+"""A short, readable training loop (chapter 5, and every chapter that trains after it).
+
+AdamW on the next-token loss (or a loss you pass), seeded batches, a progress bar, evaluation every N steps,
+a history of train and validation loss, and checkpoints every N steps kept in memory or written to disk.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+BatchFn = Callable[[torch.Generator], Tensor]  # returns a batch of token ids, drawn with the given generator
+LossFn = Callable[[nn.Module, Tensor], Tensor]  # (model, batch) -> scalar loss
+
+
+def lm_loss(model: nn.Module, batch: Tensor) -> Tensor:
+    """The default loss: the model's own mean next-token cross-entropy."""
+    return model(batch, return_type="loss")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How long and how to train. Defaults suit the book's small CPU models."""
+
+    steps: int = 1000
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.99)
+    grad_clip: float | None = 1.0  # clip the gradient norm; None turns clipping off
+    eval_every: int = 100
+    eval_batches: int = 4  # validation loss is the mean over this many batches
+    checkpoint_every: int | None = None  # None: no checkpoints
+    checkpoint_dir: Path | None = None  # None: keep checkpoints in memory (state dicts on the CPU)
+    seed: int = 0
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.steps <= 0 or self.eval_every <= 0 or self.eval_batches <= 0:
+            raise ValueError("steps, eval_every and eval_batches must be positive")
+        if self.checkpoint_every is not None and self.checkpoint_every <= 0:
+            raise ValueError(f"checkpoint_every must be positive or None, got {self.checkpoint_every}")
+
+
+@dataclass
+class History:
+    """What happened during training: the loss at every step, and evaluations every `eval_every` steps."""
+
+    train_loss: list[float] = field(default_factory=list)  # one per step
+    eval_steps: list[int] = field(default_factory=list)
+    eval_train_loss: list[float] = field(default_factory=list)  # mean over eval_batches fresh training batches
+    val_loss: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)  # from the `evaluate` callback
+    checkpoints: dict[int, dict[str, Tensor] | Path] = field(default_factory=dict)  # step -> state dict or file
+
+
+@torch.no_grad()
+def mean_loss(model: nn.Module, batches: BatchFn, n_batches: int, generator: torch.Generator, loss_fn: LossFn) -> float:
+    """The mean loss over `n_batches` batches, with the model in eval mode."""
+    was_training = model.training
+    model.eval()
+    loss = sum(loss_fn(model, batches(generator)).item() for _ in range(n_batches)) / n_batches
+    model.train(was_training)
+    return loss
+
+
+def train(
+    model: nn.Module,
+    train_batches: BatchFn,
+    val_batches: BatchFn,
+    cfg: TrainConfig = TrainConfig(),
+    loss_fn: LossFn = lm_loss,
+    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
+) -> History:
+    """Train `model` in place with AdamW and return its `History`.
+
+    Step 0 is evaluated (and checkpointed) before any update, so curves start from the untrained model.
+    """
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
+    batch_generator = torch.Generator().manual_seed(cfg.seed)
+    eval_generator = torch.Generator().manual_seed(cfg.seed + 1)
+    history = History()
+    if cfg.checkpoint_dir is not None:
+        Path(cfg.checkpoint_dir).mkdir(parents=True, exist_ok=True)
+
+    def record(step: int) -> None:
+        if step % cfg.eval_every == 0 or step == cfg.steps:
+            history.eval_steps.append(step)
+            history.eval_train_loss.append(mean_loss(model, train_batches, cfg.eval_batches, eval_generator, loss_fn))
+            history.val_loss.append(mean_loss(model, val_batches, cfg.eval_batches, eval_generator, loss_fn))
+            for name, value in (evaluate(model) if evaluate else {}).items():
+                history.metrics.setdefault(name, []).append(value)
+        if cfg.checkpoint_every and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
+            state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            if cfg.checkpoint_dir is None:
+                history.checkpoints[step] = state
+            else:
+                path = Path(cfg.checkpoint_dir) / f"step_{step:06d}.pt"
+                torch.save(state, path)
+                history.checkpoints[step] = path
+
+    model.train()
+    record(0)
+    # Leaving `disable` unset when progress is on lets TQDM_DISABLE=1 (set by `make book`) keep bars out of pages.
+    bar = tqdm(range(1, cfg.steps + 1), desc="training", **({} if cfg.progress else {"disable": True}))
+    for step in bar:
+        loss = loss_fn(model, train_batches(batch_generator))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        optimizer.step()
+        history.train_loss.append(loss.item())
+        record(step)
+        if history.eval_steps[-1] == step:
+            bar.set_postfix(train=f"{history.eval_train_loss[-1]:.3f}", val=f"{history.val_loss[-1]:.3f}")
+    model.eval()
+    return history
+
+
+def load_checkpoint(model: nn.Module, checkpoint: dict[str, Tensor] | Path) -> nn.Module:
+    """A copy of `model` holding the weights of one checkpoint from `History.checkpoints`."""
+    state = torch.load(checkpoint) if isinstance(checkpoint, (str, Path)) else checkpoint
+    restored = copy.deepcopy(model)
+    restored.load_state_dict(state)
+    return restored
