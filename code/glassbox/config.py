@@ -29,6 +29,7 @@ class TransformerConfig:
     seed: int | None = 0  # seeds the initial weights; None leaves torch's global generator alone
     eps: float = 1e-5  # LayerNorm epsilon, inside the square root
     init_range: float = 0.02  # std of the normal initialisation, as in GPT-2 and TransformerLens
+    device: str = "cpu"  # where the model is built ("cuda" in a Colab GPU runtime); TransformerLens tools read it
 
     def __post_init__(self) -> None:
         for name in ("d_model", "n_layers", "n_heads", "d_vocab", "n_ctx"):

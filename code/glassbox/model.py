@@ -7,7 +7,7 @@ Same weight names, layouts and hook names as TransformerLens, so `run_with_cache
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -18,9 +18,6 @@ from transformer_lens.hook_points import HookPoint
 
 from glassbox.components import Block, Embed, LayerNorm, PosEmbed, SinusoidalPosEmbed, Unembed
 from glassbox.config import TransformerConfig
-
-ReturnType = Literal["logits", "loss", "both"]
-
 
 class Transformer(HookedRootModule):
     """A GPT-2-style decoder: embed → blocks → final LayerNorm → unembed, with a hook on every activation."""
@@ -40,6 +37,7 @@ class Transformer(HookedRootModule):
         self.ln_final = LayerNorm(cfg) if cfg.normalization_type == "LN" else nn.Identity()
         self.unembed = Unembed(cfg)
         self.init_weights()
+        self.to(cfg.device)
         self.setup()  # HookedRootModule: names every HookPoint after its place in the module tree
 
     def init_weights(self) -> None:
@@ -76,9 +74,12 @@ class Transformer(HookedRootModule):
         return residual
 
     def forward(
-        self, tokens: Int[Tensor, "batch pos"], return_type: ReturnType = "logits"
+        self, tokens: Tensor, return_type: str = "logits"
     ) -> Float[Tensor, "batch pos d_vocab"] | Float[Tensor, ""] | tuple[Tensor, Tensor]:
-        """Logits for the next token at every position, the mean next-token loss, or both."""
+        """Logits for the next token at every position, the mean next-token loss, or both.
+
+        `tokens` are integer ids, [batch, pos] or [pos]; anything else is a ValueError saying what is wrong.
+        """
         if return_type not in ("logits", "loss", "both"):
             raise ValueError(f"return_type must be 'logits', 'loss' or 'both', got {return_type!r}")
         tokens = self.validate_tokens(tokens)
@@ -99,12 +100,13 @@ class Transformer(HookedRootModule):
     @torch.no_grad()
     def generate(
         self,
-        tokens: Int[Tensor, "batch pos"],
+        tokens: Tensor,
         max_new_tokens: int,
         temperature: float = 0.0,
         seed: int | None = 0,
     ) -> Int[Tensor, "batch new_pos"]:
-        """Extend `tokens` one token at a time: greedy at temperature 0, sampled (seeded) above it.
+        """Extend `tokens` ([batch, pos] or [pos] ids) one token at a time: greedy at temperature 0, sampled
+        (seeded) above it.
 
         Only the last `n_ctx` tokens are fed back, so the output may be longer than the context.
         """

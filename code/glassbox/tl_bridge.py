@@ -38,6 +38,7 @@ def config_from_tl(tl_cfg: Any, seed: int | None = None) -> TransformerConfig:
         attn_only=tl_cfg.attn_only,
         eps=getattr(tl_cfg, "eps", 1e-5),
         seed=seed,
+        device=str(getattr(tl_cfg, "device", "cpu") or "cpu"),
     )
 
 
@@ -78,7 +79,7 @@ def bridge_config(cfg: TransformerConfig) -> Any:
         eps=cfg.eps,
         positional_embedding_type="standard",
         seed=cfg.seed,
-        device="cpu",
+        device=cfg.device,
     )
 
 
