@@ -18,11 +18,18 @@ MODULES = sorted(p.stem for p in (ROOT / "solutions").glob("ch*.py"))
 
 
 def public_objects(module):
+    """The exercises of a module: its `__all__`, or the functions and classes it defines."""
+    if hasattr(module, "__all__"):
+        return {name: getattr(module, name) for name in module.__all__}
     return {
         name: obj
         for name, obj in vars(module).items()
         if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__
     }
+
+
+def methods(cls):
+    return {name: fn for name, fn in vars(cls).items() if inspect.isfunction(fn)}
 
 
 def test_exercises_and_solutions_hold_the_same_modules():
@@ -35,10 +42,21 @@ def test_stubs_keep_the_signatures_and_docstrings_of_the_solutions(module):
     stubs = public_objects(importlib.import_module(f"exercises.{module}"))
     references = public_objects(importlib.import_module(f"solutions.{module}"))
     assert stubs.keys() == references.keys()
-    for name in references:
-        assert str(inspect.signature(stubs[name])) == str(inspect.signature(references[name])), name
-        assert inspect.getdoc(stubs[name]) == inspect.getdoc(references[name]), name
-        assert inspect.getdoc(stubs[name]), f"{module}.{name} needs a docstring"
+    for name, reference in references.items():
+        stub = stubs[name]
+        assert inspect.getdoc(stub) and inspect.getdoc(stub) == inspect.getdoc(reference), f"{module}.{name} docstring"
+        pairs = [(name, stub, reference)] if inspect.isfunction(reference) else [
+            (f"{name}.{m}", methods(stub).get(m), fn) for m, fn in methods(reference).items()
+        ]
+        for label, mine, theirs in pairs:
+            assert mine is not None, f"{module}.{label} is missing from the stub"
+            assert str(inspect.signature(mine)) == str(inspect.signature(theirs)), label
+            assert inspect.getdoc(mine) == inspect.getdoc(theirs), f"{label} docstring"
+
+
+def raises_not_implemented(fn: ast.FunctionDef) -> bool:
+    body = fn.body[1:] if isinstance(fn.body[0], ast.Expr) else fn.body
+    return len(body) == 1 and isinstance(body[0], ast.Raise) and "NotImplementedError" in ast.unparse(body[0])
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -46,9 +64,10 @@ def test_stub_bodies_only_raise_not_implemented(module):
     tree = ast.parse((ROOT / "exercises" / f"{module}.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
-            body = node.body[1:] if isinstance(node.body[0], ast.Expr) else node.body
-            assert len(body) == 1 and isinstance(body[0], ast.Raise), f"{module}.{node.name} is more than a stub"
-            assert "NotImplementedError" in ast.unparse(body[0])
+            assert raises_not_implemented(node), f"{module}.{node.name} is more than a stub"
+        elif isinstance(node, ast.ClassDef):
+            todo = [f for f in node.body if isinstance(f, ast.FunctionDef) and f.name != "__init__"]
+            assert todo and all(raises_not_implemented(f) for f in todo), f"{module}.{node.name}: only __init__ is given"
 
 
 def test_every_exercise_function_has_a_check_and_every_check_an_exercise():

@@ -25,7 +25,11 @@ Args = tuple[Any, ...]
 
 @dataclass(frozen=True)
 class Case:
-    """One input to an exercise: a name for the report and the positional arguments."""
+    """One input to an exercise: a name for the report and the positional arguments.
+
+    For a class exercise (a module), `args` starts with the `TransformerConfig` to build it with; the rest are
+    the inputs of `forward`.
+    """
 
     name: str
     args: Args
@@ -38,7 +42,11 @@ class Exercise:
     `cases` builds the inputs (seeded, so a failure is reproducible). `mistakes` maps a sentence to a wrong
     variant of the function: when the reader's output matches the variant, the sentence is the reason.
     `properties` are functions `(output, args) -> str | None` returning a reason when a property fails.
-    `agrees_with` names independent implementations the reference must also agree with.
+    `agrees_with` names independent implementations the reader's must also agree with.
+
+    A class exercise (`is_module=True`) is built from the case's config, given the reference's (random)
+    weights, and its `forward` compared; its wrong variants and independent implementations take
+    `(cfg, state_dict, *inputs)`.
     """
 
     name: str
@@ -49,6 +57,7 @@ class Exercise:
     agrees_with: dict[str, Callable[..., Any]] = field(default_factory=dict)
     atol: float = 1e-5
     rtol: float = 1e-4
+    is_module: bool = False
 
     def reference(self) -> Callable[..., Any]:
         """The hidden solution, imported only when a check runs."""
@@ -107,8 +116,13 @@ def compare(
     args: Args,
     pristine: Args,
     exercise: Exercise,
+    variant_args: Args | None = None,
 ) -> str | None:
-    """Return why `got` is not an acceptable answer (one sentence), or None when it is."""
+    """Return why `got` is not an acceptable answer (one sentence), or None when it is.
+
+    `args` are the inputs after the call, `pristine` the same inputs untouched; wrong variants are called with
+    `variant_args` (by default `pristine`).
+    """
     if got is None:
         return "returned None — did you forget the `return` statement?"
     if isinstance(expected, torch.Tensor):
@@ -129,7 +143,10 @@ def compare(
             return f"argument {i + 1} was modified in place — work on a copy, or avoid in-place operations"
     if isinstance(expected, torch.Tensor) and not _close(got, expected, exercise.atol, exercise.rtol):
         for sentence, wrong in exercise.mistakes.items():
-            variant = wrong(*_clone(pristine))
+            try:
+                variant = wrong(*_clone(pristine if variant_args is None else variant_args))
+            except Exception:  # a diagnosis that does not apply to this case (e.g. no LayerNorm to get wrong)
+                continue
             if isinstance(variant, torch.Tensor) and _close(got, variant, exercise.atol, exercise.rtol):
                 return f"{_value_difference(got, expected)} — {sentence}"
         for prop in exercise.properties:  # a broken property says more than a difference of values
@@ -146,31 +163,76 @@ def compare(
     return None
 
 
+def randomize(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Give every parameter random values (seeded), so that no bias or LayerNorm weight is tested by accident."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            noise = torch.randn(param.shape, generator=generator)
+            param.copy_(1 + 0.2 * noise if name.split(".")[-1] == "w" else 0.3 * noise)
+    return module
+
+
+class WeightsMismatch(ValueError):
+    """The reader's module has other parameter names or shapes than the reference."""
+
+
+def build_like(cls: type, reference: torch.nn.Module, cfg: Any) -> torch.nn.Module:
+    """Build the reader's module and give it the reference's weights, or raise WeightsMismatch saying what differs."""
+    module = cls(cfg)
+    ours, theirs = dict(module.named_parameters()), dict(reference.named_parameters())
+    missing, unexpected = sorted(theirs.keys() - ours.keys()), sorted(ours.keys() - theirs.keys())
+    if missing or unexpected:
+        raise WeightsMismatch(f"parameters differ from the reference's: missing {missing}, unexpected {unexpected}")
+    for name, param in theirs.items():
+        if ours[name].shape != param.shape:
+            raise WeightsMismatch(f"{name} has shape {tuple(ours[name].shape)}, the reference's {tuple(param.shape)}")
+    module.load_state_dict(reference.state_dict(), strict=False)
+    return module.eval()
+
+
+def _prepare(fn: Callable[..., Any], reference: Callable[..., Any], exercise: Exercise, case: Case, seed: int):
+    """The two callables to compare on this case, their inputs, and the arguments of wrong variants."""
+    if not exercise.is_module:
+        return fn, reference, case.args, case.args
+    cfg, *inputs = case.args
+    ref_module = randomize(reference(cfg), seed).eval()
+    return build_like(fn, ref_module, cfg), ref_module, tuple(inputs), (cfg, ref_module.state_dict(), *inputs)
+
+
+NOT_IMPLEMENTED = "not implemented yet (the body still raises NotImplementedError)"
+
+
 def run_checks(fn: Callable[..., Any], exercise: Exercise) -> list[CheckResult]:
     """Run `fn` on every case of `exercise`: compare it to the reference, then to independent implementations."""
     reference = exercise.reference()
-    cases = exercise.cases()
-    results = []
-    for case in cases:
-        expected = reference(*_clone(case.args))
-        args = _clone(case.args)
+    results, passed = [], []
+    for seed, case in enumerate(exercise.cases()):
         try:
-            got = fn(*args)
+            mine, theirs, inputs, variant_args = _prepare(fn, reference, exercise, case, seed)
+            args = _clone(inputs)
+            got = mine(*args)
         except NotImplementedError:
-            return [CheckResult(case.name, False, "not implemented yet (the body still raises NotImplementedError)")]
+            return [CheckResult(case.name, False, NOT_IMPLEMENTED)]
+        except WeightsMismatch as error:
+            results.append(CheckResult(case.name, False, str(error)))
+            continue
         except Exception as error:  # the reader's code may raise anything: report it in one line
             results.append(CheckResult(case.name, False, f"raised {_first_line(error)}"))
             continue
-        reason = compare(got, expected, args, case.args, exercise)
+        with torch.no_grad():
+            expected = theirs(*_clone(inputs))
+        reason = compare(got, expected, args, inputs, exercise, variant_args)
         results.append(CheckResult(case.name, reason is None, reason or ""))
+        passed.append((case, mine, inputs, variant_args))
     if not all(r.passed for r in results):
         return results
     for label, other in exercise.agrees_with.items():
         reason = None
-        for case in cases:
-            got, theirs = fn(*_clone(case.args)), other(*_clone(case.args))
-            if not _close(got, theirs, exercise.atol, exercise.rtol):
-                reason = f"{case.name}: {_value_difference(got, theirs)}"
+        for case, mine, inputs, variant_args in passed:
+            got, independent = mine(*_clone(inputs)), other(*_clone(variant_args))
+            if not _close(got, independent, exercise.atol, exercise.rtol):
+                reason = f"{case.name}: {_value_difference(got, independent)}"
                 break
         results.append(CheckResult(f"agrees with {label}", reason is None, reason or ""))
     return results

@@ -36,6 +36,7 @@ class Embed(nn.Module):
         self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        """Look up the embedding of every token."""
         return self.W_E[tokens]
 
 
@@ -47,6 +48,7 @@ class PosEmbed(nn.Module):
         self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
+        """The embedding of each position 0 … pos-1, the same for every sequence of the batch."""
         batch, pos = tokens.shape
         return einops.repeat(self.W_pos[:pos], "pos d_model -> batch pos d_model", batch=batch)
 
@@ -80,6 +82,8 @@ class LayerNorm(nn.Module):
         self.hook_normalized = HookPoint()  # [batch, pos, d_model], before w and b (as in TransformerLens 4)
 
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        """Normalise over d_model; pass the scale through `hook_scale` and (x - mean) / scale through
+        `hook_normalized` before applying w and b."""
         x = x - x.mean(dim=-1, keepdim=True)
         scale = self.hook_scale((x.pow(2).mean(dim=-1, keepdim=True) + self.eps).sqrt())
         return self.hook_normalized(x / scale) * self.w + self.b
@@ -150,6 +154,7 @@ class MLP(nn.Module):
         self.hook_post = HookPoint()  # [batch, pos, d_mlp]
 
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        """W_in, the activation, W_out; the pre- and post-activation values pass through `hook_pre`, `hook_post`."""
         pre = self.hook_pre(x @ self.W_in + self.b_in)
         post = self.hook_post(self.act_fn(pre))
         return post @ self.W_out + self.b_out
@@ -174,6 +179,11 @@ class Block(nn.Module):
         self.hook_resid_post = HookPoint()  # [batch, pos, d_model]
 
     def forward(self, resid_pre: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        """resid_mid = resid_pre + attn(ln1(resid_pre)); resid_post = resid_mid + mlp(ln2(resid_mid)).
+
+        Without the residual (use_residual=False) each sublayer's output replaces the stream; attention-only
+        blocks stop after attention. Every intermediate passes through its hook.
+        """
         resid_pre = self.hook_resid_pre(resid_pre)
         attn_out = self.hook_attn_out(self.attn(self.ln1(resid_pre)))
         if self.cfg.attn_only:
@@ -192,4 +202,5 @@ class Unembed(nn.Module):
         self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab))
 
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_vocab"]:
+        """One logit per vocabulary token at every position."""
         return x @ self.W_U + self.b_U

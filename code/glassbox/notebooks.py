@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
+import inspect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,7 +73,11 @@ class ExerciseBlock:
         return object_source(root / "exercises" / f"{self.module}.py", self.name)
 
     def solution(self, root: Path = REPO_ROOT) -> str:
-        return object_source(root / "solutions" / f"{self.module}.py", self.name)
+        """The reference's source; a solution module may re-export the library's own code (chapter 3 does)."""
+        reference = getattr(importlib.import_module(f"solutions.{self.module}"), self.name, None)
+        if reference is None:
+            raise ValueError(f"solutions/{self.module}.py has no {self.name!r}")
+        return inspect.getsource(reference).rstrip()
 
     def heading(self) -> str:
         stars = "★" * self.difficulty + "☆" * (3 - self.difficulty)
