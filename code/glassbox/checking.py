@@ -231,7 +231,11 @@ def run_checks(fn: Callable[..., Any], exercise: Exercise) -> list[CheckResult]:
         reason = None
         for case, mine, inputs, variant_args in passed:
             got, independent = mine(*_clone(inputs)), other(*_clone(variant_args))
-            if not _close(got, independent, exercise.atol, exercise.rtol):
+            if not isinstance(independent, torch.Tensor):
+                if got != independent:
+                    reason = f"{case.name}: expected {independent!r}, got {got!r}"
+                    break
+            elif not _close(got, independent, exercise.atol, exercise.rtol):
                 reason = f"{case.name}: {_value_difference(got, independent)}"
                 break
         results.append(CheckResult(f"agrees with {label}", reason is None, reason or ""))

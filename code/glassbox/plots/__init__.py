@@ -1,9 +1,10 @@
 """Figure functions for the book: each takes tensors and returns a matplotlib `Figure` (no pyplot state).
 
-`attention` (chapter 1) and `positions` (chapter 2); `core` holds the shared heatmap and figure helpers.
+`attention` (chapter 1), `positions` (chapter 2), `model` (chapter 4); `core` holds the shared heatmap and figure helpers.
 """
 
 from glassbox.plots.attention import attention_pattern, causal_masking, softmax_saturation
+from glassbox.plots.model import parameter_breakdown
 from glassbox.plots.positions import activation_functions, layer_norm_effect, position_encodings, position_similarity
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "softmax_saturation",
     "activation_functions",
     "layer_norm_effect",
+    "parameter_breakdown",
     "position_encodings",
     "position_similarity",
 ]

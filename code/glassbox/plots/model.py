@@ -1,0 +1,42 @@
+"""Chapter 4 figures: where a model's parameters are, by kind of component and layer by layer."""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from glassbox.plots.core import figure
+
+KINDS = {"attn": "attention", "mlp": "MLP", "ln1": "LayerNorm", "ln2": "LayerNorm"}
+
+
+def component_kind(component: str) -> str:
+    """"blocks.3.attn" -> "attention", "ln_final" -> "LayerNorm", "embed" -> "embed", ..."""
+    parts = component.split(".")
+    if parts[0] == "blocks":
+        return KINDS.get(parts[2], parts[2])
+    return "LayerNorm" if parts[0] == "ln_final" else parts[0]
+
+
+def parameter_breakdown(counts: dict[str, int], n_layers: int) -> Figure:
+    """Left: parameters by kind of component (summed over layers). Right: each layer's attention, MLP, LayerNorm."""
+    fig, (left, right) = figure(ncols=2, width=4.6, height=3.4)
+    by_kind: dict[str, int] = {}
+    for component, count in counts.items():
+        by_kind[component_kind(component)] = by_kind.get(component_kind(component), 0) + count
+    kinds = sorted(by_kind, key=by_kind.get, reverse=True)
+    bars = left.barh(kinds[::-1], [by_kind[k] for k in kinds[::-1]], color="tab:blue")
+    left.bar_label(bars, labels=[f"{by_kind[k]:,}" for k in kinds[::-1]], padding=3, fontsize=8)
+    left.set(xlabel="parameters", title="By kind of component")
+    left.margins(x=0.25)
+    bottom = [0] * n_layers
+    for kind, colour in (("attention", "tab:orange"), ("MLP", "tab:green"), ("LayerNorm", "tab:purple")):
+        heights = [
+            sum(c for name, c in counts.items() if name.startswith(f"blocks.{layer}.") and component_kind(name) == kind)
+            for layer in range(n_layers)
+        ]
+        if any(heights):
+            right.bar(range(n_layers), heights, bottom=bottom, label=kind, color=colour)
+            bottom = [b + h for b, h in zip(bottom, heights)]
+    right.set(xlabel="layer", ylabel="parameters", title="Per block", xticks=range(n_layers))
+    right.legend(fontsize=8)
+    return fig
