@@ -10,7 +10,8 @@ GELU-tanh, learned positions), all holding the *same weights*, on the same rando
   ``F.scaled_dot_product_attention(is_causal=True)``, ``nn.LayerNorm``, GELU-tanh MLP); the floor of what
   plain PyTorch does for this shape.
 * ``TL bridge`` — ``model.to_transformer_lens()``: a TransformerLens ``TransformerBridge`` booted natively with
-  our weights; loss = ``glassbox.model.next_token_loss(bridge(tokens), tokens)``.
+  our weights; loss = ``glassbox.model.next_token_loss(bridge(tokens), tokens)``. (It has no unembedding bias,
+  hence 512 parameters fewer; ours is zero at initialisation, so the three initial losses agree.)
 
 One *step* is ``optimizer.zero_grad(set_to_none=True)``, forward to the mean next-token loss, ``loss.backward()``
 (and, with ``--adamw``, an ``AdamW`` step). Each model is warmed up, then timed over ``--steps`` steps with
@@ -48,6 +49,8 @@ from glassbox.model import Transformer, next_token_loss  # noqa: E402
 
 # ------------------------------------------------------------------------------------ minimal reference model
 class MinimalBlock(nn.Module):
+    """Pre-LN block: fused QKV projection, PyTorch's fused causal attention, GELU-tanh MLP."""
+
     def __init__(self, d_model: int, n_heads: int, d_mlp: int, eps: float):
         super().__init__()
         self.n_heads = n_heads
@@ -68,6 +71,8 @@ class MinimalBlock(nn.Module):
 
 
 class MinimalGPT(nn.Module):
+    """nanoGPT-style decoder with untied embeddings and the same parameters as ours; forward returns the loss."""
+
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.tok = nn.Embedding(cfg.d_vocab, cfg.d_model)
@@ -142,8 +147,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seq", type=int, default=32)
     parser.add_argument("--vocab", type=int, default=512)
-    parser.add_argument("--budget", type=float, default=30.0,
-                        help="stop repeating (after 3 repeats) once timing has taken this many seconds (default 30)")
+    parser.add_argument("--budget", type=float, default=15.0,
+                        help="stop repeating (after 3 repeats) once timing has taken this many seconds (default 15)")
     parser.add_argument("--adamw", action="store_true", help="include an AdamW step in every timed step")
     args = parser.parse_args()
 

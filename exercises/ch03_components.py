@@ -91,7 +91,18 @@ class Attention(nn.Module):
         """Set the score of every key after its query to -inf, so the softmax gives it no weight."""
         raise NotImplementedError()
 
+    def project(
+        self, x: Float[Tensor, "batch pos d_model"], W: Float[Tensor, "head_index d_model d_head"], b: Float[Tensor, "head_index d_head"]
+    ) -> Float[Tensor, "batch pos head_index d_head"]:
+        """Every head's projection of every position's vector (queries, keys or values)."""
+        raise NotImplementedError()
+
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+        """Project to q, k, v; score, mask, softmax; weigh the values; map every head's z back with W_O and sum.
+
+        q, k, v, the masked scores, the pattern and z pass through `hook_q`, `hook_k`, `hook_v`,
+        `hook_attn_scores`, `hook_pattern` and `hook_z`.
+        """
         raise NotImplementedError()
 
 
