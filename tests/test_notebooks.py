@@ -111,3 +111,8 @@ def test_glued_numbers_from_an_executed_build_fill_the_prose():
     markdown = "\n".join(sources(chapter_to_notebook(CH01, root=ROOT, executed=executed), "markdown"))
     assert "token 0 keeps 0.294 of its attention" in markdown
     assert "`w_03`" in markdown, "a value the build did not record stays a visible name"
+
+
+def test_glued_integers_keep_their_format_spec():
+    out = myst_to_markdown("{glue:text}`n:,d` characters, {glue:text}`x:.1f`", {"n": "116172", "x": "2.25"}, {})
+    assert out == "116,172 characters, 2.2"

@@ -150,8 +150,10 @@ def _glue_values(executed: dict | None) -> dict[str, str]:
 
 
 def _format_glued(raw: str, spec: str) -> str:
+    """Format a glued value's text as the page does (`{glue:text}` specs like `.3f`, `,d`, `.0f`)."""
     try:
-        return format(float(raw), spec)
+        value = float(raw)
+        return format(int(value) if spec.endswith("d") else value, spec)
     except ValueError:
         return raw
 

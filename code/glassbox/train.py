@@ -7,6 +7,7 @@ a history of train and validation loss, and checkpoints every N steps kept in me
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,8 +107,9 @@ def train(
 
     model.train()
     record(0)
-    # Leaving `disable` unset when progress is on lets TQDM_DISABLE=1 (set by `make book`) keep bars out of pages.
-    bar = tqdm(range(1, cfg.steps + 1), desc="training", **({} if cfg.progress else {"disable": True}))
+    # `make book` sets TQDM_DISABLE=1 to keep bars out of the pages (the notebook bar ignores it by itself)
+    disable = not cfg.progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true")
+    bar = tqdm(range(1, cfg.steps + 1), desc="training", disable=disable)
     for step in bar:
         loss = loss_fn(model, train_batches(batch_generator))
         optimizer.zero_grad(set_to_none=True)

@@ -1,11 +1,12 @@
 """Figure functions for the book: each takes tensors and returns a matplotlib `Figure` (no pyplot state).
 
-`attention` (chapter 1), `positions` (chapter 2), `model` (chapter 4); `core` holds the shared heatmap and figure helpers.
+`attention` (chapter 1), `positions` (chapter 2), `model` (chapter 4), `training` (chapter 5); `core` holds the shared heatmap and figure helpers.
 """
 
 from glassbox.plots.attention import attention_pattern, causal_masking, softmax_saturation
 from glassbox.plots.model import parameter_breakdown
 from glassbox.plots.positions import activation_functions, layer_norm_effect, position_encodings, position_similarity
+from glassbox.plots.training import loss_by_position, loss_curves
 
 __all__ = [
     "attention_pattern",
@@ -14,6 +15,8 @@ __all__ = [
     "activation_functions",
     "layer_norm_effect",
     "parameter_breakdown",
+    "loss_by_position",
+    "loss_curves",
     "position_encodings",
     "position_similarity",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import cycle
 
 import numpy as np
@@ -16,7 +16,7 @@ from glassbox.plots.core import figure
 from glassbox.train import History
 
 
-def moving_average(values: list[float], window: int) -> np.ndarray:
+def moving_average(values: Sequence[float], window: int) -> np.ndarray:
     """Trailing mean over the last `window` values (fewer at the start), the same length as `values`."""
     if window <= 0:
         raise ValueError(f"window must be positive, got {window}")
@@ -43,7 +43,7 @@ def loss_curves(
 ) -> Figure:
     """Loss against training step: each step's batch loss (faint) and its moving average, the evaluated train and
     validation losses, the loss of a uniform guess, and (optionally) the step with the best validation loss."""
-    fig, (ax,) = figure(width=7.2, height=4.2)
+    fig, (ax,) = figure(width=7.2, height=4.6)
     steps = np.arange(1, len(history.train_loss) + 1)
     ax.plot(steps, history.train_loss, color="tab:blue", alpha=0.2, linewidth=0.8, label="train, each batch")
     ax.plot(steps, moving_average(history.train_loss, window), color="tab:blue", label=f"train, mean of {window}")
@@ -56,7 +56,7 @@ def loss_curves(
     ax.set_ylim(bottom=0)
     _bits_axis(ax)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     return fig
 
 
@@ -64,18 +64,20 @@ def loss_by_position(
     loss: Float[Tensor, "pos"],
     references: Mapping[str, float] | None = None,
     *,
-    title: str = "More context, better predictions",
+    title: str = "How much does context help?",
 ) -> Figure:
     """The mean loss of each prediction against how many characters it could see (1 for the first position),
     with optional horizontal reference lines (label → loss)."""
-    fig, (ax,) = figure(width=6.4, height=3.8)
+    fig, (ax,) = figure(width=6.4, height=4.0)
     seen = np.arange(1, loss.shape[0] + 1)
     ax.plot(seen, loss.detach().cpu().numpy(), marker="o", markersize=3, label="trained model")
     for (label, value), style in zip((references or {}).items(), cycle((":", "--", "-."))):
         ax.axhline(value, color="grey", linestyle=style, label=label)
     ax.set_xscale("log", base=2)
+    ticks = 2 ** np.arange(int(np.log2(len(seen))) + 1)
+    ax.set_xticks(ticks, labels=[str(t) for t in ticks])
     ax.set(xlabel="characters of context seen", ylabel="loss (nats per character)", title=title)
     _bits_axis(ax)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
     return fig
