@@ -6,11 +6,12 @@ import math
 
 import einops
 import torch
+import torch.nn.functional as F
 from jaxtyping import Float, Int
 from torch import Tensor, nn
 from transformer_lens.hook_points import HookPoint
 
-from glassbox.components import ACTIVATIONS  # relu, gelu and gelu_new, by name
+from glassbox.components import ACTIVATIONS, is_hooked  # activations by name; whether a hook point is in use
 from glassbox.config import TransformerConfig
 
 __all__ = ["Embed", "PosEmbed", "LayerNorm", "Attention", "MLP", "Block", "Unembed"]

@@ -29,7 +29,7 @@ def gelu_new(x: Float[Tensor, "..."]) -> Float[Tensor, "..."]:
     return F.gelu(x, approximate="tanh")
 
 
-def _hooked(*hook_points: HookPoint) -> bool:
+def is_hooked(*hook_points: HookPoint) -> bool:
     """Whether any hook (`add_hook`, `run_with_cache`, `hooks()`, or a raw PyTorch hook) is attached to one of
     `hook_points`. Components use it to skip materialising activations that nothing reads or patches."""
     return any(
@@ -94,7 +94,7 @@ class LayerNorm(nn.Module):
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
         """Normalise over d_model; pass the scale through `hook_scale` and (x - mean) / scale through
         `hook_normalized` before applying w and b."""
-        if not _hooked(self.hook_scale, self.hook_normalized):
+        if not is_hooked(self.hook_scale, self.hook_normalized):
             # nothing reads or patches the scale: PyTorch's fused kernel computes the same function, faster
             return F.layer_norm(x, self.w.shape, self.w, self.b, self.eps)
         x = x - x.mean(dim=-1, keepdim=True)
@@ -156,7 +156,7 @@ class Attention(nn.Module):
         q = self.hook_q(self.project(x, self.W_Q, self.b_Q))
         k = self.hook_k(self.project(x, self.W_K, self.b_K))
         v = self.hook_v(self.project(x, self.W_V, self.b_V))
-        if _hooked(self.hook_attn_scores, self.hook_pattern):
+        if is_hooked(self.hook_attn_scores, self.hook_pattern):
             scores = self.hook_attn_scores(self.apply_causal_mask(self.attention_scores(q, k)))
             pattern = self.hook_pattern(scores.softmax(dim=-1))
             z = einops.einsum(
