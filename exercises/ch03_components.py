@@ -11,7 +11,7 @@ from jaxtyping import Float, Int
 from torch import Tensor, nn
 from transformer_lens.hook_points import HookPoint
 
-from glassbox.components import ACTIVATIONS, is_hooked  # activations by name; whether a hook point is in use
+from glassbox.components import ACTIVATIONS, is_hooked, weight  # activations by name; hook use; GPT-2 init
 from glassbox.config import TransformerConfig
 
 __all__ = ["Embed", "PosEmbed", "LayerNorm", "Attention", "MLP", "Block", "Unembed"]
@@ -22,7 +22,7 @@ class Embed(nn.Module):
 
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        self.W_E = nn.Parameter(torch.empty(cfg.d_vocab, cfg.d_model))
+        self.W_E = weight(cfg, cfg.d_vocab, cfg.d_model)
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
         """Look up the embedding of every token."""
@@ -34,7 +34,7 @@ class PosEmbed(nn.Module):
 
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        self.W_pos = nn.Parameter(torch.empty(cfg.n_ctx, cfg.d_model))
+        self.W_pos = weight(cfg, cfg.n_ctx, cfg.d_model)
 
     def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_model"]:
         """The embedding of each position 0 … pos-1, the same for every sequence of the batch."""
@@ -64,10 +64,10 @@ class Attention(nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
         H, M, D = cfg.n_heads, cfg.d_model, cfg.d_head
-        self.W_Q = nn.Parameter(torch.empty(H, M, D))
-        self.W_K = nn.Parameter(torch.empty(H, M, D))
-        self.W_V = nn.Parameter(torch.empty(H, M, D))
-        self.W_O = nn.Parameter(torch.empty(H, D, M))
+        self.W_Q = weight(cfg, H, M, D)
+        self.W_K = weight(cfg, H, M, D)
+        self.W_V = weight(cfg, H, M, D)
+        self.W_O = weight(cfg, H, D, M)
         self.b_Q = nn.Parameter(torch.zeros(H, D))
         self.b_K = nn.Parameter(torch.zeros(H, D))
         self.b_V = nn.Parameter(torch.zeros(H, D))
@@ -112,9 +112,9 @@ class MLP(nn.Module):
 
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        self.W_in = nn.Parameter(torch.empty(cfg.d_model, cfg.d_mlp))
+        self.W_in = weight(cfg, cfg.d_model, cfg.d_mlp)
         self.b_in = nn.Parameter(torch.zeros(cfg.d_mlp))
-        self.W_out = nn.Parameter(torch.empty(cfg.d_mlp, cfg.d_model))
+        self.W_out = weight(cfg, cfg.d_mlp, cfg.d_model)
         self.b_out = nn.Parameter(torch.zeros(cfg.d_model))
         self.act_fn = ACTIVATIONS[cfg.act_fn]
         self.hook_pre = HookPoint()  # [batch, pos, d_mlp]
@@ -157,7 +157,7 @@ class Unembed(nn.Module):
 
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        self.W_U = nn.Parameter(torch.empty(cfg.d_model, cfg.d_vocab))
+        self.W_U = weight(cfg, cfg.d_model, cfg.d_vocab)
         self.b_U = nn.Parameter(torch.zeros(cfg.d_vocab))
 
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_vocab"]:

@@ -189,6 +189,16 @@ def test_variants_needed_later_run():
         assert model(tokens()).shape == (3, 11, SMALL.d_vocab)
 
 
+def test_components_built_alone_have_finite_gpt2_initial_weights():
+    from glassbox.components import Attention, Embed, MLP, PosEmbed, Unembed
+
+    for component in (Embed, PosEmbed, Attention, MLP, Unembed):
+        for name, param in component(SMALL).named_parameters():
+            assert torch.isfinite(param).all(), f"{component.__name__}.{name}"
+            if name.startswith("W_"):
+                assert 0.5 * SMALL.init_range < param.std() < 2 * SMALL.init_range, f"{component.__name__}.{name}"
+
+
 def test_weights_are_seeded_and_views_are_stacked_like_transformer_lens():
     a, b = Transformer(SMALL), Transformer(SMALL)
     assert torch.equal(a.W_Q, b.W_Q) and not torch.equal(a.W_Q, Transformer(SMALL.with_(seed=1)).W_Q)

@@ -10,6 +10,7 @@ from nbclient import NotebookClient
 from glassbox.notebooks import (
     EXERCISE_RE,
     chapter_to_notebook,
+    glue,
     colab_requirements,
     install_source,
     myst_to_markdown,
@@ -118,3 +119,8 @@ def test_glued_numbers_from_an_executed_build_fill_the_prose():
 def test_glued_integers_keep_their_format_spec():
     out = myst_to_markdown("{glue:text}`n:,d` characters, {glue:text}`x:.1f`", {"n": "116172", "x": "2.25"}, {})
     assert out == "116,172 characters, 2.2"
+
+
+def test_glue_refuses_a_number_that_went_wrong():
+    with pytest.raises(ValueError, match="glue 'loss': the value is nan"):
+        glue("loss", float("nan"))

@@ -14,6 +14,7 @@ import argparse
 import ast
 import importlib
 import inspect
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,9 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     """
     from IPython.core.formatters import format_display_data
     from IPython.display import display as ipy_display
+
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"glue {name!r}: the value is {value}, which no sentence should state — a computation went wrong")
 
     bundle, metadata = format_display_data(value)
     prefix = "" if display else GLUE_PREFIX
