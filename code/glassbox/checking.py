@@ -141,7 +141,9 @@ def compare(
     for i, (now, before) in enumerate(zip(args, pristine)):
         if isinstance(before, torch.Tensor) and not torch.equal(now, before):
             return f"argument {i + 1} was modified in place — work on a copy, or avoid in-place operations"
-    if isinstance(expected, torch.Tensor) and not _close(got, expected, exercise.atol, exercise.rtol):
+    is_tensor = isinstance(expected, torch.Tensor)
+    differs = not _close(got, expected, exercise.atol, exercise.rtol) if is_tensor else got != expected
+    if differs and is_tensor:
         for sentence, wrong in exercise.mistakes.items():
             try:
                 variant = wrong(*_clone(pristine if variant_args is None else variant_args))
@@ -149,17 +151,12 @@ def compare(
                 continue
             if isinstance(variant, torch.Tensor) and _close(got, variant, exercise.atol, exercise.rtol):
                 return f"{_value_difference(got, expected)} — {sentence}"
-        for prop in exercise.properties:  # a broken property says more than a difference of values
-            reason = prop(got, pristine)
-            if reason:
-                return reason
-        return _value_difference(got, expected)
-    if not isinstance(expected, torch.Tensor) and got != expected:
-        return f"expected {expected!r}, got {got!r}"
-    for prop in exercise.properties:
+    for prop in exercise.properties:  # a broken property says more than a difference of values
         reason = prop(got, pristine)
         if reason:
             return reason
+    if differs:
+        return _value_difference(got, expected) if is_tensor else f"expected {expected!r}, got {got!r}"
     return None
 
 
