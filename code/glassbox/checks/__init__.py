@@ -1,9 +1,9 @@
 """The exercises of the book, one module a chapter, collected by function name for `glassbox.checking.check`."""
 
 from glassbox.checking import Exercise
-from glassbox.checks import ch01_attention, ch02_positions, ch03_components, ch04_model
+from glassbox.checks import ch01_attention, ch02_positions, ch03_components, ch04_model, ch05_training
 
-_CHAPTERS = [ch01_attention, ch02_positions, ch03_components, ch04_model]
+_CHAPTERS = [ch01_attention, ch02_positions, ch03_components, ch04_model, ch05_training]
 
 EXERCISES: dict[str, Exercise] = {ex.name: ex for chapter in _CHAPTERS for ex in chapter.EXERCISES}
 
