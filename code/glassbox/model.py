@@ -171,10 +171,6 @@ class Transformer(HookedRootModule):
         return bias
 
     # -------------------------------------------------------------------------- to and from TransformerLens
-    def tl_state_dict(self) -> dict[str, Tensor]:
-        """Our weights under TransformerLens names (the same names: this is a copy without buffers)."""
-        return {name: param.detach().clone() for name, param in self.named_parameters()}
-
     @classmethod
     def from_transformer_lens(cls, bridge: Any, seed: int | None = None) -> Transformer:
         """A model with the config and weights of a TransformerLens bridge (or any model with `tl_parameters()`)."""
