@@ -221,3 +221,19 @@ def test_loss_and_generation():
     assert torch.equal(sampled, model.generate(toks[:, :3], 8, temperature=1.0, seed=5))
     with pytest.raises(ValueError, match="return_type"):
         model(toks, return_type="probs")
+
+
+def test_tiny_model_without_attention_biases_or_output_projection():
+    """Part III's 2-D model: no b_Q/b_K/b_V/b_O and W_O fixed to I — 250 parameters, still equal to TransformerLens."""
+    cfg = TransformerConfig(d_model=2, n_layers=1, n_heads=1, d_mlp=32, d_vocab=12, n_ctx=8, act_fn="relu",
+                            normalization_type=None, attn_bias=False, attn_out_proj=False, seed=3)
+    model = Transformer(cfg)
+    assert sum(p.numel() for p in model.parameters()) == 250
+    assert torch.equal(model.W_O[0, 0], torch.eye(2)) and not model.b_Q.any()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 1, generator=torch.Generator().manual_seed(p.numel()))
+    tokens = torch.randint(0, 12, (4, 8), generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(model.to_transformer_lens()(tokens), model(tokens), atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="n_heads \\* d_head must equal d_model"):
+        TransformerConfig(d_model=4, n_heads=1, d_head=2, attn_out_proj=False)

@@ -117,11 +117,15 @@ class Attention(nn.Module):
         self.W_Q = weight(cfg, H, M, D)
         self.W_K = weight(cfg, H, M, D)
         self.W_V = weight(cfg, H, M, D)
-        self.W_O = weight(cfg, H, D, M)
-        self.b_Q = nn.Parameter(torch.zeros(H, D))
-        self.b_K = nn.Parameter(torch.zeros(H, D))
-        self.b_V = nn.Parameter(torch.zeros(H, D))
-        self.b_O = nn.Parameter(torch.zeros(M))
+        if cfg.attn_out_proj:
+            self.W_O = weight(cfg, H, D, M)
+        else:  # the tiny models of Part III: head h's z lands on dimensions h·d_head … (h+1)·d_head - 1
+            self.register_buffer("W_O", torch.eye(M).reshape(H, D, M))
+        for name, shape in (("b_Q", (H, D)), ("b_K", (H, D)), ("b_V", (H, D)), ("b_O", (M,))):
+            if cfg.attn_bias:
+                setattr(self, name, nn.Parameter(torch.zeros(shape)))
+            else:  # fixed zeros: not trained, not counted, but every formula and view still reads them
+                self.register_buffer(name, torch.zeros(shape))
         self.attn_scale = math.sqrt(D)
         self.hook_q = HookPoint()  # [batch, pos, head_index, d_head]
         self.hook_k = HookPoint()  # [batch, pos, head_index, d_head]

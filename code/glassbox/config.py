@@ -26,6 +26,8 @@ class TransformerConfig:
     attn_only: bool = False  # True: blocks have no MLP (the attention-only models of Part IV)
     positional_embedding: str = "learned"  # "learned" (W_pos, GPT-2), "sinusoidal" (fixed), or "none"
     use_residual: bool = True  # False: each sublayer's output replaces the stream instead of adding to it
+    attn_bias: bool = True  # False: no b_Q, b_K, b_V, b_O (they stay as fixed zeros, so every view still works)
+    attn_out_proj: bool = True  # False: no learned W_O; heads write z straight into the stream (W_O fixed to I)
     seed: int | None = 0  # seeds the initial weights; None leaves torch's global generator alone
     eps: float = 1e-5  # LayerNorm epsilon, inside the square root
     init_range: float = 0.02  # std of the normal initialisation, as in GPT-2 and TransformerLens
@@ -59,6 +61,11 @@ class TransformerConfig:
             )
         if self.positional_embedding == "sinusoidal" and self.d_model % 2:
             raise ValueError(f"sinusoidal positions need an even d_model, got {self.d_model}")
+        if not self.attn_out_proj and self.n_heads * self.d_head != self.d_model:
+            raise ValueError(
+                f"attn_out_proj=False writes z straight into the stream: n_heads * d_head must equal d_model, "
+                f"got {self.n_heads} * {self.d_head} != {self.d_model}"
+            )
         if self.eps <= 0 or self.init_range <= 0:
             raise ValueError(f"eps and init_range must be positive, got {self.eps} and {self.init_range}")
 

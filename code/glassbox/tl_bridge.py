@@ -91,7 +91,8 @@ def bridge_from_model(model: Any, dtype: torch.dtype | None = None) -> Any:
     dtype = dtype or model.W_E.dtype
     with contextlib.redirect_stdout(io.StringIO()):  # TransformerLens prints "Moving model to device"
         bridge = TransformerBridge.boot_native(bridge_config(model.cfg), dtype=dtype)
-        weights = {name: param.detach().to(dtype).cpu() for name, param in model.named_parameters()}
+        # parameters, and the fixed zero biases or identity W_O of a model without them (kept as buffers)
+        weights = {name: t.detach().to(dtype).cpu() for name, t in model.state_dict().items()}
         bridge.load_state_dict(convert_tl_checkpoint(weights, bridge.cfg), strict=True)
         return bridge.to(model.W_E.device).eval()
 
