@@ -1,0 +1,187 @@
+"""Interventions (chapter 10): ablate a component and watch a metric; patch activations from a clean run into a
+corrupted one and measure how much of the clean behaviour comes back.
+
+Both are forward hooks, added for one run with TransformerLens's context manager `model.hooks(fwd_hooks=...)` and
+removed when it exits, even after an error. Components are named "L1H0" (one head, through its `hook_z`), "L1.attn"
+(a whole attention layer's output), "L1.mlp" (an MLP's output) and "L1" (both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor
+
+from glassbox.model import Transformer
+
+Metric = Callable[[Tensor], Tensor]  # logits [batch, pos, d_vocab] -> scalar
+Hook = tuple[str, Callable]
+KINDS = ("zero", "mean", "resample")
+
+
+def components(model: Transformer) -> list[str]:
+    """Every component that can be ablated: each head, each attention layer, each MLP and each layer."""
+    names = []
+    for layer in range(model.cfg.n_layers):
+        names += [f"L{layer}H{head}" for head in range(model.cfg.n_heads)] + [f"L{layer}.attn"]
+        names += [] if model.cfg.attn_only else [f"L{layer}.mlp", f"L{layer}"]
+    return names
+
+
+def _sites(model: Transformer, component: str) -> list[tuple[str, int | None]]:
+    """The hook names a component writes through, with its head index (None for a whole output)."""
+    if component not in components(model):
+        raise ValueError(f"unknown component {component!r}; this model has {', '.join(components(model))}")
+    layer, _, rest = component[1:].partition("H") if "H" in component else (component[1:].split(".")[0], "", "")
+    if "H" in component:
+        return [(f"blocks.{layer}.attn.hook_z", int(rest))]
+    part = component.split(".")[1] if "." in component else "both"
+    attn, mlp = (f"blocks.{layer}.hook_attn_out", None), (f"blocks.{layer}.hook_mlp_out", None)
+    return {"attn": [attn], "mlp": [mlp], "both": [attn, mlp]}[part]
+
+
+def _replace(activation: Tensor, hook, head: int | None, value: Tensor) -> Tensor:
+    if head is None:
+        return value.expand_as(activation).clone()
+    activation = activation.clone()
+    activation[:, :, head] = value[:, :, head] if value.ndim == activation.ndim else value
+    return activation
+
+
+@torch.no_grad()
+def ablation_hooks(
+    model: Transformer,
+    component: str,
+    kind: str,
+    tokens: Int[Tensor, "batch pos"],
+    reference: Int[Tensor, "other_batch pos"] | None = None,
+) -> list[Hook]:
+    """Forward hooks that ablate `component` on a run on `tokens`.
+
+    zero: its output becomes 0. mean: its output, averaged over the sequences of `reference` (default `tokens`) at
+    each position. resample: its output on other sequences — `reference` (same shape as `tokens`), by default the
+    batch rolled by one, so each sequence gets another's activation.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    sites = _sites(model, component)
+    if kind == "zero":
+        return [(name, partial(_replace, head=head, value=torch.zeros(()))) for name, head in sites]
+    if reference is None:
+        reference = tokens if kind == "mean" else tokens.roll(1, dims=0)
+    if kind == "resample" and reference.shape != tokens.shape:
+        raise ValueError(f"resample ablation needs reference tokens of shape {tuple(tokens.shape)}, got {tuple(reference.shape)}")
+    _, cache = model.run_with_cache(reference, names_filter=[name for name, _ in sites])
+    hooks = []
+    for name, head in sites:
+        value = cache[name]
+        if kind == "mean":
+            value = value.mean(0, keepdim=True).expand(tokens.shape[0], *value.shape[1:])
+        hooks.append((name, partial(_replace, head=head, value=value)))
+    return hooks
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Components sorted by the size of their ablation's effect on a metric (`effects` = ablated − clean)."""
+
+    names: list[str]
+    effects: Float[Tensor, "component"]
+    clean: float
+
+
+@torch.no_grad()
+def rank_components(
+    model: Transformer,
+    tokens: Int[Tensor, "batch pos"],
+    metric: Metric,
+    kind: str = "zero",
+    names: list[str] | None = None,
+    reference: Int[Tensor, "other_batch pos"] | None = None,
+) -> Ranking:
+    """Ablate each component in turn (all of them by default) and rank them by |metric(ablated) − metric(clean)|."""
+    names = components(model) if names is None else names
+    clean = metric(model(tokens)).item()
+    effects = []
+    for name in names:
+        with model.hooks(fwd_hooks=ablation_hooks(model, name, kind, tokens, reference)):
+            effects.append(metric(model(tokens)).item() - clean)
+    order = torch.tensor(effects).abs().argsort(descending=True, stable=True)
+    return Ranking([names[i] for i in order], torch.tensor(effects)[order], clean)
+
+
+# ----------------------------------------------------------------------------------------------- patching
+def recovery_ratio(patched: Tensor, clean: float, corrupted: float) -> Tensor:
+    """(patched − corrupted) / (clean − corrupted): 0 where a patch changes nothing, 1 where it restores the clean
+    metric. Undefined when the clean and corrupted runs give the same metric — a ValueError."""
+    if abs(clean - corrupted) < 1e-8 * max(1.0, abs(clean)):
+        raise ValueError(
+            f"clean and corrupted runs give the same metric ({clean:.6g}): nothing to recover — "
+            "choose a corruption that changes the metric"
+        )
+    return (patched - corrupted) / (clean - corrupted)
+
+
+def _check_pair(model: Transformer, clean: Tensor, corrupted: Tensor) -> tuple[Tensor, Tensor]:
+    clean, corrupted = model.validate_tokens(clean), model.validate_tokens(corrupted)
+    if clean.shape != corrupted.shape:
+        raise ValueError(f"clean and corrupted tokens must have the same shape, got {tuple(clean.shape)} and {tuple(corrupted.shape)}")
+    return clean, corrupted
+
+
+@torch.no_grad()
+def patch_residual(
+    model: Transformer, clean: Int[Tensor, "batch pos"], corrupted: Int[Tensor, "batch pos"], metric: Metric
+) -> Float[Tensor, "layer pos"]:
+    """The metric of the corrupted run with the residual stream entering `layer` at `pos` taken from the clean run."""
+    clean, corrupted = _check_pair(model, clean, corrupted)
+    _, cache = model.run_with_cache(clean, names_filter=lambda name: name.endswith("hook_resid_pre"))
+    result = torch.zeros(model.cfg.n_layers, clean.shape[1])
+
+    def patch(activation: Tensor, hook, pos: int) -> Tensor:
+        activation[:, pos] = cache[hook.name][:, pos]
+        return activation
+
+    for layer in range(model.cfg.n_layers):
+        for pos in range(clean.shape[1]):
+            with model.hooks(fwd_hooks=[(f"blocks.{layer}.hook_resid_pre", partial(patch, pos=pos))]):
+                result[layer, pos] = metric(model(corrupted))
+    return result
+
+
+@torch.no_grad()
+def _patch_heads(model: Transformer, clean: Tensor, corrupted: Tensor, metric: Metric, hook_name: str) -> Tensor:
+    clean, corrupted = _check_pair(model, clean, corrupted)
+    _, cache = model.run_with_cache(clean, names_filter=lambda name: name.endswith(hook_name))
+    result = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
+    head_dim = 2 if hook_name == "hook_z" else 1  # z: [batch, pos, head, d_head]; pattern: [batch, head, q, k]
+
+    def patch(activation: Tensor, hook, head: int) -> Tensor:
+        index = (slice(None),) * head_dim + (head,)
+        activation[index] = cache[hook.name][index]
+        return activation
+
+    for layer in range(model.cfg.n_layers):
+        for head in range(model.cfg.n_heads):
+            with model.hooks(fwd_hooks=[(f"blocks.{layer}.attn.{hook_name}", partial(patch, head=head))]):
+                result[layer, head] = metric(model(corrupted))
+    return result
+
+
+def patch_head_output(
+    model: Transformer, clean: Int[Tensor, "batch pos"], corrupted: Int[Tensor, "batch pos"], metric: Metric
+) -> Float[Tensor, "layer head"]:
+    """The metric of the corrupted run with one head's output (its `z`, every position) taken from the clean run."""
+    return _patch_heads(model, clean, corrupted, metric, "hook_z")
+
+
+def patch_head_pattern(
+    model: Transformer, clean: Int[Tensor, "batch pos"], corrupted: Int[Tensor, "batch pos"], metric: Metric
+) -> Float[Tensor, "layer head"]:
+    """The metric of the corrupted run with one head's attention pattern taken from the clean run: does the head
+    matter through *where* it looks?"""
+    return _patch_heads(model, clean, corrupted, metric, "hook_pattern")

@@ -1,0 +1,113 @@
+"""Repeated random tokens and the two-layer attention-only model that learns induction on them (chapter 11).
+
+A sequence of `half` uniformly random tokens followed by the same `half` tokens again: the first half cannot be
+predicted (its loss stays at ln d_vocab), the second half can, but only by a model that looks back at what followed
+the previous occurrence of the current token — an induction head. `induction_model()` trains the book's model once
+and keeps it on disk (like `glassbox.zoo`), so chapters 9 and 10 can open it; chapter 11 trains it in front of you.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from jaxtyping import Float, Int
+from torch import Tensor
+
+from glassbox.config import TransformerConfig
+from glassbox.model import Transformer
+from glassbox.train import History, TrainConfig, train
+from glassbox.zoo import cache_dir
+
+
+def repeated_random_tokens(
+    batch: int, half: int, d_vocab: int, generator: torch.Generator | None = None
+) -> Int[Tensor, "batch two_half"]:
+    """`batch` sequences of `half` uniformly random tokens, each followed by a copy of itself."""
+    if batch <= 0 or half <= 0 or d_vocab <= 1:
+        raise ValueError(f"batch and half must be positive and d_vocab > 1, got {batch}, {half}, {d_vocab}")
+    first = torch.randint(0, d_vocab, (batch, half), generator=generator)
+    return torch.cat([first, first], dim=1)
+
+
+def per_token_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos_minus_1"]:
+    """The loss of predicting token t+1 at each position t (not averaged)."""
+    return F.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:], reduction="none")
+
+
+@dataclass(frozen=True)
+class HalfLosses:
+    """Mean next-token loss on the first half (unpredictable) and on the second half (copyable) of the sequences."""
+
+    first: float
+    second: float
+
+
+def half_losses(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]) -> HalfLosses:
+    """Split the loss of repeated sequences into its two halves.
+
+    Predictions made at positions 0 … half−2 are of first-half tokens; those at half … 2·half−2 are of tokens that
+    already appeared (the prediction at half−1, of the repeat's first token, belongs to neither).
+    """
+    if tokens.shape[-1] % 2 or tokens.shape[-1] < 4:
+        raise ValueError(f"repeated sequences have an even length ≥ 4, got {tokens.shape[-1]}")
+    half = tokens.shape[-1] // 2
+    loss = per_token_loss(logits, tokens)
+    return HalfLosses(first=loss[:, : half - 1].mean().item(), second=loss[:, half:].mean().item())
+
+
+@dataclass(frozen=True)
+class InductionRecipe:
+    """Everything that decides the induction model's weights."""
+
+    d_vocab: int = 64
+    half: int = 16
+    d_model: int = 64
+    n_heads: int = 4
+    batch_size: int = 64
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=600, lr=1e-3, eval_every=20, eval_batches=1, seed=0))
+
+    def model_config(self) -> TransformerConfig:
+        return TransformerConfig(
+            d_model=self.d_model, n_layers=2, n_heads=self.n_heads, n_ctx=2 * self.half, d_vocab=self.d_vocab,
+            attn_only=True, normalization_type=None, seed=0,
+        )
+
+    def batches(self, generator: torch.Generator) -> Int[Tensor, "batch pos"]:
+        return repeated_random_tokens(self.batch_size, self.half, self.d_vocab, generator)
+
+
+INDUCTION_RECIPE = InductionRecipe()
+
+
+def train_induction_model(recipe: InductionRecipe = INDUCTION_RECIPE, evaluate=None) -> tuple[Transformer, History]:
+    """Train the two-layer attention-only model on repeated random tokens; returns it and its history."""
+    model = Transformer(recipe.model_config())
+    history = train(model, recipe.batches, recipe.batches, cfg=recipe.train, evaluate=evaluate)
+    return model.eval(), history
+
+
+def _path(recipe: InductionRecipe):
+    fields = [repr(recipe.model_config()), repr(recipe), torch.__version__]
+    return cache_dir() / f"induction_model-{hashlib.sha256(chr(10).join(fields).encode()).hexdigest()[:16]}.pt"
+
+
+def remember(model: Transformer, recipe: InductionRecipe = INDUCTION_RECIPE) -> None:
+    """Store the trained model so `induction_model()` can reuse it."""
+    path = _path(recipe)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path)
+
+
+def induction_model(recipe: InductionRecipe = INDUCTION_RECIPE) -> Transformer:
+    """The trained induction model, from the cache or trained now."""
+    path = _path(recipe)
+    model = Transformer(recipe.model_config())
+    if path.exists():
+        model.load_state_dict(torch.load(path))
+        return model.eval()
+    model, _ = train_induction_model(recipe)
+    remember(model, recipe)
+    return model
