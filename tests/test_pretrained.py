@@ -1,0 +1,284 @@
+"""GPT-2 loading (glassbox.pretrained) and chapter 12's figures and widget.
+
+No hub is reachable here, so the online path runs on a tiny GPT-2 saved with `save_pretrained` (weights, config and
+a byte-level BPE tokenizer trained on the spot): the same `boot_transformers` code that loads
+openai-community/gpt2. The offline decisions are timed: each must come back within 5 s with a reason.
+"""
+
+import importlib.util
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from glassbox import pretrained
+from glassbox.model import Transformer
+from glassbox.plots import gpt2 as plots
+from glassbox.pretrained import GPT2Unavailable, find_gpt2, load_gpt2
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPT = "The capital of France is"
+
+
+def save_tiny_gpt2(folder: Path, seed: int = 0) -> Path:
+    """A 2-layer GPT-2 with a byte-level BPE tokenizer, saved as Hugging Face saves openai-community/gpt2."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    bpe.train_from_iterator(["The capital of France is Paris. The capital of Italy is Rome."] * 10, trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+                                        unk_token="<|endoftext|>")
+    tokenizer.save_pretrained(folder)
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=32, n_layer=2, n_head=4,
+                        bos_token_id=0, eos_token_id=0)
+    torch.manual_seed(seed)
+    model = GPT2LMHeadModel(config)
+    with torch.no_grad():  # larger LayerNorm and bias values, so folding them is really tested
+        for name, param in model.named_parameters():
+            if "ln" in name or "bias" in name:
+                param.add_(0.3 * torch.randn(param.shape))
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_gpt2(tmp_path_factory) -> Path:
+    return save_tiny_gpt2(tmp_path_factory.mktemp("tiny-gpt2"))
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def online(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+
+
+# ------------------------------------------------------------------------------------------- deciding up front
+def test_offline_without_a_cached_copy_says_why_within_5_seconds(offline, tmp_path):
+    start = time.perf_counter()
+    source = find_gpt2(cache_dir=tmp_path)
+    with pytest.raises(GPT2Unavailable, match="HF_HUB_OFFLINE is set and openai-community/gpt2 is not in the"):
+        load_gpt2(cache_dir=tmp_path)
+    assert time.perf_counter() - start < 5
+    assert not source.available and "HF_HUB_OFFLINE" in source.reason
+
+
+def test_a_hub_that_never_answers_costs_the_timeout_not_minutes(online, monkeypatch, tmp_path):
+    silent = socket.socket()                      # accepts connections and never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
+    try:
+        start = time.perf_counter()
+        source = find_gpt2("nobody/nothing", cache_dir=tmp_path, timeout=1.0)
+        elapsed = time.perf_counter() - start
+    finally:
+        silent.close()
+    assert not source.available and elapsed < 2.5
+    assert "nobody/nothing is not in the Hugging Face cache" in source.reason
+
+
+def test_an_unreachable_hub_is_a_reason_too(online, monkeypatch, tmp_path):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()                                # nothing listens there: the connection is refused
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    start = time.perf_counter()
+    with pytest.raises(GPT2Unavailable, match="cannot reach http://127.0.0.1"):
+        load_gpt2(model_name="nobody/nothing", cache_dir=tmp_path, timeout=2.0)
+    assert time.perf_counter() - start < 5
+
+
+def test_a_hub_that_answers_is_chosen(online, monkeypatch, tmp_path):
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Hub(BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    try:
+        source = find_gpt2("someone/model", cache_dir=tmp_path)
+    finally:
+        server.shutdown()
+    assert source.available and source.where == "Hugging Face hub" and source.path == "someone/model"
+
+
+def test_an_incomplete_folder_is_refused_with_what_is_missing(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    source = find_gpt2(str(tmp_path))
+    assert not source.available and "no weights" in source.reason
+
+
+def test_a_bad_timeout_is_a_value_error():
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        find_gpt2(timeout=0.0)
+
+
+def fake_hub_cache(cache: Path, repo_id: str, files_from: Path) -> Path:
+    """The layout huggingface_hub writes: models--org--name/{refs/main, snapshots/<commit>/<files>}."""
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    snapshot = repo / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    for file in files_from.iterdir():
+        (snapshot / file.name).write_bytes(file.read_bytes())
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    return snapshot
+
+
+def test_a_cached_copy_is_used_offline(offline, tiny_gpt2, tmp_path):
+    snapshot = fake_hub_cache(tmp_path, "openai-community/gpt2", tiny_gpt2)
+    source = find_gpt2(cache_dir=tmp_path)
+    assert source.available and source.where == "Hugging Face cache" and Path(source.path) == snapshot
+    bridge = load_gpt2(device="cpu", cache_dir=tmp_path)
+    assert bridge.cfg.n_layers == 2
+
+
+# ------------------------------------------------------------------------ the online path, on a local GPT-2
+def test_load_gpt2_boots_a_compatibility_mode_bridge_with_the_models_probabilities(offline, tiny_gpt2):
+    from transformers import GPT2LMHeadModel
+
+    bridge = load_gpt2(device="cpu", model_name=str(tiny_gpt2))
+    assert bridge.compatibility_mode and not bridge.training
+    tokens = bridge.to_tokens(PROMPT)
+    assert tokens[0, 0] == bridge.tokenizer.bos_token_id                   # TransformerLens prepends BOS
+    hf = GPT2LMHeadModel.from_pretrained(tiny_gpt2, attn_implementation="eager").eval()
+    with torch.no_grad():
+        expected = hf(tokens).logits.log_softmax(-1)
+        got = bridge(tokens).log_softmax(-1)
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)         # folding LayerNorm keeps the probabilities
+
+
+@pytest.mark.parametrize("compatibility_mode", [False, True], ids=["raw weights", "compatibility mode"])
+def test_our_model_loads_gpt2_format_weights_and_matches_the_bridge(offline, tiny_gpt2, compatibility_mode):
+    bridge = load_gpt2(device="cpu", model_name=str(tiny_gpt2), compatibility_mode=compatibility_mode)
+    ours = Transformer.from_transformer_lens(bridge)
+    tokens = bridge.to_tokens(["The capital of France is", "Rome is the capital of Italy"])
+    with torch.no_grad():
+        torch.testing.assert_close(ours(tokens), bridge(tokens), atol=1e-4, rtol=0)
+        _, our_cache = ours.run_with_cache(tokens)
+        _, their_cache = bridge.run_with_cache(tokens)
+    for name in ("blocks.1.attn.hook_pattern", "blocks.0.hook_resid_post", "blocks.1.hook_mlp_out"):
+        torch.testing.assert_close(our_cache[name], their_cache[name], atol=1e-4, rtol=0)
+
+
+def test_the_chapter_model_is_gpt2_when_it_can_be_loaded(offline, tiny_gpt2):
+    loaded = pretrained.load_chapter_model(device="cpu", model_name=str(tiny_gpt2))
+    assert loaded.is_gpt2 and loaded.notice is None and "folder" in loaded.reason
+    assert loaded.to_str_tokens(PROMPT)[0] == "<|endoftext|>" and "".join(loaded.to_str_tokens(PROMPT)[1:]) == PROMPT
+    assert loaded.n_params == sum(p.numel() for p in loaded.model.original_model.parameters())
+    with pytest.raises(ValueError, match="non-empty string"):
+        loaded.to_tokens("")
+
+
+def test_the_chapter_model_falls_back_to_chapter_5s_model_with_the_notice(offline, monkeypatch, tmp_path):
+    from glassbox import zoo
+    from glassbox.config import TransformerConfig
+    from glassbox.data import CharTokenizer
+
+    tokenizer = CharTokenizer.from_text(PROMPT)
+    small = Transformer(TransformerConfig(d_model=16, n_layers=1, n_heads=2, d_vocab=tokenizer.d_vocab, n_ctx=32))
+    monkeypatch.setattr(zoo, "char_model", lambda: (small, tokenizer))   # no minute of training in the tests
+    start = time.perf_counter()
+    loaded = pretrained.load_chapter_model(model_name="nobody/nothing")
+    assert time.perf_counter() - start < 5
+    assert not loaded.is_gpt2 and loaded.model is small and "HF_HUB_OFFLINE" in loaded.reason
+    assert loaded.notice.startswith("GPT-2 weights were not available when this page was built")
+    assert loaded.to_str_tokens(PROMPT) == list(PROMPT)
+
+
+# ------------------------------------------------------------------------------------- parameter accounting
+def test_gpt2_small_shapes_are_gpt2_smalls():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    with torch.device("meta"):
+        hf = GPT2LMHeadModel(GPT2Config())
+    counts = pretrained.counts_by_kind(pretrained.gpt2_small_shapes())
+    n_vocab, d_model = 50257, 768
+    assert counts["unembedding"] == n_vocab * d_model + n_vocab          # W_U and b_U, tied away in GPT-2's file
+    assert sum(counts.values()) - counts["unembedding"] == sum(p.numel() for p in hf.parameters()) == 124_439_808
+
+
+def test_component_kind_rejects_other_names():
+    with pytest.raises(ValueError, match="not a TransformerLens parameter name"):
+        pretrained.component_kind("transformer.h.0.attn.c_attn.weight")
+
+
+# -------------------------------------------------------------------------------------- figures and widget
+def renders(fig) -> bool:
+    png = fig._repr_png_()
+    return png.startswith(b"\x89PNG") and len(png) < 300_000
+
+
+def test_chapter_12_figures_render():
+    pattern = torch.rand(4, 6, 6).tril().softmax(-1)
+    assert renders(plots.next_token_bars(list("abcdefghij"), torch.linspace(0.3, 0.01, 10)))
+    assert renders(plots.head_pattern(pattern[0], list("abcdef"), title="head"))
+    assert renders(plots.residual_geometry({"last": torch.rand(4) + 1}, torch.eye(4), ["embed", "0", "1", "2"]))
+    assert renders(plots.attention_vs_mlp(torch.rand(3), torch.rand(3)))
+    assert renders(plots.logit_lens(torch.rand(3, 4), [["x"] * 4] * 3, ["embed", "0", "1"], list("abcd")))
+    assert renders(plots.entropy_by_head({"a": torch.rand(2, 4), "b": torch.rand(2, 12)}))
+    assert renders(plots.parameters_by_kind({"a": {"x": 1, "y": 2}, "b": {"x": 3, "y": 1}}))
+    with pytest.raises(ValueError, match="token labels"):
+        plots.next_token_bars(["a"], torch.rand(2))
+
+
+def test_the_attention_widget_is_light_deterministic_and_loads_the_bundle_once():
+    pattern = torch.rand(12, 20, 20).tril()
+    pattern = pattern / pattern.sum(-1, keepdim=True)
+    tokens = [f"tok{i}" for i in range(19)] + ["</script>"]
+    html = plots.attention_heads_widget(pattern, tokens)._repr_html_()
+    assert len(html.encode()) < 100_000                                  # circuitsvis inline: about 1.3 MB
+    assert "var CircuitsVis" not in html and 'class="glassbox-circuitsvis"' in html
+    assert html.count("</script>") == 1                                  # a token cannot close the script early
+    assert html == plots.attention_heads_widget(pattern, tokens)._repr_html_()
+    with pytest.raises(ValueError, match="pattern must be"):
+        plots.attention_heads_widget(pattern, tokens[:-1])
+
+
+def load_extension():
+    spec = importlib.util.spec_from_file_location("glassbox_circuitsvis", ROOT / "book/_ext/glassbox_circuitsvis.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sphinx_extension_writes_the_bundle_and_adds_it_only_where_a_widget_is(tmp_path):
+    ext = load_extension()
+
+    class App:
+        outdir = tmp_path
+        builder = type("Builder", (), {"format": "html"})()
+        added: list[str] = []
+
+        def add_js_file(self, name):
+            self.added.append(name)
+
+    app = App()
+    ext.write_bundle(app)
+    bundle = tmp_path / "_static" / plots.circuitsvis_bundle_name()
+    assert bundle.stat().st_size > 1_000_000 and "sourceMappingURL" not in bundle.read_text()[-200:]
+    widget = plots.attention_heads_widget(torch.eye(5)[None].repeat(12, 1, 1), list("abcde"))._repr_html_()
+    ext.load_on_widget_pages(app, "book/part5/ch12_gpt2", "page.html", {"body": widget}, None)
+    ext.load_on_widget_pages(app, "book/part1/ch01_attention", "page.html", {"body": "<p>no widget</p>"}, None)
+    assert app.added == [plots.circuitsvis_bundle_name()]
