@@ -2,13 +2,16 @@
 
 A sequence of `half` uniformly random tokens followed by the same `half` tokens again: the first half cannot be
 predicted (its loss stays at ln d_vocab), the second half can, but only by a model that looks back at what followed
-the previous occurrence of the current token — an induction head. `induction_model()` trains the book's model once
-and keeps it on disk (like `glassbox.zoo`), so chapters 9 and 10 can open it; chapter 11 trains it in front of you.
+the previous occurrence of the current token — an induction head. The model trains on `periodic_random_tokens`, a
+random block repeated with a period that changes from sequence to sequence, so that no fixed look-back distance can
+do the job: only matching content can. `induction_model()` trains the book's model once and keeps it on disk (like
+`glassbox.zoo`), so chapters 9 and 10 can open it; chapter 11 trains it in front of you.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -30,6 +33,18 @@ def repeated_random_tokens(
         raise ValueError(f"batch and half must be positive and d_vocab > 1, got {batch}, {half}, {d_vocab}")
     first = torch.randint(0, d_vocab, (batch, half), generator=generator)
     return torch.cat([first, first], dim=1)
+
+
+def periodic_random_tokens(
+    batch: int, n_ctx: int, d_vocab: int, min_period: int, generator: torch.Generator | None = None
+) -> Int[Tensor, "batch n_ctx"]:
+    """`batch` sequences of length `n_ctx`, each a block of random tokens repeated over and over; each sequence's
+    period (block length) is drawn uniformly from `min_period` … `n_ctx // 2`, so every block appears at least twice."""
+    if not 1 <= min_period <= n_ctx // 2:
+        raise ValueError(f"min_period must lie in 1 … n_ctx // 2 = {n_ctx // 2}, got {min_period}")
+    tokens = torch.randint(0, d_vocab, (batch, n_ctx), generator=generator)
+    period = torch.randint(min_period, n_ctx // 2 + 1, (batch, 1), generator=generator)
+    return tokens.gather(1, torch.arange(n_ctx) % period)  # position j copies position j mod period
 
 
 def per_token_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos_minus_1"]:
@@ -63,11 +78,12 @@ class InductionRecipe:
     """Everything that decides the induction model's weights."""
 
     d_vocab: int = 64
-    half: int = 16
+    half: int = 16  # n_ctx = 2 * half: the evaluation sequences repeat a block of `half` tokens once
+    min_period: int = 4
     d_model: int = 64
     n_heads: int = 4
     batch_size: int = 64
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=600, lr=1e-3, eval_every=20, eval_batches=1, seed=0))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=600, lr=1e-2, eval_every=10, eval_batches=1, seed=0))
 
     def model_config(self) -> TransformerConfig:
         return TransformerConfig(
@@ -76,16 +92,23 @@ class InductionRecipe:
         )
 
     def batches(self, generator: torch.Generator) -> Int[Tensor, "batch pos"]:
-        return repeated_random_tokens(self.batch_size, self.half, self.d_vocab, generator)
+        return periodic_random_tokens(self.batch_size, 2 * self.half, self.d_vocab, self.min_period, generator)
 
 
 INDUCTION_RECIPE = InductionRecipe()
 
 
-def train_induction_model(recipe: InductionRecipe = INDUCTION_RECIPE, evaluate=None) -> tuple[Transformer, History]:
+def train_induction_model(
+    recipe: InductionRecipe = INDUCTION_RECIPE, evaluate: Callable[[Transformer], dict[str, float]] | None = None
+) -> tuple[Transformer, History]:
     """Train the two-layer attention-only model on repeated random tokens; returns it and its history."""
     model = Transformer(recipe.model_config())
-    history = train(model, recipe.batches, recipe.batches, cfg=recipe.train, evaluate=evaluate)
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)  # the same weights on every run (embedding gradients add up in order)
+    try:
+        history = train(model, recipe.batches, recipe.batches, cfg=recipe.train, evaluate=evaluate)
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
     return model.eval(), history
 
 

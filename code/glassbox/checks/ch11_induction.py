@@ -1,0 +1,60 @@
+"""Checks for chapter 11, "Induction heads, trained here": the induction score and the second-half loss."""
+
+import torch
+import torch.nn.functional as F
+
+from glassbox.analysis.attention import diagonal_score, induction_score
+from glassbox.checking import Case, Exercise
+from glassbox.induction import per_token_loss, repeated_random_tokens
+
+
+def _patterns(batch: int, heads: int, n: int, seed: int) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    scores = 3 * torch.randn(batch, heads, n, n, generator=generator)
+    causal = torch.ones(n, n, dtype=torch.bool).tril()
+    return scores.masked_fill(~causal, float("-inf")).softmax(-1)
+
+
+def _score_cases() -> list[Case]:
+    perfect = torch.zeros(1, 1, 8, 8)
+    perfect[0, 0, :4, 0] = 1
+    perfect[0, 0, torch.arange(4, 8), torch.arange(1, 5)] = 1  # a perfect induction head: score 1
+    return [
+        Case("random causal patterns, 12 positions", (_patterns(3, 4, 12, 0),)),
+        Case("random causal patterns, 32 positions", (_patterns(2, 2, 32, 1),)),
+        Case("a perfect induction head (score 1)", (perfect,)),
+    ]
+
+
+def _loss_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(0)
+    tokens = repeated_random_tokens(4, 8, 11, generator)
+    return [
+        Case("random logits on repeated tokens", (torch.randn(4, 16, 11, generator=generator), tokens)),
+        Case("confident copying logits", (10 * F.one_hot(tokens.roll(-1, 1), 11).float(), tokens)),
+    ]
+
+
+EXERCISES = [
+    Exercise(
+        name="induction_score",
+        module="ch11_induction",
+        cases=_score_cases,
+        mistakes={
+            "an induction head looks at the token AFTER the earlier copy: key q − half + 1, not q − half": lambda p: diagonal_score(p, p.shape[-1] // 2, p.shape[-1] // 2),
+            "score only second-half queries (q ≥ half); first-half tokens have no earlier copy": lambda p: diagonal_score(p, p.shape[-1] // 2 - 1),
+            "average over the batch and the queries, keeping one score per head": lambda p: diagonal_score(p, p.shape[-1] // 2 - 1, p.shape[-1] // 2).mean().expand(p.shape[1]),
+        },
+        agrees_with={"glassbox.analysis.attention.induction_score": induction_score},
+    ),
+    Exercise(
+        name="second_half_loss",
+        module="ch11_induction",
+        cases=_loss_cases,
+        mistakes={
+            "the prediction at position half − 1 (of the repeat's first token) cannot use the repeat: start at half": lambda lg, t: per_token_loss(lg, t)[:, t.shape[-1] // 2 - 1 :].mean(),
+            "the target of position t is the token at t + 1 (shift by one)": lambda lg, t: F.cross_entropy(lg[:, t.shape[-1] // 2 :].flatten(0, 1), t[:, t.shape[-1] // 2 :].flatten()),
+        },
+        agrees_with={"glassbox.induction.per_token_loss over positions half …": lambda lg, t: per_token_loss(lg, t)[:, t.shape[-1] // 2 :].mean()},
+    ),
+]

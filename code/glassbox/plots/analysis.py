@@ -1,0 +1,118 @@
+"""Part IV figures (chapters 8–11): per-head score grids, attention patterns, circuits, rankings, training phases."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+from jaxtyping import Float
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from glassbox.plots.core import figure, heatmap
+
+
+def head_scores(
+    scores: Mapping[str, Float[Tensor, "layer head"]], *, vmin: float = 0.0, vmax: float = 1.0, fmt: str = ".2f"
+) -> Figure:
+    """One annotated layer × head grid per named score (e.g. previous-token and induction scores)."""
+    if not scores:
+        raise ValueError("head_scores needs at least one named score")
+    fig, axes = figure(len(scores), width=3.6, height=2.6)
+    for ax, (title, grid) in zip(axes, scores.items()):
+        n_layers, n_heads = grid.shape
+        heatmap(ax, grid, row_labels=[f"L{l}" for l in range(n_layers)], col_labels=[f"H{h}" for h in range(n_heads)],
+                annotate=True, fmt=fmt, vmin=vmin, vmax=vmax, colorbar=False)
+        ax.set(title=title, xlabel="head", ylabel="layer")
+    return fig
+
+
+def attention_patterns(
+    patterns: Sequence[Float[Tensor, "query key"]], titles: Sequence[str], labels: Sequence[str] | None = None
+) -> Figure:
+    """Attention patterns side by side (query rows, key columns): the static fallback of circuitsvis."""
+    if len(patterns) != len(titles) or not patterns:
+        raise ValueError(f"need one title per pattern, got {len(patterns)} patterns and {len(titles)} titles")
+    n = patterns[0].shape[-1]
+    fig, axes = figure(len(patterns), width=3.6, height=3.4)
+    for ax, pattern, title in zip(axes, patterns, titles):
+        heatmap(ax, pattern, vmin=0.0, vmax=1.0, colorbar=False)
+        if labels is not None and n <= 40:
+            ax.set_xticks(range(n), labels=labels, fontsize=6, rotation=90)
+            ax.set_yticks(range(n), labels=labels, fontsize=6)
+        ax.set(title=title, xlabel="key position", ylabel="query position")
+    return fig
+
+
+def matrix(values: Float[Tensor, "rows cols"], *, title: str, xlabel: str, ylabel: str, cmap: str = "RdBu_r") -> Figure:
+    """A full (e.g. QK or OV circuit) matrix, coloured symmetrically around zero."""
+    fig, (ax,) = figure(width=4.6, height=4.0)
+    limit = float(values.abs().max()) or 1.0
+    heatmap(ax, values, cmap=cmap, vmin=-limit, vmax=limit)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return fig
+
+
+def ranked_bars(names: Sequence[str], values: Float[Tensor, "n"], *, xlabel: str, top: int = 12) -> Figure:
+    """Horizontal bars, largest first (e.g. components ranked by the effect of ablating them)."""
+    if len(names) != len(values):
+        raise ValueError(f"need one value per name, got {len(names)} names and {len(values)} values")
+    names, values = list(names)[:top], torch.as_tensor(values)[:top]
+    fig, (ax,) = figure(width=5.0, height=0.3 * len(names) + 1.2)
+    ax.barh(range(len(names)), values.numpy(), color=["C3" if v > 0 else "C0" for v in values])
+    ax.set_yticks(range(len(names)), labels=names)
+    ax.invert_yaxis()
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_xlabel(xlabel)
+    return fig
+
+
+def phase_change(
+    steps: Sequence[int],
+    losses: Mapping[str, Sequence[float]],
+    scores: Mapping[str, Sequence[float]],
+    *,
+    uniform_loss: float,
+    mark: int | None = None,
+) -> Figure:
+    """Losses (left) and head scores (right) against training step, with the uniform loss and a marked step."""
+    fig, (left, right) = figure(2, width=4.4, height=3.2)
+    for name, values in losses.items():
+        left.plot(steps, values, label=name)
+    left.axhline(uniform_loss, color="0.5", ls=":", label="uniform guess")
+    left.set(xlabel="training step", ylabel="loss (nats)", title="loss on repeated random tokens")
+    for name, values in scores.items():
+        right.plot(steps, values, label=name)
+    right.set(xlabel="training step", ylabel="score", title="best head's score", ylim=(0, 1))
+    for ax in (left, right):
+        if mark is not None:
+            ax.axvline(mark, color="0.3", ls="--", lw=0.8)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def layer_position_grid(values: Float[Tensor, "layer pos"], *, title: str, labels: Sequence[str] | None = None) -> Figure:
+    """A layer × position grid (e.g. recovery ratios of residual-stream patches), coloured around zero."""
+    fig, (ax,) = figure(width=min(0.28 * values.shape[1] + 2.5, 9.0), height=0.5 * values.shape[0] + 1.6)
+    limit = max(float(values.abs().max()), 1.0)
+    heatmap(ax, values, row_labels=[f"L{l}" for l in range(values.shape[0])], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    if labels is not None:
+        ax.set_xticks(range(len(labels)), labels=labels, fontsize=6, rotation=90)
+    ax.set(title=title, xlabel="position", ylabel="residual stream entering layer")
+    return fig
+
+
+def lines(
+    x: Sequence[float] | np.ndarray, series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str, title: str = "",
+    xticks: Sequence[str] | None = None,
+) -> Figure:
+    """A few named lines against a shared x axis (e.g. a metric per layer, for two models)."""
+    fig, (ax,) = figure(width=5.0, height=3.2)
+    for name, values in series.items():
+        ax.plot(x, np.asarray(values, dtype=float), marker="o", label=name)
+    if xticks is not None:
+        ax.set_xticks(list(x), labels=xticks)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=8)
+    return fig
