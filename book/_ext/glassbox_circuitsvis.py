@@ -15,17 +15,14 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-from glassbox.plots.gpt2 import circuitsvis_bundle_name
+from glassbox.plots.gpt2 import circuitsvis_bundle_name, circuitsvis_bundle_path
 
 MARKER = 'class="glassbox-circuitsvis"'
 
 
 def bundle_source() -> str:
     """The installed circuitsvis's browser bundle (IIFE: defines `window.CircuitsVis`), without its source-map line."""
-    import circuitsvis
-
-    path = Path(circuitsvis.__file__).parent / "dist" / "cdn" / "iife.js"
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = circuitsvis_bundle_path().read_text(encoding="utf-8").splitlines()
     return "\n".join(line for line in lines if not line.startswith("//# sourceMappingURL=")) + "\n"
 
 

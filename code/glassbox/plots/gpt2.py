@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -148,6 +149,13 @@ def circuitsvis_bundle_name() -> str:
     return f"circuitsvis-{circuitsvis.__version__}.js"
 
 
+def circuitsvis_bundle_path() -> Path:
+    """The browser bundle that ships with the installed circuitsvis (what it inlines into each figure offline)."""
+    import circuitsvis
+
+    return Path(circuitsvis.__file__).parent / "dist" / "cdn" / "iife.js"
+
+
 class AttentionHeadsWidget:
     """circuitsvis's `AttentionHeads` view without its 1.3 MB inline bundle.
 
@@ -167,7 +175,9 @@ class AttentionHeadsWidget:
         import circuitsvis
 
         cdn = f"https://unpkg.com/circuitsvis@{circuitsvis.__version__}/dist/cdn/iife.js"
-        return f"""<div id="{self.id}" class="glassbox-circuitsvis" style="margin: 15px 0;"></div>
+        return f"""<style>.glassbox-circuitsvis h3 {{ font-size: 1.1rem; }}
+.glassbox-circuitsvis h4 {{ font-size: 0.8rem; line-height: 1.2; }}</style>
+<div id="{self.id}" class="glassbox-circuitsvis" style="margin: 15px 0;"></div>
 <script>
 (function () {{
   var id = {json.dumps(self.id)}, props = {self.props};
