@@ -333,6 +333,107 @@ def train_rule(
     return Run(name, setup, data, model, history, replace(recipe, train=cfg), time.perf_counter() - start)
 
 
+# ------------------------------------------------------------------------------------ demos and figures
+def demo_windows(run: Run, n: int = 3, min_constrained: int = 2) -> tuple[list[list[int]], list[list[int]]]:
+    """`n` windows of validation text in which the rule fixes at least `min_constrained` next tokens, each with
+    its continuation (the window plus the token after it), for the per-sequence figures."""
+    n_ctx, windows, continuations = run.setup.n_ctx, [], []
+    for sequence in run.data.val:
+        for start in range(0, len(sequence) - n_ctx, n_ctx):
+            span = sequence[start: start + n_ctx + 1]
+            if sum(run.rule.allowed(span, i) is not None for i in range(1, len(span))) >= min_constrained:
+                windows.append(span[:-1])
+                continuations.append(span)
+                break
+        if len(windows) == n:
+            return windows, continuations
+    raise ValueError(f"fewer than {n} validation windows with {min_constrained} constrained positions")
+
+
+def generations(model: Transformer, rule: Rule, starts: list[int], length: int = 40, seed: int = 0) -> list[list[int]]:
+    """Sequences sampled (temperature 1, seeded) from `model`, one per start token."""
+    out = model.generate(torch.tensor(starts)[:, None], max_new_tokens=length - 1, temperature=1.0, seed=seed)
+    return out.tolist()
+
+
+def write_figures(run: Run, out: Path, gifs: bool = True) -> list[Path]:
+    """Write every figure of chapter 6 for `run` as PNG files (and the four learning-dynamics GIFs) into `out`.
+    Models with d_model > 2 get the figures that do not draw the residual stream as a plane."""
+    from glassbox.plots import animation, glassbox as g
+
+    out.mkdir(parents=True, exist_ok=True)
+    model, rule = run.model, run.rule
+    windows, continuations = demo_windows(run)
+    starts = [s[0] for s in run.data.val[:4]]
+    figures = {
+        "01_architecture": lambda: g.architecture(model),
+        "02_learning_curve": lambda: g.learning_curve(run.history),
+        "03_training_data": lambda: g.training_data(rule, run.data.train[:6]),
+        "04_generated_sequences": lambda: g.generated_sequences(
+            rule, generations(run.at_step(0), rule, starts), generations(model, rule, starts)),
+    }
+    if model.cfg.d_model == 2:
+        names = [f"{rule.vocab[t]}_{p}" for t in range(rule.d_vocab) for p in range(model.cfg.n_ctx)]
+        colours = [g.token_colour(rule, t) for t in range(rule.d_vocab) for _ in range(model.cfg.n_ctx)]
+        focus = rule.plus if rule.has_plus else 7
+        figures |= {
+            "05_token_embeddings": lambda: g.embeddings(model, rule),
+            "06_embedding_scatter": lambda: g.embedding_scatter(model, rule),
+            "07_output_probabilities": lambda: g.output_landscape(model, rule),
+            "08_qkv_transforms": lambda: g.qkv_transforms(model, rule),
+            "09_qk_space": lambda: g.qk_space(model, rule),
+            "10_qk_space_focus": lambda: g.qk_focus(model, rule, focus, min(5, model.cfg.n_ctx - 1)),
+            "11_probability_heatmap_with_values": lambda: g.output_landscape(
+                model, rule, g.self_attention_points(model), labels=names, colours=colours),
+            "12_sequence_embeddings": lambda: g.sequence_embeddings(model, rule, windows[0]),
+            "13_qk_attention": lambda: g.qk_attention(model, rule, windows),
+            "14_value_output": lambda: g.value_output(model, rule, windows),
+            "15_residual_stream": lambda: g.residual_stream(model, rule, windows, continuations),
+            **{f"{16 + k}_value_demo{k}": (lambda k=k: g.value_demo(model, rule, windows[k], continuations[k]))
+               for k in range(3)},
+            "supplementary_score_grid": lambda: g.score_grid(model, rule),
+        }
+    written = []
+    for name, draw in figures.items():
+        path = out / f"{name}.png"
+        path.write_bytes(draw()._repr_png_())
+        written.append(path)
+    if gifs and model.cfg.d_model == 2:
+        plus_or_evens = [t for t in (0, 4, 8) if t < rule.d_vocab] + ([rule.plus] if rule.has_plus else [])
+        animations = {
+            "learning_embeddings": lambda: animation.embeddings_over_training(run),
+            "learning_qkv": lambda: animation.qkv_over_training(run),
+            "learning_qk_attention": lambda: animation.qk_attention_over_training(run, windows[0]),
+            "learning_output_landscapes": lambda: animation.output_landscapes_over_training(run, plus_or_evens),
+        }
+        for name, make in animations.items():
+            written.append(make().save(out / f"{name}.gif"))
+    return written
+
+
+def save_run(run: Run, out: Path) -> Path:
+    """Save what `--figures-only` needs (the model, its history with checkpoint files, the data) to out/run.pt."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "run.pt"
+    torch.save({"name": run.name, "recipe": run.recipe, "seconds": run.seconds, "model": run.model.state_dict(),
+                "history": run.history, "train": run.data.train, "val": run.data.val}, path)
+    return path
+
+
+def load_run(out: Path) -> Run:
+    """The run saved by `save_run` in `out`; a clear error when there is none."""
+    path = out / "run.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no saved run in {out}: train first (without --figures-only)")
+    saved = torch.load(path, weights_only=False)
+    setup = get_setup(saved["name"])
+    rule = get_rule(setup.rule)
+    model = Transformer(setup.model_config(rule.d_vocab))
+    model.load_state_dict(saved["model"])
+    return Run(saved["name"], setup, RuleData(rule, saved["train"], saved["val"]), model.eval(), saved["history"],
+               saved["recipe"], saved["seconds"])
+
+
 # ---------------------------------------------------------------------------------------------- command line
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glassbox.rules", description=__doc__.split("\n\n")[0])
@@ -350,10 +451,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.rule not in GALLERY:
         parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(GALLERY)}")
     out = args.out or Path("figures") / args.rule
-    from glassbox.rules_io import load_run, save_run, write_figures
-
     if args.figures_only:
-        run = load_run(out)
+        try:
+            run = load_run(out)
+        except FileNotFoundError as error:
+            parser.error(str(error))
     else:
         recipe = SEED_RECIPE if args.seed_recipe else FAST_RECIPE
         run = train_rule(args.rule, recipe, seed=args.seed, steps=args.steps, checkpoint_dir=out / "checkpoints")

@@ -1,0 +1,231 @@
+"""Learning-dynamics animations (chapter 6): one frame per training checkpoint, written as a GIF small enough for a
+web page. Each function takes a trained `Run` (`glassbox.rules`), draws the same panels at every checkpoint, with
+axes fixed over the whole animation so that movement on screen is movement of the weights.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from PIL import Image
+
+from glassbox.model import Transformer
+from glassbox.plots.core import figure
+from glassbox.plots.glassbox import (
+    _np,
+    _require_2d,
+    head,
+    output_probabilities,
+    token_colour,
+    token_positions,
+    trace,
+    LANDSCAPE,
+)
+
+
+class GIF:
+    """An animated GIF that shows itself in a notebook (and on a built page) as an <img> with alt text."""
+
+    def __init__(self, data: bytes, alt: str, n_frames: int):
+        self.data, self.alt, self.n_frames = data, alt, n_frames
+
+    def _repr_html_(self) -> str:
+        encoded = base64.b64encode(self.data).decode("ascii")
+        return f'<img src="data:image/gif;base64,{encoded}" alt="{html.escape(self.alt)}" style="max-width:100%">'
+
+    def save(self, path: str | Path) -> Path:
+        Path(path).write_bytes(self.data)
+        return Path(path)
+
+    @property
+    def kilobytes(self) -> float:
+        return len(self.data) / 1024
+
+
+def frame_steps(steps: Sequence[int], n_frames: int) -> list[int]:
+    """At most `n_frames` checkpoint steps, spread evenly over `steps` (first and last included)."""
+    steps = sorted(steps)
+    if n_frames < 2:
+        raise ValueError(f"an animation needs at least 2 frames, got {n_frames}")
+    picks = np.unique(np.linspace(0, len(steps) - 1, min(n_frames, len(steps))).round().astype(int))
+    return [steps[i] for i in picks]
+
+
+def animate(draw: Callable[[], tuple[object, Callable[[Transformer, int], None]]],
+            models: Sequence[tuple[int, Transformer]], alt: str, *, seconds_per_frame: float = 0.15,
+            hold_last: int = 8) -> GIF:
+    """Join one frame per (step, model) into a GIF.
+
+    `draw()` builds the figure once and returns it with an `update(model, step)` that moves its artists to a
+    checkpoint's values: redrawing only the data (and freezing the layout after the first frame) is many times
+    faster than drawing a new figure per frame. One shared 64-colour palette keeps the GIF small.
+    """
+    fig, update = draw()
+    fig.dpi = 72
+    canvas = FigureCanvasAgg(fig)
+    frames = []
+    for k, (step, model) in enumerate(models):
+        update(model, step)
+        canvas.draw()
+        if k == 0:
+            fig.set_layout_engine("none")  # keep the first frame's layout: later frames only move data
+        frames.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]))
+    palette = frames[-1].quantize(64, method=Image.Quantize.MEDIANCUT)
+    frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    frames += [frames[-1]] * hold_last  # pause on the trained model before looping
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
+                   duration=int(seconds_per_frame * 1000), loop=0, optimize=True)
+    return GIF(buffer.getvalue(), alt, len(frames))
+
+
+def _limits(arrays: Sequence[np.ndarray], margin: float = 0.1) -> tuple[tuple[float, float], tuple[float, float]]:
+    points = np.concatenate([a.reshape(-1, 2) for a in arrays])
+    low, high = points.min(0), points.max(0)
+    pad = (high - low) * margin + 1e-3
+    return (low[0] - pad[0], high[0] + pad[0]), (low[1] - pad[1], high[1] + pad[1])
+
+
+class _Dots:
+    """A scatter plot with optional labels whose points can be moved frame by frame."""
+
+    def __init__(self, ax: Axes, n: int, colours: Sequence[str], limits, title: str, labels: Sequence[str] | None = None):
+        self.scatter = ax.scatter(np.zeros(n), np.zeros(n), c=list(colours), s=6)
+        self.labels = [ax.annotate(label, (0, 0), fontsize=7, color=colour) for label, colour in zip(labels or [], colours)]
+        ax.set(xlim=limits[0], ylim=limits[1], title=title)
+        ax.tick_params(labelsize=6)
+        ax.title.set_fontsize(8)
+
+    def move(self, points: np.ndarray) -> None:
+        self.scatter.set_offsets(points)
+        for label, point in zip(self.labels, points):
+            label.xy = tuple(point)
+
+
+def _checkpoints(run, n_frames: int) -> list[tuple[int, Transformer]]:
+    return [(step, run.at_step(step)) for step in frame_steps(list(run.history.checkpoints), n_frames)]
+
+
+def embeddings_over_training(run, n_frames: int = 40) -> GIF:
+    """Token embeddings, position embeddings and every token+position (coloured by token), at each checkpoint."""
+    _require_2d(run.model)
+    rule, models = run.rule, _checkpoints(run, n_frames)
+    V, T = rule.d_vocab, run.model.cfg.n_ctx
+    token_colours = [token_colour(rule, t) for t in range(V)]
+    lims = [_limits([_np(m.W_E) for _, m in models]), _limits([_np(m.W_pos) for _, m in models]),
+            _limits([_np(token_positions(m)) for _, m in models])]
+
+    def draw():
+        fig, axes = figure(3, 1, width=2.6, height=2.5)
+        dots = [_Dots(axes[0], V, token_colours, lims[0], "tokens", rule.vocab),
+                _Dots(axes[1], T, ["tab:purple"] * T, lims[1], "positions", [f"p{p}" for p in range(T)]),
+                _Dots(axes[2], V * T, [c for c in token_colours for _ in range(T)], lims[2], "token + position")]
+
+        def update(model: Transformer, step: int) -> None:
+            for d, points in zip(dots, (model.W_E, model.W_pos, token_positions(model))):
+                d.move(_np(points).reshape(-1, 2))
+            fig.suptitle(f"step {step}", fontsize=9)
+
+        return fig, update
+
+    return animate(draw, models, "Animation: the token, position and token-plus-position embeddings moving from "
+                   "random points into their trained arrangement over training.")
+
+
+def qkv_over_training(run, n_frames: int = 40) -> GIF:
+    """Every token+position input and its query, key and value (coloured by token kind), at each checkpoint."""
+    _require_2d(run.model)
+    rule, models = run.rule, _checkpoints(run, n_frames)
+    spaces = {"inputs": lambda m, x: x, "queries": lambda m, x: head(m, x, "q"), "keys": lambda m, x: head(m, x, "k"),
+              "values": lambda m, x: head(m, x, "v")}
+    lims = {name: _limits([_np(f(m, token_positions(m))) for _, m in models]) for name, f in spaces.items()}
+    colours = [token_colour(rule, t) for t in range(rule.d_vocab) for _ in range(run.model.cfg.n_ctx)]
+
+    def draw():
+        fig, axes = figure(4, 1, width=2.3, height=2.3)
+        dots = {name: _Dots(ax, len(colours), colours, lims[name], name) for ax, name in zip(axes, spaces)}
+
+        def update(model: Transformer, step: int) -> None:
+            x = token_positions(model)
+            for name, f in spaces.items():
+                dots[name].move(_np(f(model, x)).reshape(-1, 2))
+            fig.suptitle(f"step {step}", fontsize=9)
+
+        return fig, update
+
+    return animate(draw, models, "Animation: inputs, queries, keys and values of every token at every position (blue "
+                   "even, orange odd, red plus), spreading from overlapping random clouds into distinct shapes.")
+
+
+def qk_attention_over_training(run, window: Sequence[int], n_frames: int = 40) -> GIF:
+    """Queries and keys of every token+position (left) and the attention pattern of one window (right)."""
+    _require_2d(run.model)
+    rule, models = run.rule, _checkpoints(run, n_frames)
+    lims = _limits([np.concatenate([_np(head(m, token_positions(m), w)) for w in "qk"]) for _, m in models])
+    labels = [f"{rule.vocab[t]}_{p}" for p, t in enumerate(window)]
+    n = rule.d_vocab * run.model.cfg.n_ctx
+
+    def draw():
+        fig, axes = figure(2, 1, width=3.4, height=3.2)
+        queries = _Dots(axes[0], n, ["tab:blue"] * n, lims, "queries (blue) and keys (red)")
+        keys = _Dots(axes[0], n, ["tab:red"] * n, lims, "queries (blue) and keys (red)")
+        image = axes[1].imshow(np.zeros((len(window), len(window))), cmap="Greens", vmin=0, vmax=1)
+        axes[1].set_xticks(range(len(window)), labels=labels, rotation=90, fontsize=6)
+        axes[1].set_yticks(range(len(window)), labels=labels, fontsize=6)
+        axes[1].set_title(f"attention of '{rule.decode(window)}'", fontsize=8)
+
+        def update(model: Transformer, step: int) -> None:
+            x = token_positions(model).reshape(-1, 2)
+            queries.move(_np(head(model, x, "q")))
+            keys.move(_np(head(model, x, "k")))
+            image.set_data(trace(model, window)["pattern"])
+            fig.suptitle(f"step {step}", fontsize=9)
+
+        return fig, update
+
+    return animate(draw, models, "Animation: queries and keys separating, while the attention pattern of one window "
+                   "goes from uniform rows to sharp ones in which each plus attends to the latest even number.")
+
+
+@torch.no_grad()
+def output_landscapes_over_training(run, tokens: Sequence[int], n_frames: int = 30, resolution: int = 30) -> GIF:
+    """The probability landscapes of a few output tokens with every token+position on them, at each checkpoint."""
+    _require_2d(run.model)
+    rule, models = run.rule, _checkpoints(run, n_frames)
+    V, T = rule.d_vocab, run.model.cfg.n_ctx
+    colours = [token_colour(rule, t) for t in range(V) for _ in range(T)]
+    lims = _limits([_np(token_positions(m)) for _, m in models])
+    xs, ys = np.linspace(*lims[0], resolution), np.linspace(*lims[1], resolution)
+    grid = torch.tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
+
+    def draw():
+        fig, axes = figure(len(tokens), 1, width=2.0, height=2.0)
+        panels = []
+        for ax, token in zip(axes, tokens):
+            image = ax.imshow(np.zeros((resolution, resolution)), cmap=LANDSCAPE, vmin=0, vmax=1, origin="lower",
+                              extent=(*lims[0], *lims[1]), aspect="auto")
+            dots = _Dots(ax, V * T, colours, lims, f"P(next = {rule.vocab[token]})")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            panels.append((token, image, dots))
+
+        def update(model: Transformer, step: int) -> None:
+            probs = _np(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
+            points = _np(token_positions(model)).reshape(-1, 2)
+            for token, image, dots in panels:
+                image.set_data(probs[..., token])
+                dots.move(points)
+            fig.suptitle(f"step {step}", fontsize=9)
+
+        return fig, update
+
+    return animate(draw, models, "Animation: output-probability landscapes of a few tokens sharpening from a uniform "
+                   "haze into bright regions while the token-plus-position points move into place.")
