@@ -45,7 +45,7 @@ def ov_circuit(model: Transformer, layer: int, head: int) -> FactoredMatrix:
     return FactoredMatrix(model.W_E @ model.W_V[layer, head], model.W_O[layer, head] @ model.W_U)
 
 
-def composition_score(left: Float[Tensor, "a b"], right: Float[Tensor, "b c"]) -> float:
+def composition_score(left: Float[Tensor, "rows inner"], right: Float[Tensor, "inner_right cols"]) -> float:
     """‖left · right‖_F / (‖left‖_F ‖right‖_F): how much of what `left` writes `right` reads (0 to 1).
 
     For random matrices it is small (about 1/√d for d×d matrices); 1 when the output space of `left` lines up with

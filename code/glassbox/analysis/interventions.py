@@ -135,7 +135,7 @@ def _check_pair(model: Transformer, clean: Tensor, corrupted: Tensor) -> tuple[T
 
 @torch.no_grad()
 def patch_residual(
-    model: Transformer, clean: Int[Tensor, "batch pos"], corrupted: Int[Tensor, "batch pos"], metric: Metric
+    model: Transformer, clean: Int[Tensor, "batch pos"], corrupted: Int[Tensor, "batch_2 pos_2"], metric: Metric
 ) -> Float[Tensor, "layer pos"]:
     """The metric of the corrupted run with the residual stream entering `layer` at `pos` taken from the clean run."""
     clean, corrupted = _check_pair(model, clean, corrupted)
@@ -173,14 +173,14 @@ def _patch_heads(model: Transformer, clean: Tensor, corrupted: Tensor, metric: M
 
 
 def patch_head_output(
-    model: Transformer, clean: Int[Tensor, "batch pos"], corrupted: Int[Tensor, "batch pos"], metric: Metric
+    model: Transformer, clean: Int[Tensor, "batch pos"], corrupted: Int[Tensor, "batch_2 pos_2"], metric: Metric
 ) -> Float[Tensor, "layer head"]:
     """The metric of the corrupted run with one head's output (its `z`, every position) taken from the clean run."""
     return _patch_heads(model, clean, corrupted, metric, "hook_z")
 
 
 def patch_head_pattern(
-    model: Transformer, clean: Int[Tensor, "batch pos"], corrupted: Int[Tensor, "batch pos"], metric: Metric
+    model: Transformer, clean: Int[Tensor, "batch pos"], corrupted: Int[Tensor, "batch_2 pos_2"], metric: Metric
 ) -> Float[Tensor, "layer head"]:
     """The metric of the corrupted run with one head's attention pattern taken from the clean run: does the head
     matter through *where* it looks?"""

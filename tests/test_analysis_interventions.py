@@ -1,0 +1,108 @@
+"""Ablation and activation patching: known answers, clear errors, and the same numbers as transformer_lens.patching."""
+
+import pytest
+import torch
+import transformer_lens.patching as tl_patching
+
+from glassbox.analysis import interventions
+from glassbox.config import TransformerConfig
+from glassbox.model import Transformer
+
+
+@pytest.fixture(scope="module")
+def model() -> Transformer:
+    cfg = TransformerConfig(d_model=16, n_layers=2, n_heads=2, d_vocab=13, n_ctx=8, seed=0)
+    model = Transformer(cfg)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            param.copy_((1.0 if name.endswith(".w") else 0.0) + 0.3 * torch.randn(param.shape, generator=generator))
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[torch.Tensor, torch.Tensor]:
+    clean = torch.randint(0, 13, (4, 6), generator=torch.Generator().manual_seed(0))
+    corrupted = clean.clone()
+    corrupted[:, 2] = (clean[:, 2] + 5) % 13  # only position 2 differs
+    return clean, corrupted
+
+
+def last_logit(logits: torch.Tensor) -> torch.Tensor:
+    return logits[:, -1, 0].mean()
+
+
+def test_components_and_unknown_names(model):
+    assert interventions.components(model)[:3] == ["L0H0", "L0H1", "L0.attn"]
+    assert "L1.mlp" in interventions.components(model) and "L1" in interventions.components(model)
+    with pytest.raises(ValueError, match="unknown component 'L2H0'"):
+        interventions.ablation_hooks(model, "L2H0", "zero", torch.zeros(1, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        interventions.ablation_hooks(model, "L0H0", "random", torch.zeros(1, 3, dtype=torch.long))
+
+
+def test_zero_ablating_every_layer_leaves_only_embedding_and_unembedding(model, pair):
+    tokens = pair[0]
+    hooks = [h for layer in range(2) for h in interventions.ablation_hooks(model, f"L{layer}", "zero", tokens)]
+    with torch.no_grad(), model.hooks(fwd_hooks=hooks):
+        ablated = model(tokens)
+    expected = model.unembed(model.ln_final(model.embed_tokens(tokens)))
+    torch.testing.assert_close(ablated, expected)
+    assert not model._forward_hooks and all(not m._forward_hooks for m in model.modules())  # hooks removed
+
+
+def test_zero_ablating_a_head_zeroes_its_z_only(model, pair):
+    tokens = pair[0]
+    hooks = interventions.ablation_hooks(model, "L1H1", "zero", tokens)
+    _, cache = model.run_with_cache(tokens)
+    with model.hooks(fwd_hooks=hooks):
+        _, ablated = model.run_with_cache(tokens)
+    assert ablated["blocks.1.attn.hook_z"][:, :, 1].abs().sum() == 0
+    torch.testing.assert_close(ablated["blocks.1.attn.hook_z"][:, :, 0], cache["blocks.1.attn.hook_z"][:, :, 0])
+
+
+def test_mean_and_resample_ablation_change_nothing_when_all_sequences_agree(model):
+    tokens = torch.tensor([[1, 2, 3, 4]] * 3)
+    clean = model(tokens)
+    for kind in ("mean", "resample"):
+        with torch.no_grad(), model.hooks(fwd_hooks=interventions.ablation_hooks(model, "L0", kind, tokens)):
+            torch.testing.assert_close(model(tokens), clean)
+
+
+def test_ranking_is_sorted_by_size_of_effect(model, pair):
+    ranking = interventions.rank_components(model, pair[0], last_logit, kind="mean")
+    assert sorted(ranking.names) == sorted(interventions.components(model))
+    sizes = ranking.effects.abs()
+    assert torch.all(sizes[:-1] >= sizes[1:])
+    assert ranking.clean == pytest.approx(last_logit(model(pair[0])).item())
+
+
+def test_patching_the_one_corrupted_position_restores_everything(model, pair):
+    clean, corrupted = pair
+    patched = interventions.patch_residual(model, clean, corrupted, last_logit)
+    ratio = interventions.recovery_ratio(patched, last_logit(model(clean)).item(), last_logit(model(corrupted)).item())
+    torch.testing.assert_close(ratio[0, 2], torch.tensor(1.0))
+    torch.testing.assert_close(ratio[0, [0, 1, 3, 4]], torch.zeros(4))  # nothing to fix there
+
+
+def test_patching_equals_transformer_lens(model, pair):
+    clean, corrupted = pair
+    _, clean_cache = model.run_with_cache(clean)
+    torch.testing.assert_close(interventions.patch_residual(model, clean, corrupted, last_logit),
+                               tl_patching.get_act_patch_resid_pre(model, corrupted, clean_cache, last_logit))
+    torch.testing.assert_close(interventions.patch_head_output(model, clean, corrupted, last_logit),
+                               tl_patching.get_act_patch_attn_head_out_all_pos(model, corrupted, clean_cache, last_logit))
+    torch.testing.assert_close(interventions.patch_head_pattern(model, clean, corrupted, last_logit),
+                               tl_patching.get_act_patch_attn_head_pattern_all_pos(model, corrupted, clean_cache, last_logit))
+
+
+def test_recovery_ratio_refuses_equal_clean_and_corrupted_metrics():
+    with pytest.raises(ValueError, match="same metric"):
+        interventions.recovery_ratio(torch.tensor([0.5]), 1.0, 1.0)
+    torch.testing.assert_close(interventions.recovery_ratio(torch.tensor([1.0, 3.0, 2.0]), 3.0, 1.0),
+                               torch.tensor([0.0, 1.0, 0.5]))
+
+
+def test_patching_needs_matching_shapes(model):
+    with pytest.raises(ValueError, match="same shape"):
+        interventions.patch_residual(model, torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 4, dtype=torch.long), last_logit)

@@ -1,0 +1,33 @@
+"""Part IV's figure functions each return a Figure that renders to PNG on its own, and refuse mismatched input."""
+
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from glassbox.plots import analysis as plots
+
+
+def renders(fig: Figure) -> bool:
+    png = fig._repr_png_()
+    return isinstance(fig, Figure) and png.startswith(b"\x89PNG") and len(png) < 300_000
+
+
+def test_part4_figures_render():
+    grid = torch.rand(2, 4)
+    pattern = torch.rand(6, 6).tril().softmax(-1)
+    assert renders(plots.head_scores({"a": grid, "b": grid}))
+    assert renders(plots.attention_patterns([pattern, pattern], ["x", "y"], labels=list("abcdef")))
+    assert renders(plots.matrix(torch.randn(5, 5), title="t", xlabel="x", ylabel="y"))
+    assert renders(plots.ranked_bars(["a", "b", "c"], torch.tensor([0.5, -0.2, 0.1]), xlabel="effect"))
+    assert renders(plots.phase_change([0, 10, 20], {"loss": [3.0, 2.0, 1.0]}, {"score": [0.1, 0.5, 0.9]}, uniform_loss=3.0, mark=10))
+    assert renders(plots.layer_position_grid(torch.randn(2, 6), title="t", labels=list("abcdef")))
+    assert renders(plots.lines([0, 1, 2], {"a": [1.0, 2.0, 3.0]}, xlabel="x", ylabel="y", xticks=["p", "q", "r"]))
+
+
+def test_mismatched_inputs_are_value_errors():
+    with pytest.raises(ValueError, match="one title per pattern"):
+        plots.attention_patterns([torch.eye(3)], ["a", "b"])
+    with pytest.raises(ValueError, match="one value per name"):
+        plots.ranked_bars(["a"], torch.tensor([1.0, 2.0]), xlabel="x")
+    with pytest.raises(ValueError, match="at least one"):
+        plots.head_scores({})
