@@ -104,7 +104,7 @@ def layer_position_grid(values: Float[Tensor, "layer pos"], *, title: str, label
 
 
 def lines(
-    x: Sequence[float] | np.ndarray, series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str, title: str = "",
+    x: Sequence[int | float] | np.ndarray, series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str, title: str = "",
     xticks: Sequence[str] | None = None,
 ) -> Figure:
     """A few named lines against a shared x axis (e.g. a metric per layer, for two models)."""
