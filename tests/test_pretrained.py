@@ -186,7 +186,9 @@ def test_the_chapter_model_is_gpt2_when_it_can_be_loaded(offline, tiny_gpt2):
     loaded = pretrained.load_chapter_model(device="cpu", model_name=str(tiny_gpt2))
     assert loaded.is_gpt2 and loaded.notice is None and "folder" in loaded.reason
     assert loaded.to_str_tokens(PROMPT)[0] == "<|endoftext|>" and "".join(loaded.to_str_tokens(PROMPT)[1:]) == PROMPT
-    assert loaded.n_params == sum(p.numel() for p in loaded.model.original_model.parameters())
+    from transformers import GPT2LMHeadModel
+
+    assert loaded.n_params == GPT2LMHeadModel.from_pretrained(tiny_gpt2).num_parameters()   # tied W_U counted once
     with pytest.raises(ValueError, match="non-empty string"):
         loaded.to_tokens("")
 
@@ -203,6 +205,7 @@ def test_the_chapter_model_falls_back_to_chapter_5s_model_with_the_notice(offlin
     loaded = pretrained.load_chapter_model(model_name="nobody/nothing")
     assert time.perf_counter() - start < 5
     assert not loaded.is_gpt2 and loaded.model is small and "HF_HUB_OFFLINE" in loaded.reason
+    assert loaded.n_params == sum(p.numel() for p in small.parameters())
     assert loaded.notice.startswith("GPT-2 weights were not available when this page was built")
     assert loaded.to_str_tokens(PROMPT) == list(PROMPT)
 

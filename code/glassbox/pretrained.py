@@ -202,6 +202,7 @@ class ChapterModel:
     name: str
     is_gpt2: bool
     reason: str
+    n_params: int  # parameters the model stores (GPT-2 ties its unembedding to its embedding: counted once)
     _to_tokens: Callable[[str], Tensor]
     _token_str: Callable[[int], str]
 
@@ -228,11 +229,19 @@ class ChapterModel:
         """The string one token id stands for."""
         return self._token_str(token)
 
-    @property
-    def n_params(self) -> int:
-        """Parameters stored by the model (GPT-2 ties its unembedding to its embedding and stores it once)."""
-        module = getattr(self.model, "original_model", self.model)
-        return sum(p.numel() for p in module.parameters())
+
+def stored_parameters(bridge: Any) -> int:
+    """How many parameters the Hugging Face model behind a bridge stores, tied weights counted once.
+
+    Counting the bridge's own parameters would not do: it keeps GPT-2's fused QKV matrix next to its split Q, K
+    and V, and compatibility mode adds processed copies. So the count comes from a fresh model of the same config
+    built on the 'meta' device (shapes only, no memory).
+    """
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        fresh = AutoModelForCausalLM.from_config(bridge.original_model.config)
+    return sum(p.numel() for p in fresh.parameters())
 
 
 def gpt2_chapter_model(bridge: Any, name: str = "GPT-2 small", reason: str = "") -> ChapterModel:
@@ -243,6 +252,7 @@ def gpt2_chapter_model(bridge: Any, name: str = "GPT-2 small", reason: str = "")
         name=name,
         is_gpt2=True,
         reason=reason,
+        n_params=stored_parameters(bridge),
         _to_tokens=lambda text: bridge.to_tokens(text).cpu(),
         _token_str=lambda token: tokenizer.decode([token]),
     )
@@ -258,6 +268,7 @@ def char_chapter_model(reason: str = "") -> ChapterModel:
         name="chapter 5's character model",
         is_gpt2=False,
         reason=reason,
+        n_params=sum(p.numel() for p in model.parameters()),
         _to_tokens=lambda text: tokenizer.encode(text)[None],
         _token_str=lambda token: tokenizer.chars[token],
     )
