@@ -7,6 +7,7 @@ a history of train and validation loss, and checkpoints every N steps kept in me
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,10 +41,19 @@ class TrainConfig:
     checkpoint_dir: Path | None = None  # None: keep checkpoints in memory (state dicts on the CPU)
     seed: int = 0
     progress: bool = True
+    lr_schedule: str = "constant"  # "cosine": decay the learning rate from lr to 0 along half a cosine
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step `step` (1 … steps)."""
+        if self.lr_schedule == "constant":
+            return self.lr
+        return self.lr * 0.5 * (1 + math.cos(math.pi * (step - 1) / self.steps))
 
     def __post_init__(self) -> None:
         if self.steps <= 0 or self.eval_every <= 0 or self.eval_batches <= 0:
             raise ValueError("steps, eval_every and eval_batches must be positive")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
         if self.checkpoint_every is not None and self.checkpoint_every <= 0:
             raise ValueError(f"checkpoint_every must be positive or None, got {self.checkpoint_every}")
 
@@ -111,6 +121,9 @@ def train(
     disable = not cfg.progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true")
     bar = tqdm(range(1, cfg.steps + 1), desc="training", disable=disable)
     for step in bar:
+        if cfg.lr_schedule != "constant":
+            for group in optimizer.param_groups:
+                group["lr"] = cfg.lr_at(step)
         loss = loss_fn(model, train_batches(batch_generator))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
