@@ -119,7 +119,7 @@ def entropy_by_head(entropies: dict[str, Float[Tensor, "layer head"]]) -> Figure
     for ax, (name, values) in zip(axes, entropies.items()):
         heatmap(ax, values, row_labels=[str(i) for i in range(values.shape[0])],
                 col_labels=[str(i) for i in range(values.shape[1])], vmin=0.0, vmax=1.0, cmap="viridis",
-                annotate=values.shape[1] <= 12, fmt=".1f")
+                annotate=values.shape[1] <= 8, fmt=".1f")
         ax.set(xlabel="head", ylabel="layer", title=name)
     return fig
 
