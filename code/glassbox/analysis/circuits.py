@@ -45,6 +45,19 @@ def ov_circuit(model: Transformer, layer: int, head: int) -> FactoredMatrix:
     return FactoredMatrix(model.W_E @ model.W_V[layer, head], model.W_O[layer, head] @ model.W_U)
 
 
+def k_composition_circuit(model: Transformer, earlier: tuple[int, int], later: tuple[int, int]) -> FactoredMatrix:
+    """`W_E W_Q (W_E W_V W_O W_K)ᵀ` [query token, token at the key]: the score the later head's query token gives a
+    key position whose residual stream holds the earlier head's output on a token (its OV circuit), through the
+    later head's keys — K-composition, e.g. an induction head reading a previous-token head."""
+    (l1, h1), (l2, h2) = earlier, later
+    _check_head(model, l1, h1)
+    _check_head(model, l2, h2)
+    if l1 >= l2:
+        raise ValueError(f"the earlier head must be in an earlier layer, got layers {l1} and {l2}")
+    written = model.W_E @ model.W_V[l1, h1] @ model.W_O[l1, h1]  # [d_vocab, d_model]: what the earlier head writes
+    return FactoredMatrix(model.W_E @ model.W_Q[l2, h2], (written @ model.W_K[l2, h2]).T)
+
+
 def composition_score(left: Float[Tensor, "rows inner"], right: Float[Tensor, "inner_right cols"]) -> float:
     """‖left · right‖_F / (‖left‖_F ‖right‖_F): how much of what `left` writes `right` reads (0 to 1).
 

@@ -14,16 +14,18 @@ from glassbox.plots.core import figure, heatmap
 
 
 def head_scores(
-    scores: Mapping[str, Float[Tensor, "layer head"]], *, vmin: float = 0.0, vmax: float = 1.0, fmt: str = ".2f"
+    scores: Mapping[str, Float[Tensor, "layer head"]], *, vmin: float = 0.0, vmax: float | None = 1.0, fmt: str = ".2f"
 ) -> Figure:
-    """One annotated layer × head grid per named score (e.g. previous-token and induction scores)."""
+    """One annotated layer × head grid per named score (e.g. previous-token and induction scores); with
+    `vmax=None` each grid's colours run up to its own largest value."""
     if not scores:
         raise ValueError("head_scores needs at least one named score")
     fig, axes = figure(len(scores), width=3.6, height=2.6)
     for ax, (title, grid) in zip(axes, scores.items()):
+        grid = grid.detach()
         n_layers, n_heads = grid.shape
         heatmap(ax, grid, row_labels=[f"L{l}" for l in range(n_layers)], col_labels=[f"H{h}" for h in range(n_heads)],
-                annotate=True, fmt=fmt, vmin=vmin, vmax=vmax, colorbar=False)
+                annotate=True, fmt=fmt, vmin=vmin, vmax=float(grid.max()) if vmax is None else vmax, colorbar=False)
         ax.set(title=title, xlabel="head", ylabel="layer")
     return fig
 
@@ -48,7 +50,8 @@ def attention_patterns(
 def matrix(values: Float[Tensor, "rows cols"], *, title: str, xlabel: str, ylabel: str, cmap: str = "RdBu_r") -> Figure:
     """A full (e.g. QK or OV circuit) matrix, coloured symmetrically around zero."""
     fig, (ax,) = figure(width=4.6, height=4.0)
-    limit = float(values.abs().max()) or 1.0
+    values = values.detach()
+    limit = float(values.nan_to_num().abs().max()) or 1.0
     heatmap(ax, values, cmap=cmap, vmin=-limit, vmax=limit)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return fig
@@ -58,7 +61,7 @@ def ranked_bars(names: Sequence[str], values: Float[Tensor, "n"], *, xlabel: str
     """Horizontal bars, largest first (e.g. components ranked by the effect of ablating them)."""
     if len(names) != len(values):
         raise ValueError(f"need one value per name, got {len(names)} names and {len(values)} values")
-    names, values = list(names)[:top], torch.as_tensor(values)[:top]
+    names, values = list(names)[:top], torch.as_tensor(values).detach()[:top]
     fig, (ax,) = figure(width=5.0, height=0.3 * len(names) + 1.2)
     ax.barh(range(len(names)), values.numpy(), color=["C3" if v > 0 else "C0" for v in values])
     ax.set_yticks(range(len(names)), labels=names)
@@ -115,4 +118,19 @@ def lines(
         ax.set_xticks(list(x), labels=xticks)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=8)
+    return fig
+
+
+def matrices(
+    values: Mapping[str, Float[Tensor, "rows cols"]], *, xlabel: str, ylabel: str, cmap: str = "RdBu_r"
+) -> Figure:
+    """Several full matrices side by side (e.g. OV and QK circuits), each coloured symmetrically around zero."""
+    if not values:
+        raise ValueError("matrices needs at least one named matrix")
+    fig, axes = figure(len(values), width=4.0, height=3.6)
+    for ax, (title, grid) in zip(axes, values.items()):
+        grid = grid.detach()
+        limit = float(grid.nan_to_num().abs().max()) or 1.0
+        heatmap(ax, grid, cmap=cmap, vmin=-limit, vmax=limit, colorbar=False)
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return fig

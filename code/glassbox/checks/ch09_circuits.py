@@ -1,0 +1,83 @@
+"""Checks for chapter 9, "Attention patterns and circuits": QK and OV circuits, composition score, one head's path."""
+
+import torch
+from transformer_lens import FactoredMatrix
+from transformer_lens.utilities import composition_scores
+
+from glassbox.checking import Case, Exercise
+
+
+def _randn(*shape: int, seed: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _qk_cases() -> list[Case]:
+    return [
+        Case("d_vocab 7, d_model 6, d_head 3", (_randn(7, 6, seed=0), _randn(6, 3, seed=1), _randn(6, 3, seed=2))),
+        Case("d_vocab 30, d_model 16, d_head 4", (_randn(30, 16, seed=3), _randn(16, 4, seed=4), _randn(16, 4, seed=5))),
+    ]
+
+
+def _ov_cases() -> list[Case]:
+    return [
+        Case("d_vocab 7, d_model 6, d_head 3", (_randn(7, 6, seed=0), _randn(6, 3, seed=1), _randn(3, 6, seed=2), _randn(6, 7, seed=3))),
+        Case("d_vocab 30, d_model 16, d_head 4", (_randn(30, 16, seed=4), _randn(16, 4, seed=5), _randn(4, 16, seed=6), _randn(16, 30, seed=7))),
+    ]
+
+
+def _composition_cases() -> list[Case]:
+    low_rank = _randn(8, 2, seed=0) @ _randn(2, 8, seed=1)
+    return [
+        Case("two random 8×8 matrices", (_randn(8, 8, seed=2), _randn(8, 8, seed=3))),
+        Case("rank-two matrices, as a head's W_V W_O is", (low_rank, _randn(8, 2, seed=4) @ _randn(2, 8, seed=5))),
+        Case("the identity with itself (score 1/√8)", (torch.eye(8), torch.eye(8))),
+    ]
+
+
+def _path_cases() -> list[Case]:
+    pattern = _randn(2, 5, 5, seed=0).masked_fill(~torch.ones(5, 5, dtype=torch.bool).tril(), float("-inf")).softmax(-1)
+    return [
+        Case("a causal pattern over 5 positions", (pattern, _randn(2, 5, 6, seed=1), _randn(6, 3, seed=2), _randn(3, 6, seed=3), _randn(6, 9, seed=4))),
+    ]
+
+
+
+EXERCISES = [
+    Exercise(
+        name="qk_circuit_full",
+        module="ch09_circuits",
+        cases=_qk_cases,
+        mistakes={
+            "rows are query tokens and columns key tokens: (W_E W_Q)(W_E W_K)ᵀ, not its transpose": lambda E, Q, K: (E @ K) @ (E @ Q).T,
+        },
+        agrees_with={"TransformerLens FactoredMatrix(W_E W_Q, (W_E W_K)ᵀ).AB": lambda E, Q, K: FactoredMatrix(E @ Q, (E @ K).T).AB},
+    ),
+    Exercise(
+        name="ov_circuit_full",
+        module="ch09_circuits",
+        cases=_ov_cases,
+        mistakes={
+            "rows are the token attended to, columns the logits it changes: W_E W_V W_O W_U, not its transpose": lambda E, V, O, U: (E @ V @ O @ U).T,
+        },
+        agrees_with={"TransformerLens FactoredMatrix(W_E W_V, W_O W_U).AB": lambda E, V, O, U: FactoredMatrix(E @ V, O @ U).AB},
+    ),
+    Exercise(
+        name="composition_score",
+        module="ch09_circuits",
+        cases=_composition_cases,
+        mistakes={
+            "divide by the product of the two norms, so that the score does not depend on the matrices' scale": lambda a, b: (a @ b).norm(),
+            "the earlier head writes first: the product is left @ right": lambda a, b: (b @ a).norm() / (a.norm() * b.norm()),
+        },
+        agrees_with={"transformer_lens.utilities.composition_scores": lambda a, b: composition_scores(FactoredMatrix(a, torch.eye(a.shape[1])), FactoredMatrix(b, torch.eye(b.shape[1])))},
+    ),
+    Exercise(
+        name="head_path_logits",
+        module="ch09_circuits",
+        cases=_path_cases,
+        mistakes={
+            "the pattern's rows are queries: position q receives Σ_k pattern[q, k] · stream[k]": lambda A, x, V, O, U: torch.einsum("bkq,bkm->bqm", A, x) @ V @ O @ U,
+            "the head moves the stream with its pattern before W_V W_O and W_U read it — did you skip the pattern?": lambda A, x, V, O, U: x @ V @ O @ U,
+        },
+    ),
+]
