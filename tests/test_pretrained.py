@@ -185,6 +185,7 @@ def test_our_model_loads_gpt2_format_weights_and_matches_the_bridge(offline, tin
 def test_the_chapter_model_is_gpt2_when_it_can_be_loaded(offline, tiny_gpt2):
     loaded = pretrained.load_chapter_model(device="cpu", model_name=str(tiny_gpt2))
     assert loaded.is_gpt2 and loaded.notice is None and "folder" in loaded.reason
+    assert 'class="admonition note"' in loaded._repr_html_()
     assert loaded.to_str_tokens(PROMPT)[0] == "<|endoftext|>" and "".join(loaded.to_str_tokens(PROMPT)[1:]) == PROMPT
     from transformers import GPT2LMHeadModel
 
@@ -208,6 +209,7 @@ def test_the_chapter_model_falls_back_to_chapter_5s_model_with_the_notice(offlin
     assert loaded.n_params == sum(p.numel() for p in small.parameters())
     assert loaded.notice.startswith("GPT-2 weights were not available when this page was built")
     assert loaded.to_str_tokens(PROMPT) == list(PROMPT)
+    assert 'class="admonition warning"' in loaded._repr_html_() and loaded.notice in loaded._repr_html_()
 
 
 # ------------------------------------------------------------------------------------- parameter accounting

@@ -16,6 +16,7 @@ chapter runs unchanged on either. Both are TransformerLens `HookedRootModule`s w
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import os
 import threading
@@ -190,7 +191,7 @@ def _quiet_progress_bars():
             hf_logging.enable_progress_bar()
 
 
-@dataclass
+@dataclass(repr=False)
 class ChapterModel:
     """The model chapter 12 opens, GPT-2 or the book's own, with the few things the chapter needs from either.
 
@@ -210,6 +211,18 @@ class ChapterModel:
     def notice(self) -> str | None:
         """What the page must say when it does not show GPT-2."""
         return None if self.is_gpt2 else OFFLINE_NOTICE
+
+    def __repr__(self) -> str:
+        return f"ChapterModel({self.name}: {self.notice or self.reason})"
+
+    def _repr_html_(self) -> str:
+        """A notice box (the book theme's admonition): a warning when this is not GPT-2, a note when it is."""
+        if self.notice:
+            kind, title, body = "warning", "Not GPT-2", f"{self.notice} Why: {self.reason}."
+        else:
+            kind, title, body = "note", self.name, f"The outputs below come from {self.name}, {self.reason}."
+        return (f'<div class="admonition {kind}"><p class="admonition-title">{html.escape(title, quote=False)}</p>'
+                f"<p>{html.escape(body, quote=False)}</p></div>")
 
     @property
     def cfg(self) -> Any:
