@@ -21,6 +21,11 @@ from torch import Tensor
 from glassbox.plots.core import figure, heatmap
 
 
+def shown(token: str) -> str:
+    """A token as a label: escapes visible (newline as \\n), spaces as ␣, so that ' ' and '' do not vanish."""
+    return repr(token)[1:-1].replace(" ", "␣") or "∅"
+
+
 def next_token_bars(tokens: Sequence[str], probs: Float[Tensor, "k"], *, title: str = "") -> Figure:
     """Horizontal bars of the k most likely next tokens, the most likely on top."""
     if len(tokens) != len(probs):
@@ -69,8 +74,8 @@ def head_pattern(pattern: Float[Tensor, "query_pos key_pos"], labels: Sequence[s
         raise ValueError(f"pattern has shape {tuple(pattern.shape)} for {len(labels)} token labels")
     size = min(max(0.32 * len(labels) + 2.2, 4.0), 9.0)
     fig, (ax,) = figure(width=size + 0.8, height=size)
-    shown = [repr(t)[1:-1] for t in labels]
-    heatmap(ax, pattern, row_labels=shown, col_labels=shown, annotate=len(labels) <= 10, vmin=0.0, vmax=1.0)
+    names = [shown(t) for t in labels]
+    heatmap(ax, pattern, row_labels=names, col_labels=names, annotate=len(labels) <= 10, vmin=0.0, vmax=1.0)
     ax.tick_params(axis="x", labelrotation=90)
     ax.set(xlabel="key (attended to)", ylabel="query (attending)", title=title)
     return fig
@@ -100,10 +105,10 @@ def logit_lens(
     if probs.shape != (len(layer_labels), len(pos_labels)):
         raise ValueError(f"probs has shape {tuple(probs.shape)}, labels give {len(layer_labels)}×{len(pos_labels)}")
     fig, (ax,) = figure(width=min(0.75 * len(pos_labels) + 2.5, 14), height=0.42 * len(layer_labels) + 1.6)
-    heatmap(ax, probs, row_labels=layer_labels, col_labels=[repr(t) for t in pos_labels], vmin=0.0, vmax=1.0,
+    heatmap(ax, probs, row_labels=layer_labels, col_labels=[shown(t) for t in pos_labels], vmin=0.0, vmax=1.0,
             cmap="Blues")
     for (i, j), p in np.ndenumerate(probs.cpu().numpy()):
-        ax.text(j, i, top_tokens[i][j][:8], ha="center", va="center", fontsize=7,
+        ax.text(j, i, shown(top_tokens[i][j])[:8], ha="center", va="center", fontsize=7,
                 color="white" if p > 0.6 else "black", fontfamily="monospace")
     ax.tick_params(axis="x", labelrotation=60, labelsize=8)
     ax.set(xlabel="position (the token read there)", ylabel="residual stream after",
