@@ -1,0 +1,76 @@
+"""Checks for chapter 10, "Interventions": zero and mean ablation of a head, patching a position, recovery ratio."""
+
+import torch
+
+from glassbox.analysis.interventions import recovery_ratio as library_recovery_ratio
+from glassbox.checking import Case, Exercise
+
+
+def _z(seed: int, batch: int = 3, pos: int = 5, heads: int = 4, d_head: int = 2) -> torch.Tensor:
+    return torch.randn(batch, pos, heads, d_head, generator=torch.Generator().manual_seed(seed))
+
+
+def _head_cases() -> list[Case]:
+    return [Case("batch 3, 5 positions, 4 heads, head 1", (_z(0), 1)),
+            Case("batch 2, 4 positions, 4 heads, last head", (_z(1, 2, 4), 3))]
+
+
+def _patch_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(2)
+    clean, corrupted = torch.randn(2, 6, 8, generator=generator), torch.randn(2, 6, 8, generator=generator)
+    return [Case("position 2 of 6", (corrupted, clean, 2)), Case("the last position", (corrupted, clean, 5))]
+
+
+def _ratio_cases() -> list[Case]:
+    return [
+        Case("clean 3, corrupted 1: patched values 1, 3 and 2", (torch.tensor([1.0, 3.0, 2.0]), 3.0, 1.0)),
+        Case("a metric that falls when corrupted is undone", (torch.tensor([[0.5, -2.0], [-1.0, 0.0]]), -2.0, 0.5)),
+    ]
+
+
+def _zero_ablated_head_is_zero(out, args) -> str | None:
+    z, head = args
+    if out[:, :, head].abs().sum() != 0:
+        return f"head {head}'s output (z[:, :, {head}]) must be all zeros"
+    return None
+
+
+EXERCISES = [
+    Exercise(
+        name="zero_ablate_head",
+        module="ch10_interventions",
+        cases=_head_cases,
+        mistakes={
+            "hook_z is [batch, pos, head, d_head]: the head is the third dimension, z[:, :, head]": lambda z, h: z.index_fill(1, torch.tensor([h]), 0.0),
+        },
+        properties=[_zero_ablated_head_is_zero],
+    ),
+    Exercise(
+        name="mean_ablate_head",
+        module="ch10_interventions",
+        cases=_head_cases,
+        mistakes={
+            "average over the batch (dimension 0), keeping each position's own mean": lambda z, h: torch.cat([z[:, :, :h], z[:, :, h : h + 1].mean(1, keepdim=True).expand(-1, z.shape[1], -1, -1), z[:, :, h + 1 :]], 2),
+            "replace only the one head; the other heads keep their outputs": lambda z, h: z.mean(0, keepdim=True).expand_as(z),
+        },
+    ),
+    Exercise(
+        name="patch_position",
+        module="ch10_interventions",
+        cases=_patch_cases,
+        mistakes={
+            "patch only position `pos`, not every position from it on": lambda bad, good, p: torch.cat([bad[:, :p], good[:, p:]], 1),
+            "positions are the second dimension: patched[:, pos]": lambda bad, good, p: torch.cat([bad[:p], good[p : p + 1], bad[p + 1 :]], 0) if p < len(bad) else bad,
+        },
+    ),
+    Exercise(
+        name="recovery_ratio",
+        module="ch10_interventions",
+        cases=_ratio_cases,
+        mistakes={
+            "measure from the corrupted run: (patched − corrupted) / (clean − corrupted), 0 for no recovery": lambda p, c, k: (c - p) / (c - k),
+            "divide by the gap clean − corrupted, not by the clean metric alone": lambda p, c, k: (p - k) / c,
+        },
+        agrees_with={"glassbox.analysis.interventions.recovery_ratio": library_recovery_ratio},
+    ),
+]

@@ -1,0 +1,28 @@
+"""Chapter 10, "Interventions": exercise stubs (fill in each body)."""
+
+import torch
+from jaxtyping import Float
+from torch import Tensor
+
+
+def zero_ablate_head(z: Float[Tensor, "batch pos head d_head"], head: int) -> Float[Tensor, "batch pos head d_head"]:
+    """A copy of a layer's `hook_z` activation with one head's output set to zero (the input stays untouched)."""
+    raise NotImplementedError()
+
+
+def mean_ablate_head(z: Float[Tensor, "batch pos head d_head"], head: int) -> Float[Tensor, "batch pos head d_head"]:
+    """A copy of `hook_z` with one head's output replaced, at each position, by its mean over the batch."""
+    raise NotImplementedError()
+
+
+def patch_position(
+    corrupted: Float[Tensor, "batch pos d_model"], clean: Float[Tensor, "batch pos d_model"], pos: int
+) -> Float[Tensor, "batch pos d_model"]:
+    """The corrupted run's residual stream with position `pos` taken from the clean run (a new tensor)."""
+    raise NotImplementedError()
+
+
+def recovery_ratio(patched: Float[Tensor, "*shape"], clean: float, corrupted: float) -> Float[Tensor, "*shape"]:
+    """(patched − corrupted) / (clean − corrupted): 0 where a patch recovers nothing, 1 where it recovers all of the
+    clean metric. Raises ValueError when clean and corrupted are equal (there is nothing to recover)."""
+    raise NotImplementedError()

@@ -1,0 +1,36 @@
+"""Chapter 10, "Interventions": reference solutions."""
+
+import torch
+from jaxtyping import Float
+from torch import Tensor
+
+
+def zero_ablate_head(z: Float[Tensor, "batch pos head d_head"], head: int) -> Float[Tensor, "batch pos head d_head"]:
+    """A copy of a layer's `hook_z` activation with one head's output set to zero (the input stays untouched)."""
+    z = z.clone()
+    z[:, :, head] = 0.0
+    return z
+
+
+def mean_ablate_head(z: Float[Tensor, "batch pos head d_head"], head: int) -> Float[Tensor, "batch pos head d_head"]:
+    """A copy of `hook_z` with one head's output replaced, at each position, by its mean over the batch."""
+    z = z.clone()
+    z[:, :, head] = z[:, :, head].mean(dim=0, keepdim=True)
+    return z
+
+
+def patch_position(
+    corrupted: Float[Tensor, "batch pos d_model"], clean: Float[Tensor, "batch pos d_model"], pos: int
+) -> Float[Tensor, "batch pos d_model"]:
+    """The corrupted run's residual stream with position `pos` taken from the clean run (a new tensor)."""
+    patched = corrupted.clone()
+    patched[:, pos] = clean[:, pos]
+    return patched
+
+
+def recovery_ratio(patched: Float[Tensor, "*shape"], clean: float, corrupted: float) -> Float[Tensor, "*shape"]:
+    """(patched − corrupted) / (clean − corrupted): 0 where a patch recovers nothing, 1 where it recovers all of the
+    clean metric. Raises ValueError when clean and corrupted are equal (there is nothing to recover)."""
+    if clean == corrupted:
+        raise ValueError(f"clean and corrupted metrics are equal ({clean}): nothing to recover")
+    return (patched - corrupted) / (clean - corrupted)
