@@ -1,0 +1,56 @@
+"""Checks for chapter 8, "The residual stream": cosine similarity between snapshots, participation ratio."""
+
+import torch
+import torch.nn.functional as F
+
+from glassbox.analysis import residual
+from glassbox.checking import Case, Exercise
+
+
+def _randn(*shape: int, seed: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _cosine_cases() -> list[Case]:
+    a = _randn(3, 5, 8, seed=0)
+    return [
+        Case("two random streams", (a, _randn(3, 5, 8, seed=1))),
+        Case("a stream and a scaled, slightly changed copy", (a, 3 * a + 0.3 * _randn(3, 5, 8, seed=2))),
+    ]
+
+
+def _ratio_cases() -> list[Case]:
+    three_equal = torch.zeros(6, 5)
+    three_equal[[0, 1, 2], [0, 1, 2]] = 1.0
+    three_equal[[3, 4, 5], [0, 1, 2]] = -1.0  # centred already; variance 2 along each of three axes
+    offset = _randn(200, 4, seed=3) @ torch.diag(torch.tensor([3.0, 1.0, 0.5, 0.1])) + 10.0
+    return [
+        Case("random samples in 6 dimensions", (_randn(50, 6, seed=0),)),
+        Case("three directions with equal variance (ratio 3)", (three_equal,)),
+        Case("unequal variances far from the origin (centre first)", (offset,)),
+    ]
+
+
+EXERCISES = [
+    Exercise(
+        name="mean_cosine_similarity",
+        module="ch08_residual",
+        cases=_cosine_cases,
+        mistakes={
+            "normalise each vector by its own length: cosine similarity ignores the scale": lambda a, b: (a * b).sum(-1).mean(),
+            "compare along d_model (the last dimension), one similarity per batch item and position": lambda a, b: F.cosine_similarity(a, b, dim=1).mean(),
+        },
+        agrees_with={"glassbox.analysis.residual.mean_cosine_similarity": residual.mean_cosine_similarity},
+    ),
+    Exercise(
+        name="participation_ratio",
+        module="ch08_residual",
+        cases=_ratio_cases,
+        mistakes={
+            "centre the samples first (subtract their mean), or a constant offset counts as a direction": lambda x: (torch.linalg.svdvals(x) ** 2).sum() ** 2 / (torch.linalg.svdvals(x) ** 4).sum(),
+            "λ are variances, the squares of the singular values": lambda x: (lambda s: s.sum() ** 2 / (s**2).sum())(torch.linalg.svdvals(x - x.mean(0))),
+        },
+        agrees_with={"glassbox.analysis.residual.participation_ratio": lambda x: torch.tensor(residual.participation_ratio(x))},
+        rtol=1e-4,
+    ),
+]

@@ -1,0 +1,20 @@
+"""Chapter 8, "The residual stream": reference solutions."""
+
+import torch
+import torch.nn.functional as F
+from jaxtyping import Float
+from torch import Tensor
+
+
+def mean_cosine_similarity(
+    a: Float[Tensor, "batch pos d_model"], b: Float[Tensor, "batch pos d_model"]
+) -> Float[Tensor, ""]:
+    """Mean, over batch and positions, of the cosine similarity between a[i, p] and b[i, p]."""
+    return F.cosine_similarity(a, b, dim=-1).mean()
+
+
+def participation_ratio(x: Float[Tensor, "sample d_model"]) -> Float[Tensor, ""]:
+    """(Σ λ)² / Σ λ², where λ are the variances of the centred samples along their principal directions: the
+    squared singular values of x minus its mean over samples."""
+    variances = torch.linalg.svdvals(x - x.mean(dim=0, keepdim=True)) ** 2
+    return variances.sum() ** 2 / (variances**2).sum()
