@@ -86,3 +86,23 @@ def test_all_composition_scores_equal_transformer_lens(mode):
 def test_composition_mode_is_checked():
     with pytest.raises(ValueError, match="mode must be"):
         circuits.all_composition_scores(random_model(), "O")
+
+
+def test_k_composition_circuit_equals_its_product_and_is_diagonal_for_the_induction_model():
+    model = random_model()
+    kc = circuits.k_composition_circuit(model, (0, 1), (1, 0))
+    expected = model.W_E @ model.W_Q[1, 0] @ model.W_K[1, 0].T @ (model.W_V[0, 1] @ model.W_O[0, 1]).T @ model.W_E.T
+    torch.testing.assert_close(kc.AB, expected, atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="earlier layer"):
+        circuits.k_composition_circuit(model, (1, 0), (0, 1))
+
+    from glassbox.analysis import attention
+    from glassbox.induction import induction_model
+
+    trained = induction_model()
+    tokens = repeated_random_tokens(20, 16, trained.cfg.d_vocab, torch.Generator().manual_seed(1))
+    patterns = attention.stack_patterns(trained.run_with_cache(tokens)[1])
+    prev = int(attention.previous_token_score(patterns)[0].argmax())
+    ind = int(attention.induction_score(patterns)[1].argmax())
+    full = circuits.k_composition_circuit(trained, (0, prev), (1, ind)).AB
+    assert (full.argmax(1) == torch.arange(len(full))).float().mean() > 0.9  # each token looks for itself one step back
