@@ -42,7 +42,9 @@ class Exercise:
     `cases` builds the inputs (seeded, so a failure is reproducible). `mistakes` maps a sentence to a wrong
     variant of the function: when the reader's output matches the variant, the sentence is the reason.
     `properties` are functions `(output, args) -> str | None` returning a reason when a property fails.
-    `agrees_with` names independent implementations the reader's must also agree with.
+    `agrees_with` names independent implementations the reader's must also agree with. `summarize`, for answers
+    that may rightly differ from the reference's (a random generator), maps an answer to what must agree (e.g. "how
+    many sequences, and does each obey the rule"): reader and reference are compared through it.
 
     A class exercise (`is_module=True`) is built from the case's config, given the reference's (random)
     weights, and its `forward` compared; its wrong variants and independent implementations take
@@ -58,6 +60,7 @@ class Exercise:
     atol: float = 1e-5
     rtol: float = 1e-4
     is_module: bool = False
+    summarize: Callable[[Any], Any] | None = None  # compare summaries, for answers with many right values
 
     def reference(self) -> Callable[..., Any]:
         """The hidden solution, imported only when a check runs."""
@@ -209,6 +212,8 @@ def run_checks(fn: Callable[..., Any], exercise: Exercise) -> list[CheckResult]:
             mine, theirs, inputs, variant_args = _prepare(fn, reference, exercise, case, seed)
             args = _clone(inputs)
             got = mine(*args)
+            if exercise.summarize is not None and got is not None:
+                got = exercise.summarize(got)
         except NotImplementedError:
             return [CheckResult(case.name, False, NOT_IMPLEMENTED)]
         except WeightsMismatch as error:
@@ -219,6 +224,8 @@ def run_checks(fn: Callable[..., Any], exercise: Exercise) -> list[CheckResult]:
             continue
         with torch.no_grad():
             expected = theirs(*_clone(inputs))
+        if exercise.summarize is not None:
+            expected = exercise.summarize(expected)
         reason = compare(got, expected, args, inputs, exercise, variant_args)
         results.append(CheckResult(case.name, reason is None, reason or ""))
         passed.append((case, mine, inputs, variant_args))

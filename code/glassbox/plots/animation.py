@@ -80,14 +80,15 @@ def animate(draw: Callable[[], tuple[object, Callable[[Transformer, int], None]]
         frames.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]))
     palette = frames[-1].quantize(64, method=Image.Quantize.MEDIANCUT)
     frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
-    frames += [frames[-1]] * hold_last  # pause on the trained model before looping
+    durations = [int(seconds_per_frame * 1000)] * len(frames)
+    durations[-1] *= hold_last  # pause on the trained model before looping
     buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
-                   duration=int(seconds_per_frame * 1000), loop=0, optimize=True)
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   optimize=True)
     return GIF(buffer.getvalue(), alt, len(frames))
 
 
-def _limits(arrays: Sequence[np.ndarray], margin: float = 0.1) -> tuple[tuple[float, float], tuple[float, float]]:
+def _limits(arrays: Sequence[np.ndarray], margin: float | int = 0.1) -> tuple[tuple[float, float], tuple[float, float]]:
     points = np.concatenate([a.reshape(-1, 2) for a in arrays])
     low, high = points.min(0), points.max(0)
     pad = (high - low) * margin + 1e-3
@@ -177,7 +178,7 @@ def qk_attention_over_training(run, window: Sequence[int], n_frames: int = 40) -
         fig, axes = figure(2, 1, width=3.4, height=3.2)
         queries = _Dots(axes[0], n, ["tab:blue"] * n, lims, "queries (blue) and keys (red)")
         keys = _Dots(axes[0], n, ["tab:red"] * n, lims, "queries (blue) and keys (red)")
-        image = axes[1].imshow(np.zeros((len(window), len(window))), cmap="Greens", vmin=0, vmax=1)
+        image = axes[1].imshow(np.zeros((len(window), len(window))), cmap="Greens", vmin=0.0, vmax=1.0)
         axes[1].set_xticks(range(len(window)), labels=labels, rotation=90, fontsize=6)
         axes[1].set_yticks(range(len(window)), labels=labels, fontsize=6)
         axes[1].set_title(f"attention of '{rule.decode(window)}'", fontsize=8)
@@ -210,7 +211,7 @@ def output_landscapes_over_training(run, tokens: Sequence[int], n_frames: int = 
         fig, axes = figure(len(tokens), 1, width=2.0, height=2.0)
         panels = []
         for ax, token in zip(axes, tokens):
-            image = ax.imshow(np.zeros((resolution, resolution)), cmap=LANDSCAPE, vmin=0, vmax=1, origin="lower",
+            image = ax.imshow(np.zeros((resolution, resolution)), cmap=LANDSCAPE, vmin=0.0, vmax=1.0, origin="lower",
                               extent=(*lims[0], *lims[1]), aspect="auto")
             dots = _Dots(ax, V * T, colours, lims, f"P(next = {rule.vocab[token]})")
             ax.set_xticks([])

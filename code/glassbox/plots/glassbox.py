@@ -60,17 +60,20 @@ def head(model: Transformer, x: Tensor, which: str) -> Tensor:
 @torch.no_grad()
 def after_mlp(model: Transformer, resid_mid: Tensor) -> Tensor:
     """The final residual vector from the stream after attention: + MLP (or MLP alone without residual)."""
-    mlp_out = model.blocks[0].mlp(resid_mid)
+    flat = resid_mid.reshape(1, -1, resid_mid.shape[-1])  # components take [batch, pos, d_model]
+    mlp_out = model.blocks[0].mlp(flat).reshape(resid_mid.shape)
     return resid_mid + mlp_out if model.cfg.use_residual else mlp_out
 
 
 @torch.no_grad()
 def output_probabilities(model: Transformer, resid_mid: Tensor) -> Tensor:
     """P(next token) for residual vectors taken right after attention, [..., d_vocab]."""
-    return model.unembed(after_mlp(model, resid_mid)).softmax(-1)
+    final = after_mlp(model, resid_mid)
+    logits = model.unembed(final.reshape(1, -1, final.shape[-1]))
+    return logits.reshape(*final.shape[:-1], -1).softmax(-1)
 
 
-def _plane(points: np.ndarray, resolution: int, margin: float = 0.15) -> tuple[np.ndarray, np.ndarray, Tensor]:
+def _plane(points: np.ndarray, resolution: int, margin: float | int = 0.15) -> tuple[np.ndarray, np.ndarray, Tensor]:
     """A grid covering `points` [n, 2] with a margin: x, y axes and the grid points as a [res*res, 2] tensor."""
     low, high = points.min(0), points.max(0)
     pad = (high - low) * margin + 1e-3
@@ -81,7 +84,7 @@ def _plane(points: np.ndarray, resolution: int, margin: float = 0.15) -> tuple[n
 
 
 def _scatter_labels(ax: Axes, points: np.ndarray, labels: Sequence[str], colours: Sequence[str], *,
-                    fontsize: float = 7, alpha: float = 1.0, marker_size: float = 12) -> None:
+                    fontsize: float | int = 7, alpha: float | int = 1.0, marker_size: float | int = 12) -> None:
     ax.scatter(points[:, 0], points[:, 1], c=list(colours), s=marker_size, alpha=alpha, linewidths=0)
     for (x, y), label, colour in zip(points, labels, colours):
         ax.annotate(label, (x, y), fontsize=fontsize, color=colour, alpha=alpha, xytext=(2, 2), textcoords="offset points")
@@ -183,7 +186,7 @@ def _sequence_grid(ax: Axes, rule: Rule, sequences: Sequence[Sequence[int]], tit
 def training_data(rule: Rule, sequences: Sequence[Sequence[int]], *, max_length: int = 40) -> Figure:
     """A few training sequences, cell by cell: grey where the rule leaves the token free, green where it fixes
     it and the token obeys (red if it did not)."""
-    fig, (ax,) = figure(width=10, height=0.45 * len(sequences) + 1.2)
+    fig, (ax,) = figure(width=10.0, height=0.45 * len(sequences) + 1.2)
     _sequence_grid(ax, rule, sequences, f"Training sequences of {rule.name} (green: the rule holds; grey: free)",
                    max_length)
     return fig
@@ -193,14 +196,14 @@ def generated_sequences(rule: Rule, before: Sequence[Sequence[int]], after: Sequ
                         max_length: int = 40) -> Figure:
     """Sequences the model generates from the same first tokens at step 0 (top) and after training (bottom),
     coloured as in `training_data`."""
-    fig, axes = figure(1, 2, width=10, height=0.45 * max(len(before), len(after)) + 1.2)
+    fig, axes = figure(1, 2, width=10.0, height=0.45 * max(len(before), len(after)) + 1.2)
     _sequence_grid(axes[0], rule, before, "Generated at step 0 (untrained)", max_length)
     _sequence_grid(axes[1], rule, after, "Generated after training", max_length)
     return fig
 
 
 # --------------------------------------------------------------------------------- 05, 06 embeddings
-def _embedding_scatters(axes: Sequence[Axes], model: Transformer, rule: Rule, *, fontsize: float = 7) -> None:
+def _embedding_scatters(axes: Sequence[Axes] | np.ndarray, model: Transformer, rule: Rule, *, fontsize: float | int = 7) -> None:
     W_E, W_pos = _np(model.W_E), _np(model.W_pos)
     _scatter_labels(axes[0], W_E, rule.vocab, [token_colour(rule, t) for t in range(rule.d_vocab)], fontsize=fontsize + 1)
     _finish(axes[0], "token embeddings W_E")
@@ -240,12 +243,12 @@ def embedding_scatter(model: Transformer, rule: Rule) -> Figure:
 
 
 # -------------------------------------------------------------------------- 07, 11 output landscapes
-def _landscapes(axes: Sequence[Axes], model: Transformer, rule: Rule, points: np.ndarray, *, resolution: int,
+def _landscapes(axes: Sequence[Axes] | np.ndarray, model: Transformer, rule: Rule, points: np.ndarray, *, resolution: int,
                 draw_points=None) -> None:
     xs, ys, grid = _plane(points, resolution)
     probs = _np(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
     for token, ax in enumerate(axes):
-        ax.pcolormesh(xs, ys, probs[..., token], cmap=LANDSCAPE, vmin=0, vmax=1, shading="auto", rasterized=True)
+        ax.pcolormesh(xs, ys, probs[..., token], cmap=LANDSCAPE, vmin=0.0, vmax=1.0, shading="auto", rasterized=True)
         ax.set_title(f"P(next = {rule.vocab[token]})", fontsize=9)
         ax.tick_params(labelsize=6)
         if draw_points is not None:
@@ -270,7 +273,7 @@ def output_landscape(model: Transformer, rule: Rule, points: Tensor | None = Non
     def draw(ax: Axes, token: int) -> None:
         for (x, y), label, colour in zip(points_np, labels, colours):
             ax.text(x, y, label, fontsize=4.5, color="white", ha="center", va="center",
-                    bbox=dict(boxstyle="round,pad=0.1", facecolor=colour, alpha=0.55, linewidth=0))
+                    bbox=dict(boxstyle="round,pad=0.1", facecolor=colour, alpha=0.55, linewidth=0.0))
 
     _landscapes(axes[: rule.d_vocab], model, rule, points_np, resolution=resolution, draw_points=draw)
     for ax in axes[rule.d_vocab:]:
@@ -317,7 +320,7 @@ def qk_space(model: Transformer, rule: Rule) -> Figure:
     """Every query (blue) and every key (red) in one plane, labelled token_position: a query attends most to the
     keys that point the same way it does."""
     _require_2d(model)
-    fig, (ax,) = figure(width=8, height=7)
+    fig, (ax,) = figure(width=8.0, height=7.0)
     x = token_positions(model)
     _, labels, _ = _grid_points(model, rule)
     for which, colour, name in (("q", "tab:blue", "queries"), ("k", "tab:red", "keys")):
@@ -344,7 +347,7 @@ def qk_focus(model: Transformer, rule: Rule, token: int, position: int) -> Figur
     points = np.concatenate([keys.reshape(-1, 2), _np(q)[None]])
     xs, ys, grid = _plane(points, 120)
     field = _np(grid @ q).reshape(len(ys), len(xs)) / np.sqrt(model.cfg.d_head)
-    fig, (ax,) = figure(width=8, height=7)
+    fig, (ax,) = figure(width=8.0, height=7.0)
     mesh = ax.pcolormesh(xs, ys, np.ma.masked_less(field, 0), cmap="Greens", shading="auto", rasterized=True)
     fig.colorbar(mesh, ax=ax, label="score q·k/√d_head (negative: not coloured)")
     for t in range(rule.d_vocab):
@@ -370,7 +373,7 @@ def score_grid(model: Transformer, rule: Rule) -> Figure:
     scores = _np(head(model, x, "q") @ head(model, x, "k").T) / np.sqrt(model.cfg.d_head)
     positions = np.tile(np.arange(T), V)
     scores[positions[:, None] < positions[None, :]] = np.nan
-    fig, (ax,) = figure(width=10, height=9)
+    fig, (ax,) = figure(width=10.0, height=9.0)
     image = ax.imshow(np.ma.masked_invalid(scores), cmap=matplotlib.colormaps["RdBu_r"].with_extremes(bad="0.85"),
                       norm=matplotlib.colors.CenteredNorm())
     ticks = np.arange(V) * T + (T - 1) / 2
@@ -471,7 +474,7 @@ def qk_attention(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]
                 colorbar=False)
         ax[3].set_title("masked scores")
         heatmap(ax[4], t["pattern"], row_labels=labels, col_labels=labels, annotate=True, fmt=".2f", cmap="Greens",
-                vmin=0, vmax=1, colorbar=False)
+                vmin=0.0, vmax=1.0, colorbar=False)
         ax[4].set_title("attention pattern")
         for a in (ax[3], ax[4]):
             a.tick_params(axis="x", labelrotation=90, labelsize=6)
@@ -490,7 +493,7 @@ def value_output(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]
     for row, tokens in enumerate(windows):
         t, labels = trace(model, tokens), _labels(rule, tokens)
         ax = axes[row * 5: row * 5 + 5]
-        heatmap(ax[0], t["pattern"], row_labels=labels, col_labels=labels, cmap="Greens", vmin=0, vmax=1, colorbar=False)
+        heatmap(ax[0], t["pattern"], row_labels=labels, col_labels=labels, cmap="Greens", vmin=0.0, vmax=1.0, colorbar=False)
         ax[0].set_title("attention pattern")
         ax[0].tick_params(axis="x", labelrotation=90, labelsize=6)
         heatmap(ax[1], t["v"], row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Greens", colorbar=False)

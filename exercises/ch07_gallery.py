@@ -1,0 +1,17 @@
+"""Exercises for chapter 7, "A gallery of rules": the lucky7 rule, checked and generated."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def lucky7_verify(sequence: list[int]) -> bool:
+    """Whether `sequence` (numbers 0–10) obeys lucky7: every token right after a 7 equals the token just before
+    that 7. A 7 at the very start has no token before it, so the token after it is free."""
+    raise NotImplementedError
+
+
+def lucky7_generate(n_sequences: int, seed: int) -> list[list[int]]:
+    """`n_sequences` lucky7 sequences of 20 to 50 tokens: free tokens uniform over 0–10, and after every 7 (except
+    at position 0) the token before the 7. Seeded with `np.random.default_rng(seed)`."""
+    raise NotImplementedError
