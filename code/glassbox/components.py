@@ -154,8 +154,14 @@ class Attention(nn.Module):
     def project(
         self, x: Float[Tensor, "batch pos d_model"], W: Float[Tensor, "head_index d_model d_head"], b: Float[Tensor, "head_index d_head"]
     ) -> Float[Tensor, "batch pos head_index d_head"]:
-        """Every head's projection of every position's vector (queries, keys or values)."""
-        return einops.einsum(x, W, "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head") + b
+        """Every head's projection of every position's vector (queries, keys or values).
+
+        The einsum "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head", written as one
+        matrix product with every head's columns side by side (half the time of an einsum call for small models).
+        """
+        batch, pos, _ = x.shape
+        n_heads, d_model, d_head = W.shape
+        return (x @ W.transpose(0, 1).reshape(d_model, n_heads * d_head)).view(batch, pos, n_heads, d_head) + b
 
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
         """Project to q, k, v; score, mask, softmax; weigh the values; map every head's z back with W_O and sum.
@@ -177,7 +183,9 @@ class Attention(nn.Module):
                 q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True, scale=1 / self.attn_scale
             ).transpose(1, 2)
         z = self.hook_z(z)
-        return einops.einsum(z, self.W_O, "batch pos head_index d_head, head_index d_head d_model -> batch pos d_model") + self.b_O
+        # "batch pos head_index d_head, head_index d_head d_model -> batch pos d_model": concatenate the heads' z and
+        # multiply once by W_O stacked over heads, which sums every head's contribution
+        return z.flatten(-2) @ self.W_O.flatten(0, 1) + self.b_O
 
 
 class MLP(nn.Module):
