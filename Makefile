@@ -23,7 +23,14 @@ $(INSTALLED): requirements.txt code/pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt -e code
 	touch $@
 
-$(LIBRARY_STAMP): $(LIBRARY)
+# Chapter 12 runs GPT-2 online and the book's own model offline: switching HF_HUB_OFFLINE must re-execute it too.
+NETWORK_STAMP := _build/.hf-offline-$(HF_HUB_OFFLINE)
+$(NETWORK_STAMP):
+	rm -f _build/.hf-offline-*
+	mkdir -p _build
+	touch $@
+
+$(LIBRARY_STAMP): $(LIBRARY) $(NETWORK_STAMP)
 	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build
 	touch $@
