@@ -15,6 +15,7 @@ def _qk_cases() -> list[Case]:
     return [
         Case("d_vocab 7, d_model 6, d_head 3", (_randn(7, 6, seed=0), _randn(6, 3, seed=1), _randn(6, 3, seed=2))),
         Case("d_vocab 30, d_model 16, d_head 4", (_randn(30, 16, seed=3), _randn(16, 4, seed=4), _randn(16, 4, seed=5))),
+        Case("d_head 1: a rank-one circuit", (_randn(9, 5, seed=6), _randn(5, 1, seed=7), _randn(5, 1, seed=8))),
     ]
 
 
@@ -22,6 +23,7 @@ def _ov_cases() -> list[Case]:
     return [
         Case("d_vocab 7, d_model 6, d_head 3", (_randn(7, 6, seed=0), _randn(6, 3, seed=1), _randn(3, 6, seed=2), _randn(6, 7, seed=3))),
         Case("d_vocab 30, d_model 16, d_head 4", (_randn(30, 16, seed=4), _randn(16, 4, seed=5), _randn(4, 16, seed=6), _randn(16, 30, seed=7))),
+        Case("d_head 1: a rank-one circuit", (_randn(9, 5, seed=8), _randn(5, 1, seed=9), _randn(1, 5, seed=10), _randn(5, 9, seed=11))),
     ]
 
 
@@ -36,8 +38,13 @@ def _composition_cases() -> list[Case]:
 
 def _path_cases() -> list[Case]:
     pattern = _randn(2, 5, 5, seed=0).masked_fill(~torch.ones(5, 5, dtype=torch.bool).tril(), float("-inf")).softmax(-1)
+    previous = torch.eye(5).roll(-1, 1).tril()  # each query on the key before it (the first on itself)
+    previous[0, 0] = 1.0
+    weights = (_randn(6, 3, seed=2), _randn(3, 6, seed=3), _randn(6, 9, seed=4))
     return [
-        Case("a causal pattern over 5 positions", (pattern, _randn(2, 5, 6, seed=1), _randn(6, 3, seed=2), _randn(3, 6, seed=3), _randn(6, 9, seed=4))),
+        Case("a causal pattern over 5 positions", (pattern, _randn(2, 5, 6, seed=1), *weights)),
+        Case("a previous-token head (rows move the stream one step)", (previous[None].repeat(2, 1, 1), _randn(2, 5, 6, seed=5), *weights)),
+        Case("one position", (torch.ones(1, 1, 1), _randn(1, 1, 6, seed=6), *weights)),
     ]
 
 

@@ -32,6 +32,7 @@ def _loss_cases() -> list[Case]:
     return [
         Case("random logits on repeated tokens", (torch.randn(4, 16, 11, generator=generator), tokens)),
         Case("confident copying logits", (10 * F.one_hot(tokens.roll(-1, 1), 11).float(), tokens)),
+        Case("the shortest repeat: 4 tokens (half 2)", (torch.randn(3, 4, 5, generator=generator), repeated_random_tokens(3, 2, 5, generator))),
     ]
 
 
