@@ -154,11 +154,9 @@ class Attention(nn.Module):
     def project(
         self, x: Float[Tensor, "batch pos d_model"], W: Float[Tensor, "head_index d_model d_head"], b: Float[Tensor, "head_index d_head"]
     ) -> Float[Tensor, "batch pos head_index d_head"]:
-        """Every head's projection of every position's vector (queries, keys or values).
-
-        The einsum "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head", written as one
-        matrix product with every head's columns side by side (half the time of an einsum call for small models).
-        """
+        """Every head's projection of every position's vector (queries, keys or values)."""
+        # the einsum "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head", written as one
+        # matrix product with every head's columns side by side (half the time of an einsum call for small models)
         batch, pos, _ = x.shape
         n_heads, d_model, d_head = W.shape
         return (x @ W.transpose(0, 1).reshape(d_model, n_heads * d_head)).view(batch, pos, n_heads, d_head) + b

@@ -36,6 +36,8 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     from IPython.core.formatters import format_display_data
     from IPython.display import display as ipy_display
 
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():  # numpy or torch scalar → Python number,
+        value = value.item()                                            # which {glue:text} formats
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"glue {name!r}: the value is {value}, which no sentence should state — a computation went wrong")
 

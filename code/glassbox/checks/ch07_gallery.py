@@ -30,7 +30,8 @@ def _verify_cases() -> list[Case]:
 
 
 def _generate_cases() -> list[Case]:
-    return [Case("20 sequences, seed 0", (20, 0)), Case("200 sequences, seed 1", (200, 1))]
+    return [Case("20 sequences, seed 0", (20, 0)), Case("200 sequences, seed 1", (200, 1)),
+            Case("10 sequences, seed 2", (10, 2))]
 
 
 def _summary(sequences) -> dict[str, object]:
