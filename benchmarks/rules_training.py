@@ -8,7 +8,7 @@ The 250-parameter plus_last_even model of chapter 6, trained three ways on the s
 * ``seed recipe`` — ``glassbox.rules.train_rule`` with ``SEED_RECIPE``: AdamW lr 1e-3, batch 8, 20,000 steps,
   evaluated every 200 steps (validation loss and rule error), checkpointed every 100 — the seed project's
   recipe, run by our training loop and our hooked model.
-* ``book recipe`` — ``FAST_RECIPE``: batch 64, lr 2e-2 with cosine decay, 4,000 steps (what chapter 6 uses).
+* ``book recipe`` — ``FAST_RECIPE``: batch 128, lr 3e-2 with cosine decay, 2,000 steps (what chapter 6 uses).
 * ``plain loop``  — the floor: the same model written as a plain ``nn.Module`` (``nn.Embedding``, ``nn.Linear``,
   no hooks) trained with the seed recipe in a bare loop with no evaluation at all.
 
