@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
-from glassbox.tasks import PlusLastEven, Rule, get_rule
+from glassbox.tasks import Rule, get_rule
 from glassbox.train import History, TrainConfig, load_checkpoint, train
 
 
@@ -195,17 +195,6 @@ def next_token_logits(model: nn.Module, sequences: list[list[int]]) -> list[Tens
     return [torch.cat([f, l])[: len(s) - 1] for f, l, s in zip(first_logits, later_logits, sequences)]
 
 
-def accuracy_group(rule: Rule, sequence: list[int], i: int, n_ctx: int) -> str:
-    """Which group constrained position i falls into. For plus_last_even: whether the most recent even number
-    before the `+` lies inside the window the prediction sees, outside it, or does not exist."""
-    if type(rule) is PlusLastEven:
-        j = rule.last_even(sequence, i - 1)
-        if j is None:
-            return "no even number"
-        return "inside the window" if j > (i - 1) - n_ctx else "outside the window"
-    return "constrained"
-
-
 @dataclass
 class RuleTargets:
     """The constrained positions of a set of sequences, computed once: where each one's prediction sits in the
@@ -218,19 +207,18 @@ class RuleTargets:
 
 
 def rule_targets(rule: Rule, sequences: list[list[int]], n_ctx: int) -> RuleTargets:
-    """What a prediction must be at every constrained position. Where the rule allows several tokens (any even
-    number after `+`), any of them is right — except in plus_last_even's "no even number" group, whose target was
-    drawn at random: there the prediction must match the token in the sequence, so chance is 1 in 6."""
+    """What a prediction must be at every constrained position, and its group: both are the rule's to say
+    (`Rule.scored_tokens`, `Rule.accuracy_group`)."""
     index, rights, groups, names = [], [], [], []
     offset = 0
     for sequence in sequences:
         for i in range(1, len(sequence)):
-            allowed = rule.allowed(sequence, i)
-            if allowed is None:
+            scored = rule.scored_tokens(sequence, i)
+            if scored is None:
                 continue
-            group = accuracy_group(rule, sequence, i, n_ctx)
+            group = rule.accuracy_group(sequence, i, n_ctx)
             right = torch.zeros(rule.d_vocab, dtype=torch.bool)
-            right[sorted(allowed) if group != "no even number" else [sequence[i]]] = True
+            right[sorted(scored)] = True
             if group not in names:
                 names.append(group)
             index.append(offset + i - 1)
@@ -240,9 +228,6 @@ def rule_targets(rule: Rule, sequences: list[list[int]], n_ctx: int) -> RuleTarg
     if not index:
         raise ValueError(f"no position of these sequences is constrained by {rule.name!r}")
     return RuleTargets(torch.tensor(index), torch.stack(rights), torch.tensor(groups), names)
-
-
-UNLEARNABLE = ("no even number", "outside the window")
 
 
 @dataclass
@@ -268,7 +253,7 @@ class RuleAccuracy:
     def learnable(self) -> float:
         """Accuracy on the cases a model with this context can get right: all but plus_last_even's "no even
         number" (a random target) and "outside the window" (hidden by the context)."""
-        groups = [g for g in self.counts if g not in UNLEARNABLE]
+        groups = [g for g in self.counts if g not in Rule.UNLEARNABLE]
         return sum(self.correct[g] for g in groups) / sum(self.counts[g] for g in groups)
 
 

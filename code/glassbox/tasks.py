@@ -30,6 +30,7 @@ class Rule:
     max_value = 10
     has_plus = False
     min_length, max_length = 20, 50
+    UNLEARNABLE = ("no even number", "outside the window")  # accuracy groups no model with this context can learn
 
     def __init__(self) -> None:
         self.vocab = [str(n) for n in range(self.max_value + 1)] + (["+"] if self.has_plus else [])
@@ -68,6 +69,15 @@ class Rule:
         """The one token the rule fixes at position i, or None (free, or several tokens allowed)."""
         allowed = self.allowed(sequence, i)
         return next(iter(allowed)) if allowed is not None and len(allowed) == 1 else None
+
+    def scored_tokens(self, sequence: Tokens, i: int) -> frozenset[int] | None:
+        """The predictions that count as right at position i when scoring a model (None where i is free): any
+        allowed token, unless a rule says otherwise."""
+        return self.allowed(sequence, i)
+
+    def accuracy_group(self, sequence: Tokens, i: int, n_ctx: int) -> str:
+        """The group constrained position i is scored in, for a model that sees `n_ctx` tokens."""
+        return "constrained"
 
     def constrained_mask(self, sequence: Tokens) -> list[bool]:
         """True at every position the rule constrains."""
@@ -133,12 +143,29 @@ class PlusLastEven(Rule):
     def free_token(self, sequence, rng):
         return self.plus if rng.random() < self.plus_probability else int(rng.integers(self.max_value + 1))
 
+    def scored_tokens(self, sequence, i):
+        # with no even number before the `+` the target was drawn at random: only the drawn token counts (chance 1/6)
+        allowed = self.allowed(sequence, i)
+        if allowed is not None and self.last_even(sequence, i - 1) is None:
+            return frozenset({int(sequence[i])})
+        return allowed
+
+    def accuracy_group(self, sequence, i, n_ctx):
+        """Whether the most recent even number before the `+` lies inside the window the prediction sees (the
+        `+` and the n_ctx - 1 tokens before it), outside it, or does not exist."""
+        j = self.last_even(sequence, i - 1)
+        if j is None:
+            return "no even number"
+        return "inside the window" if j > (i - 1) - n_ctx else "outside the window"
+
 
 class PlusMeansEven(PlusLastEven):
     """After `+` comes any even number."""
 
     name = "plus_means_even"
     description = "after +, any even number"
+    scored_tokens = Rule.scored_tokens  # any even number is right, always
+    accuracy_group = Rule.accuracy_group
 
     def allowed(self, sequence, i):
         return frozenset(self.evens) if i > 0 and int(sequence[i - 1]) == self.plus else None
@@ -150,6 +177,8 @@ class PlusMaxOfTwo(PlusLastEven):
     name = "plus_max_of_two"
     description = "after +, the larger of the two numbers before it"
     max_value = 20
+    scored_tokens = Rule.scored_tokens
+    accuracy_group = Rule.accuracy_group
 
     def allowed(self, sequence, i):
         if i < 3 or int(sequence[i - 1]) != self.plus:
