@@ -63,3 +63,11 @@ def test_corpus_tokenizer_and_windows():
     assert batch.shape == (4, 32)
     with pytest.raises(ValueError, match="shorter than one window"):
         random_windows(train_ids[:10], 32, 4, torch.Generator())
+
+
+def test_training_inside_no_grad_still_learns_and_leaves_grad_mode_alone():
+    cfg = TrainConfig(steps=60, lr=1e-2, eval_every=20, progress=False)
+    with torch.no_grad():
+        history = train(small_model(), copy_task, copy_task, cfg)
+        assert not torch.is_grad_enabled(), "train() must restore the caller's grad mode"
+    assert history.val_loss[-1] < history.val_loss[0] - 0.3

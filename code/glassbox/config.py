@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from glassbox.device import book_device
 
 ACT_FNS = ("relu", "gelu", "gelu_new")
 NORMALIZATION_TYPES = ("LN", None)
@@ -31,7 +33,7 @@ class TransformerConfig:
     seed: int | None = 0  # seeds the initial weights; None leaves torch's global generator alone
     eps: float = 1e-5  # LayerNorm epsilon, inside the square root
     init_range: float = 0.02  # std of the normal initialisation, as in GPT-2 and TransformerLens
-    device: str = "cpu"  # where the model is built ("cuda" in a Colab GPU runtime); TransformerLens tools read it
+    device: str = field(default_factory=book_device)  # where the model is built: glassbox.device chooses, "cpu" unless told
 
     def __post_init__(self) -> None:
         for name in ("d_model", "n_layers", "n_heads", "d_vocab", "n_ctx"):

@@ -31,12 +31,14 @@ import torch
 from jaxtyping import Int
 from torch import Tensor
 
+from glassbox.device import book_device
+
 GPT2 = "openai-community/gpt2"  # the official id; "gpt2-small" is a deprecated TransformerLens alias
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 TOKENIZER_FILES = (("tokenizer.json",), ("vocab.json", "merges.txt"))  # either a fast tokenizer or BPE files
 HUB_TIMEOUT_S = 3.0  # the whole decision stays under 5 s even when DNS or the route hangs
 OFFLINE_NOTICE = (
-    "GPT-2 weights were not available when this page was built; the outputs below come from the book's own "
+    "GPT-2's weights could not be loaded where this chapter ran, so the outputs below come from the book's own "
     "model trained in chapter 5."
 )
 
@@ -160,13 +162,17 @@ def load_gpt2(
 
 
 def boot(source: Source, device: str | None = None, compatibility_mode: bool = True) -> Any:
-    """Boot the bridge from a `Source` that `find_gpt2` found, or raise `GPT2Unavailable` with its reason."""
+    """Boot the bridge from a `Source` that `find_gpt2` found, or raise `GPT2Unavailable` with its reason.
+
+    `device` defaults to the book's (`glassbox.device`): left to itself TransformerLens would pick a GPU where there is
+    one, while the book's tokens and models stay where `book_device()` puts them.
+    """
     if not source.available:
         raise GPT2Unavailable(source.reason)
     from transformer_lens import TransformerBridge
 
     with contextlib.redirect_stdout(io.StringIO()), _quiet_progress_bars():  # no "Moving model to device", no bars
-        bridge = TransformerBridge.boot_transformers(source.path, device=device)
+        bridge = TransformerBridge.boot_transformers(source.path, device=device or book_device())
         if compatibility_mode:
             bridge.enable_compatibility_mode(disable_warnings=True)
     return bridge.eval()
@@ -266,7 +272,7 @@ def gpt2_chapter_model(bridge: Any, name: str = "GPT-2 small", reason: str = "")
         is_gpt2=True,
         reason=reason,
         n_params=stored_parameters(bridge),
-        _to_tokens=lambda text: bridge.to_tokens(text).cpu(),
+        _to_tokens=lambda text: bridge.to_tokens(text).to(bridge.cfg.device),
         _token_str=lambda token: tokenizer.decode([token]),
     )
 
@@ -282,7 +288,7 @@ def char_chapter_model(reason: str = "") -> ChapterModel:
         is_gpt2=False,
         reason=reason,
         n_params=sum(p.numel() for p in model.parameters()),
-        _to_tokens=lambda text: tokenizer.encode(text)[None],
+        _to_tokens=lambda text: tokenizer.encode(text)[None].to(model.cfg.device),
         _token_str=lambda token: tokenizer.chars[token],
     )
 

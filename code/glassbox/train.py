@@ -80,6 +80,7 @@ def mean_loss(model: nn.Module, batches: BatchFn, n_batches: int, generator: tor
     return loss
 
 
+@torch.enable_grad()  # trains the same inside `torch.no_grad()` (a chapter that only reads models turns gradients off)
 def train(
     model: nn.Module,
     train_batches: BatchFn,

@@ -1,0 +1,30 @@
+"""One place chooses the device: the environment variable, the CPU by default, a clear error for a wrong name."""
+
+import pytest
+import torch
+
+from glassbox.config import TransformerConfig
+from glassbox.device import book_device
+from glassbox.model import Transformer
+
+
+def test_the_book_runs_on_the_cpu_unless_told(monkeypatch):
+    monkeypatch.delenv("GLASSBOX_DEVICE", raising=False)
+    assert book_device() == "cpu"
+    assert TransformerConfig().device == "cpu" and Transformer(TransformerConfig(d_vocab=5)).W_E.device.type == "cpu"
+
+
+def test_the_environment_variable_moves_every_new_model(monkeypatch):
+    monkeypatch.setenv("GLASSBOX_DEVICE", "auto")
+    expected = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    assert book_device() == expected and TransformerConfig().device == expected
+
+
+@pytest.mark.parametrize("value, message", [("gpu", "must be one of cpu, cuda, mps, auto, got 'gpu'"),
+                                            ("cuda", "sees no CUDA GPU")])
+def test_a_wrong_device_is_one_clear_error(monkeypatch, value, message):
+    if value == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    monkeypatch.setenv("GLASSBOX_DEVICE", value)
+    with pytest.raises(ValueError, match=message):
+        book_device()
