@@ -1,6 +1,7 @@
 """Colab notebooks generated from the chapters: install cell, stub + check cells, MyST rewritten, and they run."""
 
 import os
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -9,6 +10,8 @@ from nbclient import NotebookClient
 
 from glassbox.notebooks import (
     EXERCISE_RE,
+    BookLinks,
+    build_all,
     chapter_to_notebook,
     glue,
     colab_requirements,
@@ -37,14 +40,27 @@ def test_every_chapter_in_the_toc_exists_and_converts():
         assert not any("{exercise}" in source or "{glue" in source for source in sources(notebook, "markdown"))
 
 
-def test_install_cell_uses_the_pins_and_the_repository_of_the_book():
+def test_install_cell_uses_the_pins_and_the_repository_of_the_book_at_this_commit():
     source = install_source(ROOT)
     pins = colab_requirements(ROOT / "requirements.txt")
     assert "transformer-lens==4.3.0" in pins and "einops==0.8.2" in pins
     assert not any(pin.startswith(("torch==", "jupyter-book", "pytest")) for pin in pins), "Colab keeps its own torch"
+    assert not any(pin.startswith(("ipython==", "ipywidgets==", "ipykernel==")) for pin in pins), \
+        "replacing IPython under Colab's running kernel breaks it"
     assert all(f"'{pin}'" in source for pin in pins)
-    assert "https://github.com/glass-box-book/glass-box" in source
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    assert f'"https://github.com/glass-box-book/glass-box", "{head}"' in source
+    assert "@{REVISION}#subdirectory=code" in source and "os.kill(os.getpid(), 9)" in source
     compile(source, "install", "exec")
+
+
+def test_install_cell_is_a_no_op_outside_colab_and_when_the_book_is_installed(monkeypatch):
+    """Locally (no google.colab) nothing runs; in Colab, a second run after the restart installs nothing."""
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+    namespace = {}
+    exec(install_source(ROOT, revision="0" * 40), namespace)
+    assert calls == [] and namespace["book_installed"]() is False, "the editable install is no commit's install"
 
 
 def test_exercises_become_an_editable_stub_and_a_check():
@@ -65,8 +81,39 @@ def test_myst_is_rewritten_for_jupyter():
     )
     out = myst_to_markdown(text, {"w": "0.29374"}, {"fig-a": 2})
     assert "(label)=" not in out
-    assert "Weight 0.29 and `missing`, see Figure 2." in out
+    assert "Weight 0.29 and `missing`, see Fig. 2." in out
     assert "> **Note.**\n> Be careful." in out
+
+
+def test_cross_references_become_links_to_the_published_pages():
+    links = BookLinks.of_book(ROOT)
+    here = "book/part1/quiz"
+    out = myst_to_markdown("See {doc}`ch01_attention`, {doc}`the quiz <quiz>` and {ref}`3 <ch-components>`; "
+                           "{ref}`ch-positions`.", {}, {}, links, here)
+    base = "https://glass-box-book.github.io/glass-box/"
+    title = links.titles["book/part1/ch01_attention"]
+    assert f"[{title}]({base}book/part1/ch01_attention.html)" in out
+    assert f"[the quiz]({base}book/part1/quiz.html)" in out
+    assert f"[3]({base}book/part2/ch03_components.html#ch-components)" in out
+    assert f"({base}book/part1/ch02_positions.html#ch-positions)" in out and "{" not in out
+
+
+def test_whole_numbers_glued_without_a_format_stay_whole():
+    assert myst_to_markdown("{glue:text}`n` questions", {"n": "8"}, {}) == "8 questions"
+
+
+def test_each_chapter_gets_a_solutions_notebook_linked_both_ways(tmp_path):
+    written = build_all(tmp_path, ROOT)
+    names = {p.relative_to(tmp_path).as_posix() for p in written}
+    assert {"book/part1/ch01_attention.ipynb", "book/part1/ch01_attention_solutions.ipynb"} <= names
+    assert "book/part1/quiz.ipynb" in names and "book/part1/quiz_solutions.ipynb" not in names
+    assert not any("index" in name for name in names)
+    exercise = nbformat.read(tmp_path / "book/part1/ch01_attention.ipynb", as_version=4)
+    solution = nbformat.read(tmp_path / "book/part1/ch01_attention_solutions.ipynb", as_version=4)
+    assert "blob/colab/book/part1/ch01_attention_solutions.ipynb" in exercise.cells[1].source
+    assert "blob/colab/book/part1/ch01_attention.ipynb" in solution.cells[1].source
+    stub = object_source(ROOT / "exercises" / "ch01_attention.py", "masked_attention")
+    assert stub in sources(exercise, "code") and stub not in sources(solution, "code")
 
 
 def test_exercise_options_are_validated():

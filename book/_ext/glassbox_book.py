@@ -15,7 +15,7 @@ from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from glassbox.notebooks import ExerciseBlock
+from glassbox.notebooks import ExerciseBlock, colab_url, toc_chapters
 
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
@@ -61,23 +61,18 @@ class ExerciseDirective(SphinxDirective):
         return [container]
 
 
-def colab_url(app: Sphinx, docname: str) -> str:
-    """Where the workflow publishes the chapter's Colab notebook: the `colab` branch of the repository."""
-    repository = app.config.html_theme_options.get("repository_url", "").rstrip("/")
-    github = repository.removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{github}/blob/{app.config.glassbox_colab_branch}/{docname}.ipynb"
-
-
 def add_colab_badge(app: Sphinx, doctree: nodes.document) -> None:
-    """Put an "Open in Colab" badge under the title of every chapter (pages under book/)."""
+    """Put an "Open in Colab" badge under the title of every page that has a generated notebook (see
+    glassbox.notebooks: the chapters and quizzes in _toc.yml, not the index)."""
+    root = Path(app.srcdir)
     docname = app.env.docname
-    if not docname.startswith("book/"):
+    if docname not in {path.relative_to(root).with_suffix("").as_posix() for path in toc_chapters(root)}:
         return
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:
         return
     html = (
-        f'<p class="glassbox-colab"><a href="{colab_url(app, docname)}" target="_blank" rel="noopener">'
+        f'<p class="glassbox-colab"><a href="{colab_url(docname, root)}" target="_blank" rel="noopener">'
         f'<img src="{COLAB_BADGE}" alt="Open this chapter in Colab"></a></p>'
     )
     section.insert(1, nodes.raw("", html, format="html"))

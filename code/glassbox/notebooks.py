@@ -1,9 +1,11 @@
 """Turn the book's chapters (MyST markdown) into Colab notebooks with editable exercises and check cells.
 
-Each generated notebook has: an install cell (the pinned packages from requirements.txt and the book's code
-from its repository), the chapter's cells, and for every `{exercise}` block an editable cell holding the stub
-followed by a `check(...)` cell, with hint and solution folded away in `<details>`. MyST-only syntax (glue
-roles, admonitions, cross-references) is rewritten into plain Jupyter markdown.
+Each chapter gets two notebooks: `chNN_topic.ipynb`, whose exercises are editable stubs each followed by a
+`check(...)` cell, and `chNN_topic_solutions.ipynb`, the same with every stub filled in; each links to the other.
+Both start with an install cell (the pinned packages from requirements.txt and the book's code at the commit the
+notebook was built from), then the chapter's cells, with hint and solution folded away in `<details>`. MyST-only
+syntax (glue roles, admonitions, cross-references) is rewritten into plain Jupyter markdown, with links to the
+published pages.
 
     python -m glassbox.notebooks --out _build/colab        # every chapter in _toc.yml
 """
@@ -16,6 +18,7 @@ import importlib
 import inspect
 import math
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GLUE_PREFIX = "application/papermill.record/"  # what myst-nb looks for in a cell's outputs
-COLAB_FOLDER = "glassbox-book"  # where the install cell clones the repository in Colab
+SOLUTIONS_SUFFIX = "_solutions"  # chNN_topic_solutions.ipynb: the chapter with every exercise filled in
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:
@@ -114,13 +117,17 @@ def parse_exercise(target: str, body: str) -> ExerciseBlock:
 
 
 def colab_requirements(requirements: Path = REPO_ROOT / "requirements.txt") -> list[str]:
-    """The pins a chapter needs at run time: the library section of requirements.txt (Colab keeps its own torch)."""
+    """The pins a chapter needs at run time: the library section of requirements.txt.
+
+    Colab keeps its own torch (pinned on the first line, outside every section) and its own kernel packages (IPython,
+    ipywidgets: a section of their own), which its running kernel depends on.
+    """
     pins, section = [], None
     for line in requirements.read_text().splitlines():
         if line.startswith("# ---"):
             section = line
         elif line and not line.startswith("#") and section and "library" in section:
-            pins.append(line.strip())
+            pins.append(line.split("#")[0].strip())
     return pins
 
 
@@ -128,18 +135,67 @@ def book_config(root: Path = REPO_ROOT) -> dict[str, Any]:
     return yaml.safe_load((root / "_config.yml").read_text())
 
 
-def install_source(root: Path = REPO_ROOT) -> str:
-    """The first cell of every Colab notebook: clone the book's repository and install the pinned environment."""
-    repo = book_config(root)["repository"]
-    pins = " ".join(f"'{pin}'" for pin in colab_requirements(root / "requirements.txt"))
-    return f"""# Set-up for Colab (about two minutes): the pinned packages and the book's code, from its repository.
-# Locally, `make book` or `make test` has already done this; the cell then does nothing.
-import importlib, os, subprocess, sys
+def colab_branch(root: Path = REPO_ROOT) -> str:
+    """The branch the workflow publishes the notebooks to, named once in _config.yml (`glassbox_colab_branch`)."""
+    return book_config(root)["sphinx"]["config"]["glassbox_colab_branch"]
 
-if "google.colab" in sys.modules and not os.path.isdir("{COLAB_FOLDER}"):
-    subprocess.run(["git", "clone", "--depth", "1", "--branch", "{repo.get("branch", "main")}", "{repo["url"]}", "{COLAB_FOLDER}"], check=True)
-    subprocess.run(f"pip install -q {pins} ./{COLAB_FOLDER}/code", shell=True, check=True)
-    importlib.invalidate_caches()"""
+
+def colab_url(docname: str, root: Path = REPO_ROOT, solutions: bool = False) -> str:
+    """Where Colab opens the notebook of a page (`book/part1/ch01_attention`) from the published branch."""
+    github = book_config(root)["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
+    suffix = SOLUTIONS_SUFFIX if solutions else ""
+    return f"https://colab.research.google.com/github/{github}/blob/{colab_branch(root)}/{docname}{suffix}.ipynb"
+
+
+def site_url(root: Path = REPO_ROOT) -> str:
+    """The published site's address (`html.baseurl` in _config.yml), ending in a slash."""
+    return book_config(root)["html"]["baseurl"].rstrip("/") + "/"
+
+
+def book_revision(root: Path = REPO_ROOT) -> str:
+    """The commit the notebooks are built from (git's HEAD): the install cell installs exactly that code."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise RuntimeError(f"{root} is not a git checkout, so there is no commit for the install cell: {error}") from None
+
+
+INSTALL_CELL = """# Colab set-up, once per session (about {minutes} minutes): installs the book's code as of commit {short} and the
+# packages it pins, then restarts Python so it loads them (Colab reports a crash: that is the restart). Then run the
+# notebook again from the top: this cell does nothing the second time, nor outside Colab.
+import importlib.metadata, json, os, subprocess, sys
+
+REPOSITORY, REVISION = "{url}", "{revision}"
+PINS = {pins}
+
+
+def book_installed() -> bool:
+    \"\"\"True when the book's code at REVISION and every pinned package are what is installed.\"\"\"
+    try:
+        source = json.loads(importlib.metadata.distribution("glassbox").read_text("direct_url.json") or "{{}}")
+        versions = [importlib.metadata.version(pin.split("==")[0]) == pin.split("==")[1] for pin in PINS]
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return source.get("vcs_info", {{}}).get("commit_id") == REVISION and all(versions)
+
+
+if "google.colab" in sys.modules and not book_installed():
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, *PINS], check=True)
+    subprocess.run([*pip, "--no-deps", "--force-reinstall", f"glassbox @ git+{{REPOSITORY}}@{{REVISION}}#subdirectory=code"],
+                   check=True)
+    print("Installed. Restarting Python so that it loads the new packages: now run the notebook again from the top.")
+    os.kill(os.getpid(), 9)"""
+INSTALL_MINUTES = 2  # measured by tests/colab_simulation.py, which prints the install cell's time
+
+
+def install_source(root: Path = REPO_ROOT, revision: str | None = None) -> str:
+    """The first cell of every Colab notebook: install the pinned packages and the book's code at `revision`."""
+    revision = revision or book_revision(root)
+    pins = "[\n" + "".join(f"    {pin!r},\n" for pin in colab_requirements(root / "requirements.txt")) + "]"
+    return INSTALL_CELL.format(minutes=INSTALL_MINUTES, short=revision[:7], url=book_config(root)["repository"]["url"],
+                               revision=revision, pins=pins)
 
 
 def _glue_values(executed: dict | None) -> dict[str, str]:
@@ -156,7 +212,9 @@ def _glue_values(executed: dict | None) -> dict[str, str]:
 
 
 def _format_glued(raw: str, spec: str) -> str:
-    """Format a glued value's text as the page does (`{glue:text}` specs like `.3f`, `,d`, `.0f`)."""
+    """Format a glued value's text as the page does (`{glue:text}` specs like `.3f`, `,d`, `.0f`; none: as recorded)."""
+    if not spec:
+        return raw  # a whole number stays "8", never "8.0"
     try:
         value = float(raw)
         return format(int(value) if spec.endswith("d") else value, spec)
@@ -164,16 +222,60 @@ def _format_glued(raw: str, spec: str) -> str:
         return raw
 
 
-def myst_to_markdown(text: str, glued: dict[str, str], figures: dict[str, int]) -> str:
-    """Rewrite the MyST-only parts of a markdown cell into Jupyter markdown."""
+@dataclass(frozen=True)
+class BookLinks:
+    """What cross-references point to on the published site: each page's title, and each label's page and title."""
+
+    base: str  # the site's address, ending in "/"
+    titles: dict[str, str]  # docname ("book/part1/ch01_attention") -> the page's title
+    labels: dict[str, tuple[str, str]]  # "(label)=" -> (docname, title of the heading under it)
+
+    @classmethod
+    def of_book(cls, root: Path = REPO_ROOT) -> BookLinks:
+        titles, labels = {}, {}
+        for path in [root / "book" / "index.md", *toc_chapters(root)]:
+            docname = path.relative_to(root).with_suffix("").as_posix()
+            text = path.read_text()
+            heading = re.search(r"^# (.+)$", text, re.M)
+            titles[docname] = heading[1].strip() if heading else docname
+            for match in re.finditer(r"^\(([\w-]+)\)=\s*\n+#+ (.+)$", text, re.M):
+                labels[match[1]] = (docname, match[2].strip())
+        return cls(site_url(root), titles, labels)
+
+    def doc(self, target: str, here: str) -> tuple[str, str]:
+        """(url, title) of a `{doc}` target written relative to the page `here`."""
+        parts = [*here.split("/")[:-1]]
+        for part in target.split("/"):
+            parts = parts[:-1] if part == ".." else [*parts, part]
+        docname = "/".join(parts)
+        return f"{self.base}{docname}.html", self.titles.get(docname, target)
+
+    def ref(self, label: str) -> tuple[str, str]:
+        docname, title = self.labels[label]
+        return f"{self.base}{docname}.html#{label}", title
+
+
+def myst_to_markdown(
+    text: str, glued: dict[str, str], figures: dict[str, int], links: BookLinks | None = None, here: str = ""
+) -> str:
+    """Rewrite the MyST-only parts of a markdown cell into Jupyter markdown (`here`: the page's docname)."""
 
     def glue_text(match: re.Match) -> str:
         name, _, spec = match[1].partition(":")
         return _format_glued(glued[name], spec) if name in glued else f"`{name}`"
 
+    def cross_reference(match: re.Match) -> str:
+        role, content = match[1], match[2]
+        explicit = re.fullmatch(r"(.*?)\s*<([^>]+)>", content)  # `title <target>`, or a bare target
+        title, target = (explicit[1], explicit[2]) if explicit else (None, content.strip())
+        if links is None or (role == "ref" and target not in links.labels):
+            return f"*{title or target}*"
+        url, found = links.ref(target) if role == "ref" else links.doc(target, here)
+        return f"[{title or found}]({url})"
+
     text = re.sub(r"\{glue(?::text)?\}`([^`]+)`", glue_text, text)
-    text = re.sub(r"\{numref\}`([^`]+)`", lambda m: f"Figure {figures[m[1]]}" if m[1] in figures else m[1], text)
-    text = re.sub(r"\{(?:ref|doc)\}`([^`<]+?)(?:\s*<[^>]+>)?`", r"*\1*", text)
+    text = re.sub(r"\{numref\}`([^`]+)`", lambda m: f"Fig. {figures[m[1]]}" if m[1] in figures else m[1], text)
+    text = re.sub(r"\{(ref|doc)\}`([^`]+)`", cross_reference, text)
     text = re.sub(r"^\([\w-]+\)=\s*$\n?", "", text, flags=re.M)
 
     def admonition(match: re.Match) -> str:
@@ -211,17 +313,34 @@ def exercise_cells(block: ExerciseBlock, fill_solutions: bool, root: Path = REPO
     return cells
 
 
+def companion_note(docname: str, fill_solutions: bool, root: Path = REPO_ROOT) -> str:
+    """The line under the title linking the exercise notebook and its solutions notebook to each other."""
+    if fill_solutions:
+        return (f"*This is the solutions notebook: every exercise is filled in. To write them yourself, open "
+                f"[the exercise notebook]({colab_url(docname, root)}).*")
+    return (f"*The exercises below are yours to fill in, each followed by a check. Stuck? "
+            f"[The solutions notebook]({colab_url(docname, root, solutions=True)}) has every one filled in.*")
+
+
 def chapter_to_notebook(
     chapter: Path,
     *,
     root: Path = REPO_ROOT,
     fill_solutions: bool = False,
     executed: dict | None = None,
+    revision: str | None = None,
+    links: BookLinks | None = None,
 ) -> nbformat.NotebookNode:
-    """Build the Colab notebook of one chapter (`fill_solutions` puts the reference in the exercise cells)."""
+    """Build the Colab notebook of one chapter (`fill_solutions` puts the reference in the exercise cells).
+
+    `executed`: the chapter as the book build ran it, whose glued values fill the prose; `revision`: the commit
+    the install cell installs (git's HEAD by default); `links`: where cross-references point (the published site).
+    """
     import jupytext
 
     source = jupytext.read(chapter, fmt="md:myst")
+    here = chapter.relative_to(root).with_suffix("").as_posix()
+    links = links or BookLinks.of_book(root)
     glued = _glue_values(executed)
     figures = {}
     for cell in source.cells:
@@ -229,11 +348,15 @@ def chapter_to_notebook(
         if cell.cell_type == "code" and name:
             figures[name] = len(figures) + 1
 
+    def markdown(text: str) -> str:
+        return myst_to_markdown(text, glued, figures, links, here)
+
+    has_exercises = any(EXERCISE_RE.search(c.source) for c in source.cells if c.cell_type == "markdown")
+    set_up = [nbformat.v4.new_code_cell(install_source(root, revision), metadata={"tags": ["colab-install"]})]
+    if has_exercises:
+        set_up = [nbformat.v4.new_markdown_cell(companion_note(here, fill_solutions, root)), *set_up,
+                  nbformat.v4.new_code_cell("from glassbox.checking import check")]
     cells = []
-    set_up = [
-        nbformat.v4.new_code_cell(install_source(root), metadata={"tags": ["colab-install"]}),
-        nbformat.v4.new_code_cell("from glassbox.checking import check"),
-    ]
     imported: set[str] = set()
     for cell in source.cells:
         if cell.cell_type == "markdown":
@@ -241,7 +364,7 @@ def chapter_to_notebook(
             for match in EXERCISE_RE.finditer(cell.source):
                 before = cell.source[position : match.start()].strip()
                 if before:
-                    cells.append(nbformat.v4.new_markdown_cell(myst_to_markdown(before, glued, figures)))
+                    cells.append(nbformat.v4.new_markdown_cell(markdown(before)))
                 block = parse_exercise(match["target"], match["body"])
                 if block.module not in imported:
                     imports = module_imports(root / "exercises" / f"{block.module}.py")
@@ -251,7 +374,7 @@ def chapter_to_notebook(
                 position = match.end()
             rest = cell.source[position:].strip()
             if rest:
-                cells.append(nbformat.v4.new_markdown_cell(myst_to_markdown(rest, glued, figures)))
+                cells.append(nbformat.v4.new_markdown_cell(markdown(rest)))
             if set_up:  # the set-up cells go right under the title
                 cells += set_up
                 set_up = []
@@ -259,8 +382,8 @@ def chapter_to_notebook(
             figure = cell.metadata.get("mystnb", {}).get("figure")
             cells.append(nbformat.v4.new_code_cell(cell.source))
             if figure:
-                caption = myst_to_markdown(str(figure.get("caption", "")).strip(), glued, figures)
-                cells.append(nbformat.v4.new_markdown_cell(f"**Figure {figures[figure['name']]}.** {caption}"))
+                caption = markdown(str(figure.get("caption", "")).strip())
+                cells.append(nbformat.v4.new_markdown_cell(f"**Fig. {figures[figure['name']]}.** {caption}"))
     notebook = nbformat.v4.new_notebook(cells=set_up + cells)
     notebook.metadata.update(
         {
@@ -303,19 +426,33 @@ def executed_notebook(chapter: Path, cache_path: Path) -> dict | None:
     return merged
 
 
-def build_all(out: Path, root: Path = REPO_ROOT, cache_path: Path | None = None) -> list[Path]:
-    """Write the Colab notebook of every chapter under `out`, mirroring the book's folders.
+def notebook_path(out: Path, chapter: Path, root: Path = REPO_ROOT, solutions: bool = False) -> Path:
+    """Where a chapter's notebook goes under `out`, mirroring the book's folders (and the Colab links)."""
+    relative = chapter.relative_to(root).with_suffix("")
+    return out / relative.with_name(relative.name + (SOLUTIONS_SUFFIX if solutions else "") + ".ipynb")
+
+
+def build_all(
+    out: Path, root: Path = REPO_ROOT, cache_path: Path | None = None, revision: str | None = None
+) -> list[Path]:
+    """Write every chapter's exercise notebook (and, where it has exercises, its solutions notebook) under `out`.
 
     With the book's execution cache, glued numbers are written into the prose as the site shows them.
     """
+    revision = revision or book_revision(root)
+    links = BookLinks.of_book(root)
     written = []
     for chapter in toc_chapters(root):
         executed = executed_notebook(chapter, cache_path) if cache_path else None
-        notebook = chapter_to_notebook(chapter, root=root, executed=executed)
-        target = out / chapter.relative_to(root).with_suffix(".ipynb")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, target)
-        written.append(target)
+        for solutions in (False, True):
+            notebook = chapter_to_notebook(chapter, root=root, executed=executed, revision=revision, links=links,
+                                           fill_solutions=solutions)
+            if solutions and not any(c.source.startswith("check(") for c in notebook.cells):
+                continue  # no exercises: the one notebook is the whole chapter
+            target = notebook_path(out, chapter, root, solutions)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, target)
+            written.append(target)
     return written
 
 
@@ -328,7 +465,11 @@ def main() -> None:
         default=REPO_ROOT / "_build" / ".jupyter_cache",
         help="the book build's execution cache, to fill glued numbers into the prose",
     )
+    parser.add_argument("--branch", action="store_true", help="print the branch the notebooks are published to")
     args = parser.parse_args()
+    if args.branch:
+        print(colab_branch())
+        return
     for path in build_all(args.out, cache_path=args.cache if args.cache.exists() else None):
         print(path)
 

@@ -1,0 +1,245 @@
+"""Run every chapter's Colab notebook the way Colab runs it, and fail on anything a reader would hit.
+
+    python tests/colab/simulate.py --out _build/colab-sim        # after `make book` (glued numbers are compared)
+
+What "the way Colab runs it" means here:
+- a fresh virtual environment holding what a Colab runtime holds before the install cell: torch, and numpy,
+  matplotlib and pillow at older versions than the book pins, **already imported by the kernel** at start-up
+  (an IPython start-up file), with `google.colab` present, as in Colab;
+- the notebooks exactly as `glassbox.notebooks` generates them, the install cell included, with one change: the
+  repository URL points at this clone (`file://`), so the install cell installs this commit from it;
+- the install cell runs first in a kernel of its own: it installs, then ends the kernel process, as in Colab, where
+  the runtime restarts; every notebook then runs top to bottom in a fresh kernel, its install cell a no-op;
+- every chapter twice: as generated, with the stubs (every `check(...)` prints exactly one line and "Run all"
+  reaches the end), and with the solutions filled in (every check ends "all checks passed."). The stub run goes
+  backwards through the book with an empty model cache, as a reader who opens a later chapter first in a new
+  session does (chapter 12 then trains chapter 5's model itself); the solution run goes forwards;
+- the glued numbers of the solution run are compared with the site's (the book build's execution cache).
+
+Prints the install time and each notebook's time, writes `report.json`, and exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+import venv
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+from glassbox.notebooks import (
+    REPO_ROOT,
+    SOLUTIONS_SUFFIX,
+    _glue_values,
+    book_config,
+    build_all,
+    executed_notebook,
+    toc_chapters,
+)
+
+# What a Colab runtime has before the install cell (older than the book's pins, on purpose), besides torch.
+COLAB_PREINSTALLED = ["numpy==2.0.2", "matplotlib==3.10.0", "pillow==11.1.0", "ipykernel==7.4.0"]
+STARTUP = '''# What Colab has imported before the first cell runs, and the module the install cell looks for.
+import sys, types
+import numpy, matplotlib, matplotlib.pyplot, PIL.Image
+sys.modules.setdefault("google", types.ModuleType("google"))
+sys.modules["google.colab"] = types.ModuleType("google.colab")
+'''
+KERNEL = "colab-simulation"
+
+
+@dataclass
+class Run:
+    notebook: str
+    mode: str  # "stubs" or "solutions"
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+
+def sh(*command: str, **kwargs) -> None:
+    subprocess.run(command, check=True, **kwargs)
+
+
+def make_runtime(folder: Path) -> dict[str, str]:
+    """A fresh venv shaped like a Colab runtime; returns the environment the driver runs its kernels with."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    venv.create(folder / "venv", with_pip=True)
+    python = str(folder / "venv" / "bin" / "python")
+    torch_pin = next(line for line in (REPO_ROOT / "requirements.txt").read_text().splitlines() if line.startswith("torch=="))
+    sh(python, "-m", "pip", "install", "--quiet", torch_pin)  # first and exactly, as Colab has its own
+    sh(python, "-m", "pip", "install", "--quiet", *COLAB_PREINSTALLED)
+    sh(python, "-m", "ipykernel", "install", "--prefix", str(folder / "venv"), "--name", KERNEL)
+    startup = folder / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-colab.py").write_text(STARTUP)
+    return {
+        **os.environ,
+        "JUPYTER_PATH": str(folder / "venv" / "share" / "jupyter"),
+        "IPYTHONDIR": str(folder / "ipython"),
+        "GLASSBOX_CACHE": str(folder / "model-cache"),  # empty: a new Colab session has no trained models
+        "PATH": f"{folder / 'venv' / 'bin'}:{os.environ['PATH']}",
+        "VIRTUAL_ENV": str(folder / "venv"),
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
+    }
+
+
+def point_at_clone(notebook: nbformat.NotebookNode) -> None:
+    """The one edit to a generated notebook: its install cell installs from this clone instead of GitHub."""
+    url = book_config()["repository"]["url"]
+    cell = next(c for c in notebook.cells if "colab-install" in c.metadata.get("tags", []))
+    assert url in cell.source, "the install cell does not name the book's repository"
+    cell.source = cell.source.replace(url, f"file://{REPO_ROOT}")
+
+
+def client(notebook: nbformat.NotebookNode, cwd: Path) -> NotebookClient:
+    return NotebookClient(notebook, timeout=900, kernel_name=KERNEL, resources={"metadata": {"path": str(cwd)}})
+
+
+def install(notebook_file: Path, cwd: Path) -> tuple[float, list[str]]:
+    """Run the install cell alone, as a reader's first click does; it must install and then end the kernel."""
+    notebook = nbformat.read(notebook_file, as_version=4)
+    point_at_clone(notebook)
+    notebook.cells = [c for c in notebook.cells if "colab-install" in c.metadata.get("tags", [])]
+    start = time.perf_counter()
+    try:
+        client(notebook, cwd).execute()
+    except DeadKernelError:
+        return time.perf_counter() - start, []  # the restart Colab performs
+    except CellExecutionError as error:
+        return time.perf_counter() - start, [f"install cell failed: {str(error).strip().splitlines()[-1]}"]
+    return time.perf_counter() - start, ["the install cell did not restart the kernel after installing"]
+
+
+def run_notebook(notebook_file: Path, mode: str, cwd: Path) -> tuple[Run, nbformat.NotebookNode]:
+    """Run one notebook top to bottom in a fresh kernel ("Run all" after the restart) and list what went wrong."""
+    run = Run(str(notebook_file.relative_to(notebook_file.parents[2])), mode)
+    notebook = nbformat.read(notebook_file, as_version=4)
+    point_at_clone(notebook)
+    start = time.perf_counter()
+    try:
+        client(notebook, cwd).execute()
+    except CellExecutionError as error:
+        lines = [line for line in str(error).splitlines() if line.strip()]
+        run.problems.append(f"a cell raised: {lines[-1][:300]}")
+    except DeadKernelError:
+        run.problems.append("the kernel died (the install cell ran again?)")
+    run.seconds = time.perf_counter() - start
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+        if "colab-install" in cell.metadata.get("tags", []) and cell.get("outputs"):
+            run.problems.append(f"the install cell was not a no-op after the restart: {text.strip()[:200]!r}")
+        if not cell.source.startswith("check("):
+            continue
+        lines = [line for line in text.splitlines() if line.strip()]
+        if mode == "stubs" and len(lines) != 1:
+            run.problems.append(f"{cell.source} on a stub printed {len(lines)} lines, not one: {lines[:3]}")
+        if mode == "solutions" and not (lines and lines[-1].endswith("all checks passed.")):
+            run.problems.append(f"{cell.source} with the solution did not pass: {lines[-3:]}")
+    return run, notebook
+
+
+def glued(notebook: dict) -> dict[str, str]:
+    return _glue_values(notebook)
+
+
+def same(a: str, b: str) -> bool:
+    try:
+        x, y = float(a), float(b)
+    except ValueError:
+        return a == b
+    return math.isclose(x, y, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def compare_glued(chapter: Path, ran: nbformat.NotebookNode, cache: Path) -> tuple[int, list[str]]:
+    """How many glued values the run shares with the site, and those that differ."""
+    site = glued(executed_notebook(chapter, cache) or {})
+    here = glued(ran)
+    differ = [f"{name}: site {site[name]!r}, Colab {here.get(name)!r}" for name in site if not same(site[name], here.get(name, "<missing>"))]
+    return len(site), differ
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "_build" / "colab-sim")
+    parser.add_argument("--cache", type=Path, default=REPO_ROOT / "_build" / ".jupyter_cache",
+                        help="the book build's execution cache: glued numbers are compared with it")
+    parser.add_argument("--only", nargs="*", default=None, help="chapter stems to run (default: every chapter)")
+    args = parser.parse_args()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    if dirty:
+        print(f"note: uncommitted changes are not installed by the install cell (it installs HEAD):\n{dirty}")
+
+    out = args.out.resolve()
+    total = time.perf_counter()
+    print("making a Colab-shaped runtime …", flush=True)
+    env = make_runtime(out / "runtime")
+    notebooks = out / "notebooks"
+    shutil.rmtree(notebooks, ignore_errors=True)
+    build_all(notebooks, cache_path=args.cache if args.cache.exists() else None)
+    chapters = [c for c in toc_chapters() if args.only is None or c.stem in args.only]
+    work = out / "work"
+    work.mkdir(exist_ok=True)
+
+    os.environ.clear()
+    os.environ.update(env)  # the kernels nbclient starts inherit this environment
+    KernelSpecManager().get_kernel_spec(KERNEL)  # fails now, in one line, if the kernel is not found
+
+    def notebook_file(chapter: Path, solutions: bool) -> Path:
+        relative = chapter.relative_to(REPO_ROOT).with_suffix("")
+        return notebooks / relative.with_name(relative.name + (SOLUTIONS_SUFFIX if solutions else "") + ".ipynb")
+
+    install_seconds, problems = install(notebook_file(chapters[0], False), work)
+    print(f"install cell: {install_seconds:.0f} s, then the kernel restarted" + (f" — {problems}" if problems else ""))
+    runs: list[Run] = []
+    if problems:
+        runs.append(Run("install cell", "install", install_seconds, problems))
+    comparisons: dict[str, tuple[int, list[str]]] = {}
+    for mode, order in (("stubs", chapters[::-1]), ("solutions", chapters)):
+        for chapter in order:
+            path = notebook_file(chapter, mode == "solutions")
+            if not path.exists():  # no exercises: one notebook, run with the stubs
+                continue
+            run, ran = run_notebook(path, mode, work)
+            runs.append(run)
+            if mode == "solutions" or not notebook_file(chapter, True).exists():
+                comparisons[chapter.stem] = compare_glued(chapter, ran, args.cache) if args.cache.exists() else (0, [])
+            flag = "ok" if not run.problems else "FAILED"
+            print(f"{mode:9s} {run.notebook:45s} {run.seconds:6.1f} s  {flag}", flush=True)
+            for problem in run.problems:
+                print(f"          - {problem}", flush=True)
+
+    shared = sum(n for n, _ in comparisons.values())
+    differing = [f"{stem}: {d}" for stem, (_, ds) in comparisons.items() for d in ds]
+    print(f"glued values compared with the site: {shared}, differing: {len(differing)}")
+    for line in differing:
+        print(f"  - {line}")
+    elapsed = time.perf_counter() - total
+    print(f"Colab simulation: {elapsed:.0f} s in all (install cell {install_seconds:.0f} s)")
+    report = {"install_seconds": install_seconds, "total_seconds": elapsed, "runs": [asdict(r) for r in runs],
+              "glued_compared": shared, "glued_differing": differing}
+    (out / "report.json").write_text(json.dumps(report, indent=2))
+    failed = [r for r in runs if r.problems]
+    if failed or differing:
+        print(f"FAILED: {len(failed)} notebook(s) with problems, {len(differing)} glued value(s) unlike the site's")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
