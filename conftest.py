@@ -1,13 +1,30 @@
-"""Pytest options for the whole suite: `--impl` chooses whose exercise code the exercise tests check."""
+"""Pytest options for the whole suite: `--impl` chooses whose exercise code the exercise tests check, and
+`--time-limit` how long one call of it may run.
 
+A wrong `--impl` (no such file or module, a syntax error, an import that fails) is one line: the whole run stops
+with it when the module named cannot be loaded at all, and each exercise of a chapter module that cannot be
+imported fails with it (imported once a session).
+"""
+
+from __future__ import annotations
+
+import functools
 import importlib
 import importlib.util
+import sys
+import traceback
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from glassbox.judge import TIME_LIMIT
+
 collect_ignore = ["_build", ".venv", "book", "exercises", "solutions", "code"]
+
+
+class ImplementationError(Exception):
+    """The `--impl` module (or one chapter module of it) cannot be loaded; the message is one line."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -17,27 +34,84 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="whose exercise code to check: 'solutions' (default, what CI runs), 'exercises' (the stubs you fill "
         "in), any importable module or package (e.g. my_answers), or a path to a .py file",
     )
+    parser.addoption(
+        "--time-limit",
+        type=float,
+        default=TIME_LIMIT,
+        help=f"seconds one call of the checked code may run before it counts as an infinite loop (default {TIME_LIMIT:g})",
+    )
+
+
+def _why(error: BaseException, impl: str) -> str:
+    """One line for an import that failed: the error, and where in the reader's file when it is there."""
+    if isinstance(error, SyntaxError):
+        return f"{error.filename}, line {error.lineno}: SyntaxError: {error.msg}"
+    text = str(error).strip().splitlines()
+    what = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename and f.filename != __file__]
+    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return f"--impl {impl}: importing it raised {what}{where}"
+
+
+@functools.cache
+def _load_file(impl: str) -> ModuleType:
+    path = Path(impl).resolve()
+    if not path.is_file():
+        raise ImplementationError(f"--impl {impl}: no such file")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # dataclasses and pickling look their module up by name
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the reader's file: any error is one line
+        del sys.modules[path.stem]
+        raise ImplementationError(_why(error, impl)) from None
+    return module
+
+
+@functools.cache
+def _import(name: str, impl: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and (name == error.name or name.startswith(error.name + ".")):
+            raise  # the module itself is not there: the caller decides what that means
+        raise ImplementationError(_why(error, impl)) from None
+    except Exception as error:  # the reader's module: any error is one line
+        raise ImplementationError(_why(error, impl)) from None
 
 
 def load_implementation(impl: str, chapter: str) -> ModuleType:
-    """The module holding the functions of `chapter` (e.g. "ch01_attention") for the `--impl` choice."""
+    """The module holding the functions of `chapter` (e.g. "ch01_attention") for the `--impl` choice; raises
+    ImplementationError (one line) when it cannot be loaded."""
     if impl.endswith(".py"):
-        path = Path(impl).resolve()
-        if not path.is_file():
-            raise pytest.UsageError(f"--impl {impl}: no such file")
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+        return _load_file(impl)
     try:
-        return importlib.import_module(f"{impl}.{chapter}")
-    except ModuleNotFoundError as error:
-        if error.name not in (f"{impl}.{chapter}", impl):
-            raise
-    try:
-        return importlib.import_module(impl)  # a single module holding the reader's functions
+        return _import(f"{impl}.{chapter}", impl)
     except ModuleNotFoundError:
-        raise pytest.UsageError(f"--impl {impl}: cannot import {impl!r} or {impl}.{chapter}") from None
+        pass
+    try:
+        return _import(impl, impl)  # a single module holding the reader's functions
+    except ModuleNotFoundError:
+        raise ImplementationError(
+            f"--impl {impl}: no module or package named {impl!r} here (run pytest from the repository, or give a "
+            "path to a .py file)"
+        ) from None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Stop at once, in one line, when the `--impl` module cannot be loaded at all."""
+    impl = config.getoption("--impl", default="solutions")
+    try:
+        if impl.endswith(".py"):
+            _load_file(impl)
+        elif importlib.util.find_spec(impl.split(".")[0]) is None:
+            raise ImplementationError(
+                f"--impl {impl}: no module or package named {impl!r} here (run pytest from the repository, or give "
+                "a path to a .py file)"
+            )
+    except ImplementationError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 @pytest.fixture
@@ -45,3 +119,9 @@ def implementation(request: pytest.FixtureRequest):
     """Return `chapter -> module` for the implementation chosen with `--impl`."""
     impl = request.config.getoption("--impl")
     return lambda chapter: load_implementation(impl, chapter)
+
+
+@pytest.fixture
+def time_limit(request: pytest.FixtureRequest) -> float:
+    """Seconds one call of the checked code may run (`--time-limit`)."""
+    return request.config.getoption("--time-limit")

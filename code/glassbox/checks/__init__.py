@@ -4,7 +4,7 @@
 import importlib
 import pkgutil
 
-from glassbox.checking import Exercise
+from glassbox.judge import Exercise
 
 _CHAPTERS = [
     importlib.import_module(f"{__name__}.{info.name}")

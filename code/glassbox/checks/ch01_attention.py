@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 
 
 def _qkv(*shape: int, scale: float = 1.0, seed: int = 0) -> tuple[torch.Tensor, ...]:
@@ -59,6 +59,12 @@ def _masked_with_zero(q, k, v):
     return (scores * torch.ones(n, n).tril()).softmax(-1) @ v
 
 
+def _diagonal_masked(q, k, v):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    n = q.shape[-2]
+    return scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(), float("-inf")).softmax(-1) @ v
+
+
 def _masked_unscaled(q, k, v):
     scores = q @ k.transpose(-2, -1)
     n = q.shape[-2]
@@ -91,6 +97,8 @@ EXERCISES = [
             "the mask is the wrong way round: a query must see keys at or before its own position": _anti_causal,
             "multiplying scores by 0 does not mask them (exp(0) = 1): fill masked scores with -inf before the softmax": _masked_with_zero,
             "did you forget to divide the scores by √d_head?": _masked_unscaled,
+            "a query must also see its own position: mask only the keys after it (the first row is then all -inf,"
+            " and its softmax NaN)": _diagonal_masked,
         },
         agrees_with={
             "torch.nn.functional.scaled_dot_product_attention(is_causal=True)": lambda q, k, v: F.scaled_dot_product_attention(

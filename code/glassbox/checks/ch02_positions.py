@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from transformer_lens.utilities.activation_functions import gelu_new
 
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 
 
 def _positions_cases() -> list[Case]:

@@ -3,7 +3,7 @@
 import torch
 from transformer_lens.utilities import lm_cross_entropy_loss
 
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
 

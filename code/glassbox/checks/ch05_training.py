@@ -2,7 +2,7 @@
 
 import torch
 
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 
 
 def _cases() -> list[Case]:
@@ -15,6 +15,7 @@ def _cases() -> list[Case]:
         Case("temperature 0 (greedy: one-hot on the argmax)", (logits, 0.0)),
         Case("temperature 0 with a tie (the first maximum wins)", (torch.tensor([[1.0, 3.0, 3.0, -2.0]]), 0.0)),
         Case("one vector, very large logits", (1e4 * torch.randn(50, generator=generator), 0.7)),
+        Case("a negative temperature (a ValueError, as the docstring says)", (logits, -1.0)),
     ]
 
 

@@ -5,7 +5,7 @@ mistakes."""
 import torch
 import torch.nn.functional as F
 
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 
 
 def _weights(generator: torch.Generator, d_model: int = 2, d_mlp: int = 32, d_vocab: int = 12):

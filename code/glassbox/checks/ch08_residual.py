@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from glassbox.analysis import residual
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 
 
 def _randn(*shape: int, seed: int) -> torch.Tensor:

@@ -4,7 +4,7 @@ import torch
 from transformer_lens import FactoredMatrix
 from transformer_lens.utilities import composition_scores
 
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 
 
 def _randn(*shape: int, seed: int) -> torch.Tensor:

@@ -3,7 +3,7 @@
 import torch
 
 from glassbox.analysis.interventions import recovery_ratio as library_recovery_ratio
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 
 
 def _z(seed: int, batch: int = 3, pos: int = 5, heads: int = 4, d_head: int = 2) -> torch.Tensor:
@@ -28,6 +28,7 @@ def _ratio_cases() -> list[Case]:
         Case("clean 3, corrupted 1: patched values 1, 3 and 2", (torch.tensor([1.0, 3.0, 2.0]), 3.0, 1.0)),
         Case("a metric that falls when corrupted is undone", (torch.tensor([[0.5, -2.0], [-1.0, 0.0]]), -2.0, 0.5)),
         Case("one patched metric (a 0-d tensor) that overshoots the clean run", (torch.tensor(5.0), 4.0, 0.0)),
+        Case("clean equals corrupted: nothing to recover (a ValueError, as the docstring says)", (torch.tensor([1.0, 2.0]), 2.0, 2.0)),
     ]
 
 

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from glassbox.analysis.attention import diagonal_score, induction_score
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 from glassbox.induction import per_token_loss, repeated_random_tokens
 
 

@@ -4,7 +4,7 @@ layers."""
 import torch
 import torch.nn.functional as F
 
-from glassbox.checking import Case, Exercise
+from glassbox.judge import Case, Exercise
 
 THRESHOLD = 0.9  # a planted previous-token head must score at least this, and above every other head
 
@@ -35,6 +35,7 @@ def _score_cases() -> list[Case]:
         Case("two positions only", (_causal_patterns(generator, 1, 3, 2),)),
         Case("GPT-2 small's shape: 12 layers × 12 heads, a head planted at 4.11",
              (_plant_previous_token_head(_causal_patterns(generator, 12, 12, 10), 4, 11, 1.0),)),
+        Case("one position: no previous token (a ValueError, as the docstring says)", (torch.ones(2, 2, 1, 1),)),
     ]
 
 

@@ -1,0 +1,444 @@
+"""How one answer to an exercise is judged against the hidden reference solution: `Case`, `Exercise`, `run_checks`.
+
+The chapters' checks (`glassbox.checks.chNN_*`) describe each exercise with these types; `glassbox.checking.check`
+(a Colab cell) and the exercise test (`pytest tests/exercises --impl ...`) both call `run_checks`, so the two paths
+give the same verdict and the same one-line reason.
+
+For each input case, in this order (the first failure ends the check):
+the reference runs first (a case where it raises, the reader's answer must raise the same kind of error) → the
+reader's code runs under a time limit → returned something → type → device → shape → dtype → NaN/inf → inputs not
+modified in place → values (naming a likely mistake when the output matches a known wrong variant) → properties.
+When every case passes, the answer is compared with independent implementations, then its behaviours are checked
+(hooks, step methods, seeds…). Nothing the reader returns can crash the checker: a failure of the checker's own
+code on a strange answer reads "could not read your answer: …".
+"""
+
+from __future__ import annotations
+
+import importlib
+import numbers
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from glassbox.time_limit import TimeLimitExceeded, call_with_time_limit
+
+Args = tuple[Any, ...]
+TIME_LIMIT = 10.0  # seconds for one call of the reader's code; every reference answer takes milliseconds
+NOT_IMPLEMENTED = "not implemented yet (the body still raises NotImplementedError)"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input to an exercise: a name for the report and the positional arguments.
+
+    For a class exercise (a module), `args` starts with the `TransformerConfig` to build it with; the rest are
+    the inputs of `forward`. `independent=False` leaves the case out of the comparison with independent
+    implementations (a configuration they do not support).
+    """
+
+    name: str
+    args: Args
+    independent: bool = True
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """What `run_checks` needs to know about one exercise.
+
+    `cases` builds the inputs (seeded, so a failure is reproducible). `mistakes` maps a sentence to a wrong
+    variant of the function: when the reader's output matches the variant, the sentence is the reason.
+    `properties` are functions `(output, args) -> str | None` returning a reason when a property fails.
+    `agrees_with` names independent implementations the reader's must also agree with. `compare_values=False`
+    is for answers that may rightly differ from the reference's (a random generator): the properties and
+    behaviours say what every right answer shares. `behaviours` check the answer as a whole once every case
+    passes (`(Answer) -> str | None`): hooks that fire, step methods, determinism.
+
+    A class exercise (`is_module=True`) is built from the case's config, given the reference's (random)
+    weights, and its `forward` compared; its wrong variants and independent implementations take
+    `(cfg, state_dict, *inputs)`.
+    """
+
+    name: str
+    module: str
+    cases: Callable[[], list[Case]]
+    mistakes: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    properties: list[Callable[[Any, Args], str | None]] = field(default_factory=list)
+    agrees_with: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    behaviours: dict[str, Callable[[Answer], str | None]] = field(default_factory=dict)
+    atol: float = 1e-5
+    rtol: float = 1e-4
+    is_module: bool = False
+    compare_values: bool = True
+
+    def reference(self) -> Any:
+        """The hidden solution, imported only when a check runs."""
+        return getattr(importlib.import_module(f"solutions.{self.module}"), self.name)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: which case, pass or fail, and one sentence of why."""
+
+    check: str
+    passed: bool
+    reason: str = ""
+
+    def __str__(self) -> str:
+        mark = "PASS" if self.passed else "FAIL"
+        return f"{mark}  {self.check}" + (f": {self.reason}" if self.reason else "")
+
+
+class ReaderFailed(Exception):
+    """The reader's code raised, ran too long, or built something the checks cannot use; `reason` says so."""
+
+    def __init__(self, reason: str, error: BaseException | None = None):
+        super().__init__(reason)
+        self.reason, self.error = reason, error
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def describe(value: Any) -> str:
+    """A type name as a reader knows it: `Tensor`, `numpy.ndarray`, `list`, `float`."""
+    kind = type(value)
+    if isinstance(value, torch.Tensor):
+        return "Tensor"
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__.split('.')[0]}.{kind.__name__}"
+
+
+@dataclass
+class Answer:
+    """The reader's function or class, called only through `call`: under the time limit, every error one line."""
+
+    obj: Any
+    reference: Any
+    time_limit: float | None = TIME_LIMIT
+
+    def call(self, fn: Callable[..., Any], *args: Any, first: bool = False) -> Any:
+        try:
+            return call_with_time_limit(fn, self.time_limit, *args)
+        except TimeLimitExceeded as error:
+            raise ReaderFailed(str(error), error) from None
+        except NotImplementedError as error:
+            reason = NOT_IMPLEMENTED if first and not str(error).strip() else f"raised {first_line(error)}"
+            raise ReaderFailed(reason, error) from None
+        except Exception as error:  # the reader's code may raise anything: one line
+            raise ReaderFailed(f"raised {first_line(error)}", error) from None
+
+    def build(self, cfg: Any, seed: int = 0, first: bool = False) -> tuple[torch.nn.Module, torch.nn.Module]:
+        """The reader's module and the reference's, both holding the reference's random weights."""
+        reference = randomize(self.reference(cfg), seed).eval()
+        return build_like(self, reference, cfg, first), reference
+
+
+def randomize(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Give every parameter random values (seeded), so that no bias or LayerNorm weight is tested by accident."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            noise = torch.randn(param.shape, generator=generator)
+            param.copy_(1 + 0.2 * noise if name.split(".")[-1] == "w" else 0.3 * noise)
+    return module
+
+
+def build_like(answer: Answer, reference: torch.nn.Module, cfg: Any, first: bool = False) -> torch.nn.Module:
+    """Build the reader's module and give it the reference's weights, or raise ReaderFailed saying what differs."""
+    module = answer.call(answer.obj, cfg, first=first)
+    if not isinstance(module, torch.nn.Module):
+        raise ReaderFailed(f"{answer.obj.__name__}(cfg) built a {describe(module)}, not a torch.nn.Module")
+    ours, theirs = dict(module.named_parameters()), dict(reference.named_parameters())
+    missing, unexpected = sorted(theirs.keys() - ours.keys()), sorted(ours.keys() - theirs.keys())
+    if missing or unexpected:
+        raise ReaderFailed(f"parameters differ from the reference's: missing {missing}, unexpected {unexpected}")
+    for name, param in theirs.items():
+        if ours[name].shape != param.shape:
+            raise ReaderFailed(f"{name} has shape {tuple(ours[name].shape)}, the reference's {tuple(param.shape)}")
+    with torch.no_grad():
+        for name, param in theirs.items():
+            if ours[name].device != param.device:
+                raise ReaderFailed(f"parameter {name} is on device {ours[name].device}, the inputs on {param.device}")
+            ours[name].copy_(param)
+    return module.eval()
+
+
+@contextmanager
+def preserved_random_state() -> Iterator[None]:
+    """Leave Python's, NumPy's and PyTorch's global random generators as they were (checks draw from them)."""
+    states = random.getstate(), np.random.get_state(), torch.random.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.random.set_rng_state(states[2])
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+
+
+def clone(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, (tuple, list)):
+        return type(value)(clone(v) for v in value)
+    return value
+
+
+def same(a: Any, b: Any) -> bool:
+    """Whether an argument is unchanged (tensors element for element, lists item for item)."""
+    if isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and a.shape == b.shape and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(b, (list, tuple)):
+        return isinstance(a, type(b)) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(b, dict):
+        return isinstance(a, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in b)
+    return a is b or a == b
+
+
+def close(got: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float) -> bool:
+    if got.shape != expected.shape or got.device != expected.device:
+        return False
+    if not expected.is_floating_point():
+        return torch.equal(got.to(expected.dtype), expected)
+    return torch.allclose(got.detach().to(expected.dtype), expected, atol=atol, rtol=rtol, equal_nan=True)
+
+
+def value_difference(got: torch.Tensor, expected: torch.Tensor) -> str:
+    got, expected = got.detach().double(), expected.double()
+    diff = (got - expected).abs()
+    diff = torch.where((got == expected) | (got.isnan() & expected.isnan()), torch.zeros_like(diff), diff)
+    diff = torch.where(diff.isnan(), torch.full_like(diff, float("inf")), diff)
+    index = tuple(int(i) for i in torch.unravel_index(diff.argmax(), diff.shape))
+    where = f" at index {index}" if index else ""
+    return (
+        f"values differ: max abs diff {diff.max().item():.3g}{where} "
+        f"(expected {expected[index].item():.4g}, got {got[index].item():.4g})"
+    )
+
+
+_CONVERT = {
+    "numpy.ndarray": " — convert with torch.from_numpy(...), or keep to torch operations",
+    "list": " — build one tensor (torch.tensor, torch.stack)",
+    "tuple": " — build one tensor (torch.tensor, torch.stack)",
+    "float": " — keep the torch operations (no .item())",
+    "int": " — keep the torch operations (no .item())",
+}
+
+
+def tensor_problem(got: Any, expected: torch.Tensor) -> str | None:
+    """Type, device, shape, dtype, then NaN/inf: what is wrong with `got` before its values can be read."""
+    if not isinstance(got, torch.Tensor):
+        kind = describe(got)
+        return f"expected a torch.Tensor, got {kind}{_CONVERT.get(kind, '')}"
+    if got.device != expected.device:
+        return (
+            f"your answer is on device {got.device}, the inputs are on {expected.device}: "
+            "make new tensors on the inputs' device (device=x.device)"
+        )
+    if got.shape != expected.shape:
+        return f"wrong shape: expected {tuple(expected.shape)}, got {tuple(got.shape)}"
+    if got.dtype != expected.dtype:
+        return f"wrong dtype: expected {expected.dtype}, got {got.dtype}"
+    return None
+
+
+def non_finite_problem(got: torch.Tensor, expected: torch.Tensor) -> str | None:
+    if not got.is_floating_point():
+        return None
+    got = got.detach()
+    for kind, bad in (("NaN", got.isnan() & ~expected.isnan()), ("inf", got.isinf() & ~expected.isinf())):
+        if bad.any():
+            index = tuple(int(i) for i in bad.nonzero()[0]) if bad.dim() else ()
+            where = f" (first at index {index})" if index else ""
+            return (
+                f"output contains {kind}{where} where the reference has a number — look for a softmax over a row "
+                "whose scores are all -inf, exp() overflowing on large inputs, or 0 · inf"
+            )
+    return None
+
+
+def plain_problem(got: Any, expected: Any) -> str | None:
+    """For an answer that is a bool, an int, a float or a list: the type must be that kind."""
+    if isinstance(expected, bool):
+        if not isinstance(got, (bool, np.bool_)):
+            hint = " (use bool(...) or .item())" if isinstance(got, (torch.Tensor, np.ndarray)) else ""
+            return f"expected True or False (a bool), got {describe(got)}{hint}"
+    elif isinstance(expected, numbers.Integral):
+        if isinstance(got, (bool, np.bool_)) or not isinstance(got, numbers.Integral):
+            hint = " (use int(...) or .item())" if isinstance(got, (torch.Tensor, np.ndarray, float)) else ""
+            return f"expected an int, got {describe(got)}{hint}"
+    elif isinstance(expected, numbers.Real):
+        if isinstance(got, (bool, np.bool_)) or not isinstance(got, numbers.Real):
+            return f"expected a number (a float), got {describe(got)}"
+    elif isinstance(expected, list) and not isinstance(got, (list, tuple)):
+        return f"expected a list, got {describe(got)}"
+    return None
+
+
+def modified_argument(args: Args, pristine: Args) -> str | None:
+    for i, (now, before) in enumerate(zip(args, pristine, strict=True)):
+        if not same(now, before):
+            return f"argument {i + 1} was modified in place — work on a copy, or avoid in-place operations"
+    return None
+
+
+def compare(got: Any, expected: Any, args: Args, pristine: Args, exercise: Exercise, variant_args: Args) -> str | None:
+    """Return why `got` is not an acceptable answer (one sentence), or None when it is.
+
+    `args` are the inputs after the call, `pristine` the same inputs untouched; wrong variants are called with
+    `variant_args`.
+    """
+    if got is None:
+        return "returned None — did you forget the `return` statement?"
+    is_tensor = isinstance(expected, torch.Tensor)
+    problem = tensor_problem(got, expected) if is_tensor else plain_problem(got, expected)
+    if problem:
+        return problem
+    problem = modified_argument(args, pristine)
+    if problem:
+        return problem
+    if is_tensor:
+        differs = exercise.compare_values and not close(got, expected, exercise.atol, exercise.rtol)
+        non_finite = non_finite_problem(got, expected)
+        if differs or non_finite:
+            mistake = _named_mistake(got, exercise, variant_args)
+            if mistake:
+                return f"{non_finite or value_difference(got, expected)} — {mistake}"
+        if non_finite:
+            return non_finite
+    else:
+        differs = exercise.compare_values and got != expected
+    for prop in exercise.properties:  # a broken property says more than a difference of values
+        reason = prop(got, pristine)
+        if reason:
+            return reason
+    if differs:
+        return value_difference(got, expected) if is_tensor else f"expected {expected!r}, got {got!r}"
+    return None
+
+
+def _named_mistake(got: torch.Tensor, exercise: Exercise, variant_args: Args) -> str | None:
+    for sentence, wrong in exercise.mistakes.items():
+        try:
+            with torch.no_grad():
+                variant = wrong(*clone(variant_args))
+        except Exception:  # a diagnosis that does not apply to this case (e.g. no LayerNorm to get wrong)
+            continue
+        if isinstance(variant, torch.Tensor) and close(got, variant, exercise.atol, exercise.rtol):
+            return sentence
+    return None
+
+
+@dataclass
+class _Passed:
+    case: Case
+    got: Any
+    variant_args: Args
+
+
+def run_checks(answer: Any, exercise: Exercise, time_limit: float | None = TIME_LIMIT) -> list[CheckResult]:
+    """Check `answer` (a function; for a class exercise a class or an instance) on every case of `exercise`, then
+    against independent implementations, then its behaviours. The results end at the first failure."""
+    with preserved_random_state():
+        return _run(answer, exercise, time_limit)
+
+
+def _run(answer: Any, exercise: Exercise, time_limit: float | None) -> list[CheckResult]:
+    if exercise.is_module and isinstance(answer, torch.nn.Module):
+        answer = type(answer)
+    if exercise.is_module and not (isinstance(answer, type) and issubclass(answer, torch.nn.Module)):
+        return [CheckResult(exercise.name, False, f"expected a class (a torch.nn.Module), got {describe(answer)}")]
+    if not callable(answer):
+        return [CheckResult(exercise.name, False, f"expected a function, got {describe(answer)}")]
+    reader = Answer(answer, exercise.reference(), time_limit)
+    results: list[CheckResult] = []
+    passed: list[_Passed] = []
+    for seed, case in enumerate(exercise.cases()):
+        try:
+            got, variant_args = _run_case(reader, exercise, case, seed, first=not results)
+        except ReaderFailed as failure:
+            if failure.reason == NOT_IMPLEMENTED:
+                return [CheckResult(case.name, False, NOT_IMPLEMENTED)]
+            return [*results, CheckResult(case.name, False, failure.reason)]
+        results.append(CheckResult(case.name, True))
+        passed.append(_Passed(case, got, variant_args))
+    for label, other in exercise.agrees_with.items():
+        reason = _disagreement(other, passed, exercise)
+        results.append(CheckResult(f"agrees with {label}", reason is None, reason or ""))
+        if reason:
+            return results
+    for label, behaviour in exercise.behaviours.items():
+        try:
+            reason = behaviour(reader)
+        except ReaderFailed as failure:
+            reason = failure.reason
+        except Exception as error:  # the checker's own code, on an answer it did not foresee
+            reason = f"could not read your answer: {first_line(error)}"
+        results.append(CheckResult(label, reason is None, reason or ""))
+        if reason:
+            return results
+    return results
+
+
+def _run_case(reader: Answer, exercise: Exercise, case: Case, seed: int, first: bool) -> tuple[Any, Args]:
+    """Run the reader's code and the reference on one case; return the reader's answer, or raise ReaderFailed."""
+    if exercise.is_module:
+        cfg, *rest = case.args
+        mine, theirs = reader.build(cfg, seed, first=first)
+        call, inputs = mine, tuple(rest)
+        variant_args = (cfg, theirs.state_dict(), *rest)
+    else:
+        call, theirs, inputs = reader.obj, reader.reference, case.args
+        variant_args = inputs
+    try:
+        with torch.no_grad():
+            expected, expected_error = theirs(*clone(inputs)), None
+    except Exception as error:  # a documented error, e.g. ValueError for a negative temperature
+        expected, expected_error = None, error
+    args = clone(inputs)
+    try:
+        got = reader.call(call, *args, first=first)
+    except ReaderFailed as failure:
+        if expected_error is not None and isinstance(failure.error, type(expected_error)):
+            return None, variant_args
+        if expected_error is not None and failure.reason != NOT_IMPLEMENTED:
+            raise ReaderFailed(f"{failure.reason}, where the reference raises {type(expected_error).__name__}") from None
+        raise
+    if expected_error is not None:
+        raise ReaderFailed(
+            f"should raise {type(expected_error).__name__} ({first_line(expected_error).split(': ', 1)[-1]}), "
+            f"but returned {'None' if got is None else describe(got)}"
+        )
+    try:
+        reason = compare(got, expected, args, inputs, exercise, variant_args)
+    except Exception as error:  # the checker's own code, on an answer it did not foresee
+        reason = f"could not read your answer: {first_line(error)}"
+    if reason:
+        raise ReaderFailed(reason)
+    return got, variant_args
+
+
+def _disagreement(other: Callable[..., Any], passed: list[_Passed], exercise: Exercise) -> str | None:
+    for item in passed:
+        if not item.case.independent or item.got is None:
+            continue
+        try:
+            with torch.no_grad():
+                independent = other(*clone(item.variant_args))
+        except Exception as error:
+            return f"{item.case.name}: the checker could not run it ({first_line(error)})"
+        if isinstance(independent, torch.Tensor):
+            if not close(item.got, independent.to(item.got.dtype), exercise.atol, exercise.rtol):
+                return f"{item.case.name}: {value_difference(item.got, independent)}"
+        elif item.got != independent:
+            return f"{item.case.name}: expected {independent!r}, got {item.got!r}"
+    return None
