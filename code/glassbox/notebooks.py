@@ -183,7 +183,7 @@ def book_installed() -> bool:
 if "google.colab" in sys.modules and not book_installed():
     pip = [sys.executable, "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, *PINS], check=True)
-    subprocess.run([*pip, "--no-deps", "--force-reinstall", f"glassbox @ git+{{REPOSITORY}}@{{REVISION}}#subdirectory=code"],
+    subprocess.run([*pip, "--no-deps", "--force-reinstall", f"git+{{REPOSITORY}}@{{REVISION}}#subdirectory=code"],
                    check=True)
     print("Installed. Restarting Python so that it loads the new packages: now run the notebook again from the top.")
     os.kill(os.getpid(), 9)"""
