@@ -32,7 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--impl",
         default="solutions",
         help="whose exercise code to check: 'solutions' (default, what CI runs), 'exercises' (the stubs you fill "
-        "in), any importable module or package (e.g. my_answers), or a path to a .py file",
+        "in), any importable module or package (e.g. my_answers), or a path to a .py file; several, separated by "
+        "commas, are each checked",
     )
     parser.addoption(
         "--time-limit",
@@ -99,26 +100,24 @@ def load_implementation(impl: str, chapter: str) -> ModuleType:
         ) from None
 
 
+def implementations(config: pytest.Config) -> list[str]:
+    """The `--impl` choices (one, or several separated by commas)."""
+    return [impl.strip() for impl in config.getoption("--impl", default="solutions").split(",") if impl.strip()]
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Stop at once, in one line, when the `--impl` module cannot be loaded at all."""
-    impl = config.getoption("--impl", default="solutions")
+    """Stop at once, in one line, when an `--impl` module cannot be loaded at all."""
     try:
-        if impl.endswith(".py"):
-            _load_file(impl)
-        elif importlib.util.find_spec(impl.split(".")[0]) is None:
-            raise ImplementationError(
-                f"--impl {impl}: no module or package named {impl!r} here (run pytest from the repository, or give "
-                "a path to a .py file)"
-            )
+        for impl in implementations(config):
+            if impl.endswith(".py"):
+                _load_file(impl)
+            elif importlib.util.find_spec(impl.split(".")[0]) is None:
+                raise ImplementationError(
+                    f"--impl {impl}: no module or package named {impl!r} here (run pytest from the repository, or "
+                    "give a path to a .py file)"
+                )
     except ImplementationError as error:
         raise pytest.UsageError(str(error)) from None
-
-
-@pytest.fixture
-def implementation(request: pytest.FixtureRequest):
-    """Return `chapter -> module` for the implementation chosen with `--impl`."""
-    impl = request.config.getoption("--impl")
-    return lambda chapter: load_implementation(impl, chapter)
 
 
 @pytest.fixture

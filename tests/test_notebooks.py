@@ -171,3 +171,14 @@ def test_glued_integers_keep_their_format_spec():
 def test_glue_refuses_a_number_that_went_wrong():
     with pytest.raises(ValueError, match="glue 'loss': the value is nan"):
         glue("loss", float("nan"))
+
+
+def test_figures_are_numbered_through_the_book_as_the_site_numbers_them():
+    """Sphinx numbers figures across the whole book in _toc.yml order (chapter 5's first figure is not Fig. 1)."""
+    links = BookLinks.of_book(ROOT)
+    assert list(links.figures.values()) == list(range(1, len(links.figures) + 1))
+    notebook = chapter_to_notebook(ROOT / "book" / "part2" / "ch05_training.md", root=ROOT, links=links)
+    captions = [s for s in sources(notebook, "markdown") if s.startswith("**Fig.")]
+    earlier = sum(1 for name in links.figures if links.figures[name] < min(
+        links.figures[n] for n in links.figures if n in "".join(ROOT.joinpath("book/part2/ch05_training.md").read_text())))
+    assert captions and captions[0].startswith(f"**Fig. {earlier + 1}.**") and earlier > 0

@@ -75,6 +75,7 @@ class Exercise:
     rtol: float = 1e-4
     is_module: bool = False
     compare_values: bool = True
+    non_finite_hint: str = "look for exp() overflowing on large inputs, a division by zero, or 0 · inf"
 
     def reference(self) -> Any:
         """The hidden solution, imported only when a check runs."""
@@ -251,7 +252,10 @@ def tensor_problem(got: Any, expected: torch.Tensor) -> str | None:
     return None
 
 
-def non_finite_problem(got: torch.Tensor, expected: torch.Tensor) -> str | None:
+SOFTMAX_HINT = "look for a softmax over a row whose scores are all -inf, exp() overflowing on large inputs, or 0 · inf"
+
+
+def non_finite_problem(got: torch.Tensor, expected: torch.Tensor, hint: str = SOFTMAX_HINT) -> str | None:
     if not got.is_floating_point():
         return None
     got = got.detach()
@@ -259,10 +263,7 @@ def non_finite_problem(got: torch.Tensor, expected: torch.Tensor) -> str | None:
         if bad.any():
             index = tuple(int(i) for i in bad.nonzero()[0]) if bad.dim() else ()
             where = f" (first at index {index})" if index else ""
-            return (
-                f"output contains {kind}{where} where the reference has a number — look for a softmax over a row "
-                "whose scores are all -inf, exp() overflowing on large inputs, or 0 · inf"
-            )
+            return f"output contains {kind}{where} where the reference has a number — {hint}"
     return None
 
 
@@ -308,7 +309,7 @@ def compare(got: Any, expected: Any, args: Args, pristine: Args, exercise: Exerc
         return problem
     if is_tensor:
         differs = exercise.compare_values and not close(got, expected, exercise.atol, exercise.rtol)
-        non_finite = non_finite_problem(got, expected)
+        non_finite = non_finite_problem(got, expected, exercise.non_finite_hint)
         if differs or non_finite:
             mistake = _named_mistake(got, exercise, variant_args)
             if mistake:

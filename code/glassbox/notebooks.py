@@ -229,10 +229,13 @@ class BookLinks:
     base: str  # the site's address, ending in "/"
     titles: dict[str, str]  # docname ("book/part1/ch01_attention") -> the page's title
     labels: dict[str, tuple[str, str]]  # "(label)=" -> (docname, title of the heading under it)
+    figures: dict[str, int]  # a figure's name -> its number, counted through the whole book as the site counts
 
     @classmethod
     def of_book(cls, root: Path = REPO_ROOT) -> BookLinks:
-        titles, labels = {}, {}
+        import jupytext
+
+        titles, labels, figures = {}, {}, {}
         for path in [root / "book" / "index.md", *toc_chapters(root)]:
             docname = path.relative_to(root).with_suffix("").as_posix()
             text = path.read_text()
@@ -240,7 +243,11 @@ class BookLinks:
             titles[docname] = heading[1].strip() if heading else docname
             for match in re.finditer(r"^\(([\w-]+)\)=\s*\n+#+ (.+)$", text, re.M):
                 labels[match[1]] = (docname, match[2].strip())
-        return cls(site_url(root), titles, labels)
+            for cell in jupytext.reads(text, fmt="md:myst").cells:
+                name = cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
+                if cell.cell_type == "code" and name:
+                    figures[name] = len(figures) + 1
+        return cls(site_url(root), titles, labels, figures)
 
     def doc(self, target: str, here: str) -> tuple[str, str]:
         """(url, title) of a `{doc}` target written relative to the page `here`."""
@@ -342,11 +349,7 @@ def chapter_to_notebook(
     here = chapter.relative_to(root).with_suffix("").as_posix()
     links = links or BookLinks.of_book(root)
     glued = _glue_values(executed)
-    figures = {}
-    for cell in source.cells:
-        name = cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
-        if cell.cell_type == "code" and name:
-            figures[name] = len(figures) + 1
+    figures = links.figures
 
     def markdown(text: str) -> str:
         return myst_to_markdown(text, glued, figures, links, here)

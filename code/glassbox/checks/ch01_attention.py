@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from glassbox.judge import Case, Exercise
+from glassbox.judge import SOFTMAX_HINT, Case, Exercise
 
 
 def _qkv(*shape: int, scale: float = 1.0, seed: int = 0) -> tuple[torch.Tensor, ...]:
@@ -74,6 +74,7 @@ def _masked_unscaled(q, k, v):
 EXERCISES = [
     Exercise(
         name="scaled_dot_product_attention",
+        non_finite_hint=SOFTMAX_HINT,
         module="ch01_attention",
         cases=_attention_cases,
         mistakes={
@@ -91,6 +92,7 @@ EXERCISES = [
     ),
     Exercise(
         name="masked_attention",
+        non_finite_hint=SOFTMAX_HINT,
         module="ch01_attention",
         cases=_attention_cases,
         mistakes={

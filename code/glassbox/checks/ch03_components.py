@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from transformer_lens.hook_points import HookPoint
 
-from glassbox.judge import (Answer, Case, Exercise, ReaderFailed, clone, close, non_finite_problem, same, tensor_problem,
+from glassbox.judge import (SOFTMAX_HINT, Answer, Case, Exercise, ReaderFailed, clone, close, non_finite_problem, same, tensor_problem,
                            value_difference)
-from glassbox.components import Block
+from glassbox.components import ACTIVATIONS, Block
 from glassbox.config import TransformerConfig
 from glassbox.tl_bridge import component_through_bridge
 
@@ -177,7 +177,7 @@ def _hooks_fire(answer: Answer) -> str | None:
         if problem:
             return f"`{name}` {layout}: {problem}"
         if not close(got, expected, 1e-4, 1e-4):
-            return f"`{name}` sees other values than the reference's {layout} — check what passes through it and when"
+            return f"`{name}` {layout} sees other values than the reference's: {value_difference(got, expected)}"
     return None
 
 
@@ -269,6 +269,7 @@ EXERCISES = [
     ),
     Exercise(
         name="Attention",
+        non_finite_hint=SOFTMAX_HINT,
         module="ch03_components",
         cases=lambda: _residual_cases({"config n_heads=4, d_head=3 (d_head ≠ d_model / n_heads)": (CFG.with_(n_heads=4, d_head=3), True)}),
         is_module=True,
@@ -292,6 +293,9 @@ EXERCISES = [
         mistakes={
             "did you forget the activation between W_in and W_out?": _mlp,
             "use the activation named by cfg.act_fn (ACTIVATIONS[cfg.act_fn]), not always ReLU": partial(_mlp, act=F.relu),
+            "use the activation named by cfg.act_fn (ACTIVATIONS[cfg.act_fn]), not always GPT-2's gelu_new": partial(_mlp, act=partial(F.gelu, approximate="tanh")),
+            "use the activation named by cfg.act_fn (ACTIVATIONS[cfg.act_fn]), not always the exact GELU": partial(_mlp, act=F.gelu),
+            "did you forget the biases b_in and b_out?": lambda cfg, s, x: _mlp(cfg, {**s, "b_in": 0 * s["b_in"], "b_out": 0 * s["b_out"]}, x, ACTIVATIONS[cfg.act_fn]),
         },
         behaviours=_hook_behaviours(),
         agrees_with={"TransformerLens (MLP of a bridge)": _through("blocks.0.mlp.", "blocks.0.hook_mlp_out", "blocks.0.mlp.hook_in")},

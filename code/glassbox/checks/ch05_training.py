@@ -2,7 +2,7 @@
 
 import torch
 
-from glassbox.judge import Case, Exercise
+from glassbox.judge import SOFTMAX_HINT, Case, Exercise
 
 
 def _cases() -> list[Case]:
@@ -28,6 +28,7 @@ def _rows_sum_to_one(probs, args) -> str | None:
 EXERCISES = [
     Exercise(
         name="temperature_probs",
+        non_finite_hint=SOFTMAX_HINT,
         module="ch05_training",
         cases=_cases,
         mistakes={

@@ -5,7 +5,7 @@ mistakes."""
 import torch
 import torch.nn.functional as F
 
-from glassbox.judge import Case, Exercise
+from glassbox.judge import SOFTMAX_HINT, Case, Exercise
 
 
 def _weights(generator: torch.Generator, d_model: int = 2, d_mlp: int = 32, d_vocab: int = 12):
@@ -51,6 +51,7 @@ def _through_modules(x, W_in, b_in, W_out, b_out, W_U, b_U):
 EXERCISES = [
     Exercise(
         name="landscape_probs",
+        non_finite_hint=SOFTMAX_HINT,
         module="ch06_glass_box",
         cases=_cases,
         mistakes={
