@@ -1,7 +1,7 @@
 # Glass Box: two commands, each doing its own set-up on a fresh machine.
 #   make book   — create .venv, install the pinned environment, execute every chapter, build _build/html
 #   make test   — the same set-up, then the whole test suite
-.PHONY: book test notebooks clean
+.PHONY: book test notebooks colab-check clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -44,6 +44,11 @@ test: $(INSTALLED)
 
 notebooks: $(INSTALLED)
 	$(PY) -m glassbox.notebooks --out _build/colab
+
+# Every chapter's Colab notebook run as Colab runs it (a fresh Colab-shaped runtime, the install cell as generated,
+# stubs and solutions), glued numbers compared with the book's: after `make book`. See tests/colab/simulate.py.
+colab-check: $(INSTALLED)
+	$(PY) tests/colab/simulate.py --out _build/colab-sim
 
 clean:
 	rm -rf _build
