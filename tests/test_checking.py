@@ -1,7 +1,12 @@
 """The exercise harness reports each kind of mistake in one sentence, in the documented order."""
 
 import math
+import re
+import subprocess
+import sys
+import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,6 +17,7 @@ from solutions.ch01_attention import scaled_dot_product_attention as reference_s
 from solutions.ch02_positions import layer_norm as reference_layer_norm
 
 SDPA = find_exercise("scaled_dot_product_attention")
+CHECKS = Path(__file__).resolve().parents[1] / "code" / "glassbox" / "checks"
 
 
 def first_failure(fn, exercise=SDPA) -> str:
@@ -105,6 +111,7 @@ def test_check_prints_one_line_per_case_and_a_verdict(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert all(line.startswith("PASS  ") for line in lines[:-1])
     assert lines[-1] == "scaled_dot_product_attention: all checks passed."
+    assert len(lines) == len(SDPA.cases()) + len(SDPA.agrees_with) + 1
 
 
 def test_unknown_exercise_is_a_clear_error():
@@ -122,3 +129,109 @@ def test_result_formatting():
 def test_every_exercise_has_edge_cases():
     for exercise in EXERCISES.values():
         assert len(exercise.cases()) >= 3, exercise.name
+
+
+def test_a_stub_prints_exactly_one_line(capsys):
+    from exercises.ch01_attention import masked_attention
+
+    check(masked_attention)
+    assert capsys.readouterr().out.splitlines() == [
+        "masked_attention: not implemented yet (the body still raises NotImplementedError)"
+    ]
+
+
+def test_check_takes_a_class_or_an_instance_and_names_a_function_given_for_a_class(capsys):
+    from glassbox.config import TransformerConfig
+    from solutions.ch03_components import Embed
+
+    check(Embed)
+    check(Embed(TransformerConfig(d_model=8, n_heads=2, d_vocab=5, n_ctx=4)))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines.count("Embed: all checks passed.") == 2
+    reason = run_checks(lambda cfg: None, find_exercise("Embed"))[0].reason
+    assert reason == "expected a class (a torch.nn.Module), got function"
+
+
+def test_check_leaves_the_global_random_state_as_it_was(capsys):
+    from solutions.ch03_components import Block
+
+    torch.manual_seed(3)
+    before = torch.random.get_rng_state()
+    check(Block)
+    assert torch.equal(before, torch.random.get_rng_state())
+    assert capsys.readouterr().out.rstrip().endswith("Block: all checks passed.")
+
+
+def test_an_infinite_loop_is_stopped_in_one_line_in_the_main_thread_and_in_another():
+    def loops(q, k, v):
+        while True:
+            pass
+
+    assert first_failure_within(loops, 0.2) == "still running after 0.2 s: an infinite loop?"
+    found = {}
+    worker = threading.Thread(target=lambda: found.setdefault("reason", first_failure_within(loops, 0.2)))
+    worker.start()
+    worker.join(10)
+    assert found["reason"] == "still running after 0.2 s: an infinite loop?"
+
+
+def first_failure_within(fn, seconds, exercise=SDPA) -> str:
+    return next(r for r in run_checks(fn, exercise, time_limit=seconds) if not r.passed).reason
+
+
+def test_not_implemented_on_a_later_case_keeps_the_readers_message():
+    def partial(q, k, v):
+        if q.dim() < 4:
+            raise NotImplementedError("only 4-d inputs for now")
+        return reference_sdpa(q, k, v)
+
+    assert first_failure(partial) == "raised NotImplementedError: only 4-d inputs for now"
+
+
+def test_a_tensor_where_a_number_is_expected_is_named_not_crashed_on():
+    assert first_failure(lambda cfg: torch.tensor([1, 2]), find_exercise("count_parameters")).startswith(
+        "expected an int, got Tensor"
+    )
+    assert first_failure(lambda s: torch.tensor([True, False]), find_exercise("lucky7_verify")).startswith(
+        "expected True or False (a bool), got Tensor"
+    )
+
+
+def test_a_malformed_generator_answer_is_described_not_reported_as_raising():
+    reason = first_failure(lambda n, seed: [["a"] * 20] * n, find_exercise("lucky7_generate"))
+    assert reason == "sequence 0 holds a str at position 0, not an int"
+
+
+def test_a_failure_of_the_checkers_own_code_is_one_line():
+    broken = replace(SDPA, properties=[lambda out, args: 1 / 0])
+    assert first_failure(reference_sdpa, broken) == "could not read your answer: ZeroDivisionError: division by zero"
+
+
+def test_masking_the_diagonal_is_named_as_a_fully_masked_row():
+    def diagonal_masked(q, k, v):
+        n = q.shape[-2]
+        scores = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).masked_fill(torch.ones(n, n, dtype=torch.bool).triu(), float("-inf"))
+        return scores.softmax(-1) @ v
+
+    reason = first_failure(diagonal_masked, find_exercise("masked_attention"))
+    assert reason.startswith("output contains NaN") and "its own position" in reason
+
+
+def test_a_documented_error_must_be_raised():
+    probs = find_exercise("temperature_probs")
+    reason = first_failure(lambda logits, t: torch.softmax(logits / t, -1) if t else reference(probs)(logits, t), probs)
+    assert reason.startswith("should raise ValueError (temperature must be ≥ 0, got -1.0), but returned Tensor")
+
+
+def reference(exercise):
+    return exercise.reference()
+
+
+def test_checks_import_downward_only():
+    """judge ← checks ← checking: importing the checks never imports the module that looks them up."""
+    code = "import sys, glassbox.checks; print('glassbox.checking' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+    for path in [*CHECKS.glob("*.py"), CHECKS.parent / "judge.py", CHECKS.parent / "time_limit.py"]:
+        imports = re.findall(r"^\s*(?:from|import)\s+(glassbox\.checking\b|glassbox\s+import\s+checking)", path.read_text(), re.M)
+        assert not imports, path

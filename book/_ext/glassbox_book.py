@@ -50,7 +50,8 @@ class ExerciseDirective(SphinxDirective):
             "```",
             "",
             f"Check your version: in the chapter's Colab notebook run `check({name})`; on your machine fill in "
-            f"`exercises/{module}.py` and run `pytest tests/exercises --impl exercises -k {name}`.",
+            f"`exercises/{module}.py` and run `pytest tests/exercises --impl exercises -k \"[{name}]\"` (the brackets "
+            "select this exercise alone).",
             "",
         ]
         if block.hint:
