@@ -19,6 +19,7 @@ from transformer_lens.hook_points import HookPoint
 
 from glassbox.components import Block, Embed, LayerNorm, PosEmbed, SinusoidalPosEmbed, Unembed
 from glassbox.config import TransformerConfig
+from glassbox.tl_bridge import bridge_from_model, config_from_tl, load_tl_parameters
 
 class Transformer(HookedRootModule):
     """A GPT-2-style decoder: embed → blocks → final LayerNorm → unembed, with a hook on every activation."""
@@ -174,8 +175,6 @@ class Transformer(HookedRootModule):
     @classmethod
     def from_transformer_lens(cls, bridge: Any, seed: int | None = None) -> Transformer:
         """A model with the config and weights of a TransformerLens bridge (or any model with `tl_parameters()`)."""
-        from glassbox.tl_bridge import config_from_tl, load_tl_parameters
-
         params = bridge.tl_parameters()
         model = cls(config_from_tl(bridge.cfg, seed=seed)).to(bridge.cfg.dtype)
         load_tl_parameters(model, params)
@@ -183,8 +182,6 @@ class Transformer(HookedRootModule):
 
     def to_transformer_lens(self) -> Any:
         """A TransformerLens `TransformerBridge` (booted natively) holding exactly our weights."""
-        from glassbox.tl_bridge import bridge_from_model
-
         return bridge_from_model(self)
 
 

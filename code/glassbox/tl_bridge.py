@@ -95,35 +95,3 @@ def bridge_from_model(model: Any, dtype: torch.dtype | None = None) -> Any:
         weights = {name: t.detach().to(dtype).cpu() for name, t in model.state_dict().items()}
         bridge.load_state_dict(convert_tl_checkpoint(weights, bridge.cfg), strict=True)
         return bridge.to(model.W_E.device).eval()
-
-
-def component_through_bridge(
-    cfg: TransformerConfig,
-    prefix: str,
-    weights: dict[str, Tensor],
-    out_hook: str,
-    x: Tensor | None = None,
-    in_hook: str | None = None,
-    tokens: Tensor | None = None,
-) -> Tensor:
-    """What one component computes inside a one-layer TransformerLens bridge, given its weights.
-
-    The bridge gets `weights` under `prefix` (e.g. "blocks.0.attn."), the activation at `in_hook` is replaced by
-    `x`, and the activation at `out_hook` is returned: TransformerLens's own computation of that component.
-    """
-    from glassbox.model import Transformer
-
-    model = Transformer(cfg.with_(n_layers=1))
-    with torch.no_grad():
-        for name, value in weights.items():
-            model.get_parameter(prefix + name).copy_(value)
-    bridge = bridge_from_model(model)
-    if tokens is None:
-        tokens = torch.zeros(x.shape[:2], dtype=torch.long)
-    seen: dict[str, Tensor] = {}
-    hooks = [(out_hook, lambda act, hook: seen.__setitem__("out", act.detach()))]
-    if in_hook is not None:
-        hooks.insert(0, (in_hook, lambda act, hook: x.to(act.dtype)))
-    with torch.no_grad():
-        bridge.run_with_hooks(tokens, fwd_hooks=hooks)
-    return seen["out"]

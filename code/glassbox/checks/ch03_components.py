@@ -16,7 +16,7 @@ from glassbox.judge import (SOFTMAX_HINT, Answer, Case, Exercise, ReaderFailed, 
                            value_difference)
 from glassbox.components import ACTIVATIONS, Block
 from glassbox.config import TransformerConfig
-from glassbox.tl_bridge import component_through_bridge
+from glassbox.tl_compare import component_through_bridge
 
 CFG = TransformerConfig(d_model=16, n_heads=2, d_vocab=11, n_ctx=8, d_mlp=24)
 
