@@ -4,13 +4,12 @@ A sequence of `half` uniformly random tokens followed by the same `half` tokens 
 predicted (its loss stays at ln d_vocab), the second half can, but only by a model that looks back at what followed
 the previous occurrence of the current token — an induction head. The model trains on `periodic_random_tokens`, a
 random block repeated with a period that changes from sequence to sequence, so that no fixed look-back distance can
-do the job: only matching content can. `induction_model()` trains the book's model once and keeps it on disk (like
-`glassbox.zoo`), so chapters 9 and 10 can open it; chapter 11 trains it in front of you.
+do the job: only matching content can. `induction_model()` trains the book's model once and keeps it on disk
+(`glassbox.cache`), so chapters 9 and 10 can open it; chapter 11 trains it in front of you.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,7 +21,7 @@ from torch import Tensor
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
 from glassbox.train import History, TrainConfig, train
-from glassbox.zoo import cache_dir
+from glassbox.cache import cached_model, model_file, save_weights
 
 
 def repeated_random_tokens(
@@ -113,24 +112,15 @@ def train_induction_model(
 
 
 def _path(recipe: InductionRecipe):
-    fields = [repr(recipe.model_config()), repr(recipe), torch.__version__]
-    return cache_dir() / f"induction_model-{hashlib.sha256(chr(10).join(fields).encode()).hexdigest()[:16]}.pt"
+    return model_file("induction_model", repr(recipe.model_config()), repr(recipe), torch.__version__)
 
 
 def remember(model: Transformer, recipe: InductionRecipe = INDUCTION_RECIPE) -> None:
     """Store the trained model so `induction_model()` can reuse it."""
-    path = _path(recipe)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path)
+    save_weights(model, _path(recipe))
 
 
 def induction_model(recipe: InductionRecipe = INDUCTION_RECIPE) -> Transformer:
     """The trained induction model, from the cache or trained now."""
-    path = _path(recipe)
-    model = Transformer(recipe.model_config())
-    if path.exists():
-        model.load_state_dict(torch.load(path))
-        return model.eval()
-    model, _ = train_induction_model(recipe)
-    remember(model, recipe)
-    return model
+    return cached_model(_path(recipe), lambda: Transformer(recipe.model_config()),
+                        lambda: train_induction_model(recipe)[0])

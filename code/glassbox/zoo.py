@@ -5,29 +5,24 @@ recipe and seed as the chapter, with the weights of the evaluation where the val
 trained on first use (about a minute on a laptop CPU) and then loaded from the cache. Chapter 5 stores the model it
 trains with `remember`, so a book build trains it once.
 
-The cache lives in `$GLASSBOX_CACHE` (default `~/.cache/glassbox`). Each file name carries a hash of everything that
-decides the weights (configurations, data, torch version), so a changed recipe never loads stale weights.
+The cache (`glassbox.cache`) lives in `$GLASSBOX_CACHE` (default `~/.cache/glassbox`). Each file name carries a hash of
+everything that decides the weights (configurations, data, torch version), so a changed recipe never loads stale weights.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from glassbox.cache import cache_dir, cached_model, model_file, save_weights  # noqa: F401 (cache_dir: re-exported)
 from glassbox.config import TransformerConfig
 from glassbox.data import CharTokenizer, book_text, random_windows, split
 from glassbox.model import Transformer
 from glassbox.train import TrainConfig, load_checkpoint, train
-
-
-def cache_dir() -> Path:
-    """Where trained models are kept: `$GLASSBOX_CACHE`, or `~/.cache/glassbox`."""
-    return Path(os.environ.get("GLASSBOX_CACHE") or Path.home() / ".cache" / "glassbox")
 
 
 @dataclass(frozen=True)
@@ -60,47 +55,37 @@ def char_data() -> tuple[CharTokenizer, Tensor, Tensor]:
     return tokenizer, train_tokens, val_tokens
 
 
-def _key(name: str, cfg: TransformerConfig, train_cfg: TrainConfig, batch_size: int) -> str:
+def _file(cfg: TransformerConfig, train_cfg: TrainConfig, batch_size: int) -> Path:
     recipe = replace(train_cfg, progress=True, checkpoint_dir=None)  # neither changes the weights
-    fields = [name, repr(cfg.with_(device="cpu")), repr(recipe), str(batch_size),
-              hashlib.sha256(book_text().encode()).hexdigest(), torch.__version__]
-    return hashlib.sha256("\n".join(fields).encode()).hexdigest()[:16]
-
-
-def _path(name: str, key: str) -> Path:
-    return cache_dir() / f"{name}-{key}.pt"
+    return model_file("char_model", "char_model", repr(cfg.with_(device="cpu")), repr(recipe), str(batch_size),
+                      hashlib.sha256(book_text().encode()).hexdigest(), torch.__version__)
 
 
 def remember(model: Transformer, train_cfg: TrainConfig, batch_size: int) -> Path:
     """Store chapter 5's trained model so `char_model()` can reuse it; returns the file written."""
-    path = _path("char_model", _key("char_model", model.cfg, train_cfg, batch_size))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path)
-    return path
+    return save_weights(model, _file(model.cfg, train_cfg, batch_size))
 
 
 def char_model(recipe: CharRecipe = CHAR_RECIPE) -> tuple[Transformer, CharTokenizer]:
     """Chapter 5's trained character model (its best checkpoint) and its tokenizer, from the cache or trained now."""
     tokenizer, train_tokens, val_tokens = char_data()
     cfg = recipe.model_config(tokenizer.d_vocab)
-    path = _path("char_model", _key("char_model", cfg, recipe.train, recipe.batch_size))
-    model = Transformer(cfg)
-    if path.exists():
-        model.load_state_dict(torch.load(path))
-        return model.eval(), tokenizer
-    n_ctx = recipe.n_ctx
-    val_windows = val_tokens[: len(val_tokens) // n_ctx * n_ctx].view(-1, n_ctx)
-    with _deterministic():
-        history = train(
-            model,
-            train_batches=lambda generator: random_windows(train_tokens, n_ctx, recipe.batch_size, generator),
-            val_batches=lambda generator: val_windows,
-            cfg=recipe.train,
-        )
-    best_step = history.eval_steps[int(torch.tensor(history.val_loss).argmin())]
-    best = load_checkpoint(model, history.checkpoints[best_step])
-    remember(best, recipe.train, recipe.batch_size)
-    return best.eval(), tokenizer
+
+    def trained() -> Transformer:
+        model, n_ctx = Transformer(cfg), recipe.n_ctx
+        val_windows = val_tokens[: len(val_tokens) // n_ctx * n_ctx].view(-1, n_ctx)
+        with _deterministic():
+            history = train(
+                model,
+                train_batches=lambda generator: random_windows(train_tokens, n_ctx, recipe.batch_size, generator),
+                val_batches=lambda generator: val_windows,
+                cfg=recipe.train,
+            )
+        best_step = history.eval_steps[int(torch.tensor(history.val_loss).argmin())]
+        return load_checkpoint(model, history.checkpoints[best_step])
+
+    path = _file(cfg, recipe.train, recipe.batch_size)
+    return cached_model(path, lambda: Transformer(cfg), trained), tokenizer
 
 
 class _deterministic:
