@@ -17,7 +17,6 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
 from glassbox.judge import TIME_LIMIT
 
 collect_ignore = ["_build", ".venv", "book", "exercises", "solutions", "code"]
@@ -39,7 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--time-limit",
         type=float,
         default=TIME_LIMIT,
-        help=f"seconds one call of the checked code may run before it counts as an infinite loop (default {TIME_LIMIT:g})",
+        help=f"seconds one call of the checked code may run before it counts as an infinite loop (default "
+        f"{TIME_LIMIT:g})",
     )
 
 
@@ -49,7 +49,9 @@ def _why(error: BaseException, impl: str) -> str:
         return f"{error.filename}, line {error.lineno}: SyntaxError: {error.msg}"
     text = str(error).strip().splitlines()
     what = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename and f.filename != __file__]
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if "importlib" not in f.filename and f.filename != __file__
+    ]
     where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
     return f"--impl {impl}: importing it raised {what}{where}"
 

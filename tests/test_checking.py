@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from glassbox.checking import CheckResult, check, find_exercise, run_checks
 from glassbox.checks import EXERCISES, exercises_of
+
 from solutions.ch01_attention import scaled_dot_product_attention as reference_sdpa
 from solutions.ch02_positions import layer_norm as reference_layer_norm
 
@@ -46,8 +46,12 @@ def test_returned_none():
 
 def test_wrong_type_and_shape_and_dtype():
     assert "expected a torch.Tensor, got list" in first_failure(lambda q, k, v: [1.0])
-    assert first_failure(lambda q, k, v: reference_sdpa(q, k, v).transpose(-2, -1)).startswith("wrong shape: expected (2, 3, 5, 8), got (2, 3, 8, 5)")
-    assert "wrong dtype: expected torch.float32, got torch.float64" in first_failure(lambda q, k, v: reference_sdpa(q, k, v).double())
+    assert first_failure(lambda q, k, v: reference_sdpa(q, k, v).transpose(-2, -1)).startswith(
+        "wrong shape: expected (2, 3, 5, 8), got (2, 3, 8, 5)"
+    )
+    assert "wrong dtype: expected torch.float32, got torch.float64" in first_failure(
+        lambda q, k, v: reference_sdpa(q, k, v).double()
+    )
 
 
 def test_nan_from_overflowing_exp_is_named():
@@ -114,9 +118,12 @@ def test_check_prints_one_line_per_case_and_a_verdict(capsys):
     assert len(lines) == len(SDPA.cases()) + len(SDPA.agrees_with) + 1
 
 
-def test_unknown_exercise_is_a_clear_error():
+def test_unknown_exercise_is_a_clear_error(capsys):
+    check(lambda: None, exercise="attention")
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("check: no exercise named 'attention'; exercises are: Attention, Block")
     with pytest.raises(ValueError, match="no exercise named 'attention'"):
-        check(lambda: None, exercise="attention")
+        find_exercise("attention")
     with pytest.raises(ValueError, match="no exercises for module 'ch99'"):
         exercises_of("ch99")
 
@@ -142,6 +149,7 @@ def test_a_stub_prints_exactly_one_line(capsys):
 
 def test_check_takes_a_class_or_an_instance_and_names_a_function_given_for_a_class(capsys):
     from glassbox.config import TransformerConfig
+
     from solutions.ch03_components import Embed
 
     check(Embed)
@@ -210,7 +218,9 @@ def test_a_failure_of_the_checkers_own_code_is_one_line():
 def test_masking_the_diagonal_is_named_as_a_fully_masked_row():
     def diagonal_masked(q, k, v):
         n = q.shape[-2]
-        scores = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).masked_fill(torch.ones(n, n, dtype=torch.bool).triu(), float("-inf"))
+        scores = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).masked_fill(
+            torch.ones(n, n, dtype=torch.bool).triu(), float("-inf")
+        )
         return scores.softmax(-1) @ v
 
     reason = first_failure(diagonal_masked, find_exercise("masked_attention"))
@@ -233,5 +243,7 @@ def test_checks_import_downward_only():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
     for path in [*CHECKS.glob("*.py"), CHECKS.parent / "judge.py", CHECKS.parent / "time_limit.py"]:
-        imports = re.findall(r"^\s*(?:from|import)\s+(glassbox\.checking\b|glassbox\s+import\s+checking)", path.read_text(), re.M)
+        imports = re.findall(
+            r"^\s*(?:from|import)\s+(glassbox\.checking\b|glassbox\s+import\s+checking)", path.read_text(), re.M
+        )
         assert not imports, path

@@ -37,23 +37,37 @@ def printed_selector() -> str:
 
 
 def run_pytest(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider"], cwd=cwd,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider"],
+        cwd=cwd,
+        env={**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_printed_command_selects_exactly_its_exercise(tmp_path):
     (tmp_path / "selection_plugin.py").write_text(SELECTION_PLUGIN)
     selectors = {name: printed_selector().format(name=name) for name in EXERCISES}
-    run_pytest("tests/exercises", "--collect-only", "-p", "selection_plugin", env={
-        "PYTHONPATH": str(tmp_path), "SELECTORS": json.dumps(selectors), "SELECTED": str(tmp_path / "selected.json")})
+    run_pytest(
+        "tests/exercises",
+        "--collect-only",
+        "-p",
+        "selection_plugin",
+        env={
+            "PYTHONPATH": str(tmp_path),
+            "SELECTORS": json.dumps(selectors),
+            "SELECTED": str(tmp_path / "selected.json"),
+        },
+    )
     selected = json.loads((tmp_path / "selected.json").read_text())
     assert selected == {name: [f"test_exercise[{name}]"] for name in EXERCISES}
 
 
 def one_line(result: subprocess.CompletedProcess) -> list[str]:
     text = result.stdout + result.stderr
-    assert "Traceback" not in text and "File \"" not in text, text[-3000:]
+    assert "Traceback" not in text and 'File "' not in text, text[-3000:]
     return [line for line in text.splitlines() if "--impl" in line]
 
 
@@ -71,11 +85,22 @@ def test_a_broken_chapter_module_fails_its_exercises_with_one_line_each(tmp_path
     (package / "ch01_attention.py").write_text("def causal_mask(n_pos)\n    return None\n")  # a missing colon
     (package / "ch02_positions.py").write_text("import not_a_real_package\n")
     report = tmp_path / "report.xml"
-    result = run_pytest("tests/exercises", "--impl", "broken_answers", "-k", "[causal_mask] or [gelu]",
-                        f"--junitxml={report}", env={"PYTHONPATH": str(tmp_path)})
+    result = run_pytest(
+        "tests/exercises",
+        "--impl",
+        "broken_answers",
+        "-k",
+        "[causal_mask] or [gelu]",
+        f"--junitxml={report}",
+        env={"PYTHONPATH": str(tmp_path)},
+    )
     assert "Traceback" not in result.stdout
-    failures = {case.get("name"): case.find("failure").get("message") for case in ET.parse(report).getroot().iter("testcase")}
+    failures = {
+        case.get("name"): case.find("failure").get("message") for case in ET.parse(report).getroot().iter("testcase")
+    }
     assert list(failures) == ["test_exercise[causal_mask]", "test_exercise[gelu]"]
     syntax, missing = failures.values()
     assert "ch01_attention.py, line 1: SyntaxError" in syntax and "\n" not in syntax.strip(), syntax
-    assert "ModuleNotFoundError: No module named 'not_a_real_package'" in missing and "\n" not in missing.strip(), missing
+    assert "ModuleNotFoundError: No module named 'not_a_real_package'" in missing and "\n" not in missing.strip(), (
+        missing
+    )

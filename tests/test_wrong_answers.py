@@ -12,7 +12,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 import wrong_answers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,12 +25,29 @@ def both_paths(tmp_path_factory):
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT / "tests")])}
     junit = folder / "report.xml"
     pytest_run = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "tests/exercises", "--impl", ",".join(packages), "--time-limit",
-         str(wrong_answers.TIME_LIMIT), "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/exercises",
+            "--impl",
+            ",".join(packages),
+            "--time-limit",
+            str(wrong_answers.TIME_LIMIT),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
-    check_run = subprocess.run([sys.executable, "tests/wrong_answers.py"], cwd=ROOT, env=env, capture_output=True,
-                               text=True, timeout=600)
+    check_run = subprocess.run(
+        [sys.executable, "tests/wrong_answers.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     output, _ = pytest_run.communicate(timeout=600)
     assert check_run.returncode == 0, check_run.stderr[-2000:]
     assert junit.exists(), output[-2000:]
@@ -42,11 +58,34 @@ def test_the_catalogue_covers_every_exercise_and_every_kind_of_mistake():
     catalogue = wrong_answers.catalogue()
     assert set(catalogue) == set(wrong_answers.EXERCISES)
     kinds = Counter(kind for answers in catalogue.values() for kind in answers)
-    for kind in ("wrong shape", "wrong dtype", "NaN", "inf", "returns None", "raises", "in place", "numpy array", "list",
-                 "wrong device", "off by a little", "off by a lot", "batch of 1 only", "constant", "hangs",
-                 "unimported module", "hooks never fire", "step methods left raising", "use_residual ignored",
-                 "eps hard-coded to 1e-5", "biases ignored", "seed ignored (global rng)", "seed ignored (fixed)",
-                 "only length 20", "one sequence n times", "documented ValueError not raised"):
+    for kind in (
+        "wrong shape",
+        "wrong dtype",
+        "NaN",
+        "inf",
+        "returns None",
+        "raises",
+        "in place",
+        "numpy array",
+        "list",
+        "wrong device",
+        "off by a little",
+        "off by a lot",
+        "batch of 1 only",
+        "constant",
+        "hangs",
+        "unimported module",
+        "hooks never fire",
+        "step methods left raising",
+        "use_residual ignored",
+        "eps hard-coded to 1e-5",
+        "biases ignored",
+        "seed ignored (global rng)",
+        "seed ignored (fixed)",
+        "only length 20",
+        "one sequence n times",
+        "documented ValueError not raised",
+    ):
         assert kinds[kind] >= 1, kind
     assert all(kind in wrong_answers.EXPECTED for kind in kinds), set(kinds) - set(wrong_answers.EXPECTED)
     assert sum(kinds.values()) >= 450

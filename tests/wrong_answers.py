@@ -30,19 +30,40 @@ from glassbox.checks import EXERCISES  # noqa: E402
 
 TIME_LIMIT = 1.0  # seconds: every answer here that does not hang runs in milliseconds
 HANGS = {  # one of each kind of answer: tensor functions, classes, an int, a bool, lists
-    "scaled_dot_product_attention", "sinusoidal_positions", "Attention", "Block", "count_parameters",
-    "temperature_probs", "lucky7_verify", "lucky7_generate", "recovery_ratio", "cosine_to_final",
+    "scaled_dot_product_attention",
+    "sinusoidal_positions",
+    "Attention",
+    "Block",
+    "count_parameters",
+    "temperature_probs",
+    "lucky7_verify",
+    "lucky7_generate",
+    "recovery_ratio",
+    "cosine_to_final",
 }
 
 # What the one line must say, by kind of mistake (a regular expression searched in the FAIL line).
-VALUES = (r"values differ|expected .+, got|must|should|sum to 1|upper triangle|may attend|position 0|top-scoring|"
-          r"lie between|sees other values|patching|breaks|appears more than once|different lengths|never appears|seed")
+VALUES = (
+    r"values differ|expected .+, got|must|should|sum to 1|upper triangle|may attend|position 0|top-scoring|"
+    r"lie between|sees other values|patching|breaks|appears more than once|different lengths|never appears|seed"
+)
 EXPECTED = {
-    "wrong shape": r"wrong shape", "wrong dtype": r"wrong dtype", "NaN": r"NaN", "inf": r"\binf\b",
-    "returns None": r"returned None", "raises": r"raised RuntimeError: mat1 and mat2", "in place": r"modified in place",
-    "numpy array": r"numpy\.ndarray", "list": r"got (list|float|int)\b", "wrong device": r"device meta",
-    "off by a little": VALUES, "off by a lot": VALUES, "batch of 1 only": VALUES + "|wrong shape", "constant": VALUES,
-    "hangs": r"still running after 1 s: an infinite loop\?", "unimported module": r"NameError: name 'np' is not defined",
+    "wrong shape": r"wrong shape",
+    "wrong dtype": r"wrong dtype",
+    "NaN": r"NaN",
+    "inf": r"\binf\b",
+    "returns None": r"returned None",
+    "raises": r"raised RuntimeError: mat1 and mat2",
+    "in place": r"modified in place",
+    "numpy array": r"numpy\.ndarray",
+    "list": r"got (list|float|int)\b",
+    "wrong device": r"device meta",
+    "off by a little": VALUES,
+    "off by a lot": VALUES,
+    "batch of 1 only": VALUES + "|wrong shape",
+    "constant": VALUES,
+    "hangs": r"still running after 1 s: an infinite loop\?",
+    "unimported module": r"NameError: name 'np' is not defined",
 }
 
 
@@ -99,6 +120,7 @@ def tensor_function_answers(name: str, ref: Callable[..., Any], out_kind: str) -
     else:
         answers["constant"] = lambda *a: torch.ones_like(ref(*a))
     if _takes_tensors(name):
+
         def in_place(*a):
             out = ref(*a)
             _tensors(a)[0].mul_(2).add_(1)
@@ -106,10 +128,12 @@ def tensor_function_answers(name: str, ref: Callable[..., Any], out_kind: str) -
 
         answers["in place"] = in_place
     if out_kind == "float" and _batched(name):
+
         def batch_of_one(*a):
             first, *rest = a
-            return ref(first[:1], *[r[:1] if isinstance(r, torch.Tensor) and r.shape == first.shape else r
-                                    for r in rest]).expand_as(ref(*a))
+            return ref(
+                first[:1], *[r[:1] if isinstance(r, torch.Tensor) and r.shape == first.shape else r for r in rest]
+            ).expand_as(ref(*a))
 
         answers["batch of 1 only"] = batch_of_one
     if name in HANGS:
@@ -122,12 +146,22 @@ def _takes_tensors(name: str) -> bool:
 
 
 def _batched(name: str) -> bool:  # first argument has a batch dimension that the answer keeps
-    return name in ("scaled_dot_product_attention", "masked_attention", "gelu", "gelu_tanh", "layer_norm",
-                    "temperature_probs", "zero_ablate_head", "patch_position", "recovery_ratio")
+    return name in (
+        "scaled_dot_product_attention",
+        "masked_attention",
+        "gelu",
+        "gelu_tanh",
+        "layer_norm",
+        "temperature_probs",
+        "zero_ablate_head",
+        "patch_position",
+        "recovery_ratio",
+    )
 
 
 def module_answers(name: str, ref: type) -> dict[str, type]:
     """Wrong answers to a class exercise: subclasses of the reference that break one thing."""
+
     def subclass(forward=None, **methods) -> type:
         body = dict(methods)
         if forward is not None:
@@ -137,6 +171,7 @@ def module_answers(name: str, ref: type) -> dict[str, type]:
     def wrap(transform):
         def forward(self, x):
             return transform(ref.forward(self, x), x)
+
         return subclass(forward)
 
     def in_place(self, x):
@@ -161,7 +196,9 @@ def module_answers(name: str, ref: type) -> dict[str, type]:
         "wrong device": wrap(lambda out, x: out.to("meta")),
         "off by a little": wrap(lambda out, x: out * (1 + 1e-3) + 1e-3),
         "off by a lot": wrap(lambda out, x: out * 2 + 1),
-        **({} if name == "PosEmbed" else {"batch of 1 only": subclass(batch_of_one)}),  # positions: the same for every batch
+        **(
+            {} if name == "PosEmbed" else {"batch of 1 only": subclass(batch_of_one)}
+        ),  # positions: the same for every batch
         "constant": wrap(lambda out, x: torch.zeros_like(out)),
         "unimported module": subclass(_unimported(ref.forward)),
     }
@@ -203,8 +240,10 @@ def _attention_inline(self, x, use_hooks=True, biases=True, diagonal=False):
     v = hook(self.hook_v, torch.einsum("bpm,hmd->bphd", x, self.W_V) + b["b_V"])
     scores = torch.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(q.shape[-1])
     n = x.shape[1]
-    scores = hook(self.hook_attn_scores, scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(0 if diagonal else 1),
-                                                            float("-inf")))
+    scores = hook(
+        self.hook_attn_scores,
+        scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(0 if diagonal else 1), float("-inf")),
+    )
     pattern = hook(self.hook_pattern, scores.softmax(-1))
     z = hook(self.hook_z, torch.einsum("bhqk,bkhd->bqhd", pattern, v))
     return torch.einsum("bqhd,hdm->bqm", z, self.W_O) + b["b_O"]
@@ -212,8 +251,10 @@ def _attention_inline(self, x, use_hooks=True, biases=True, diagonal=False):
 
 def _attention_specific(ref: type) -> dict[str, type]:
     def fused(self, x):
-        q, k, v = (torch.einsum("bpm,hmd->bhpd", x, W) + b[:, None] for W, b in
-                   ((self.W_Q, self.b_Q), (self.W_K, self.b_K), (self.W_V, self.b_V)))
+        q, k, v = (
+            torch.einsum("bpm,hmd->bhpd", x, W) + b[:, None]
+            for W, b in ((self.W_Q, self.b_Q), (self.W_K, self.b_K), (self.W_V, self.b_V))
+        )
         z = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         return torch.einsum("bhqd,hdm->bqm", z, self.W_O) + self.b_O
 
@@ -222,13 +263,31 @@ def _attention_specific(ref: type) -> dict[str, type]:
 
     return {
         "hooks never fire (fused attention)": type("Attention", (ref,), {"forward": fused}),
-        "step methods left raising": type("Attention", (ref,), {
-            "forward": _attention_inline, "project": steps_raise, "attention_scores": steps_raise,
-            "apply_causal_mask": steps_raise}),
-        "biases ignored": type("Attention", (ref,), {"forward": lambda self, x: _attention_inline(self, x, biases=False)}),
-        "diagonal masked": type("Attention", (ref,), {"forward": lambda self, x: _attention_inline(self, x, diagonal=True)}),
-        "apply_causal_mask fills -1e9": type("Attention", (ref,), {
-            "apply_causal_mask": lambda self, s: s.masked_fill(torch.ones(s.shape[-2:], dtype=torch.bool).triu(1), -1e9)}),
+        "step methods left raising": type(
+            "Attention",
+            (ref,),
+            {
+                "forward": _attention_inline,
+                "project": steps_raise,
+                "attention_scores": steps_raise,
+                "apply_causal_mask": steps_raise,
+            },
+        ),
+        "biases ignored": type(
+            "Attention", (ref,), {"forward": lambda self, x: _attention_inline(self, x, biases=False)}
+        ),
+        "diagonal masked": type(
+            "Attention", (ref,), {"forward": lambda self, x: _attention_inline(self, x, diagonal=True)}
+        ),
+        "apply_causal_mask fills -1e9": type(
+            "Attention",
+            (ref,),
+            {
+                "apply_causal_mask": lambda self, s: s.masked_fill(
+                    torch.ones(s.shape[-2:], dtype=torch.bool).triu(1), -1e9
+                )
+            },
+        ),
     }
 
 
@@ -237,7 +296,10 @@ def _mlp_specific(ref: type) -> dict[str, type]:
         return self.act_fn(x @ self.W_in + self.b_in) @ self.W_out + self.b_out
 
     def always_gelu_new(self, x):
-        return self.hook_post(F.gelu(self.hook_pre(x @ self.W_in + self.b_in), approximate="tanh")) @ self.W_out + self.b_out
+        return (
+            self.hook_post(F.gelu(self.hook_pre(x @ self.W_in + self.b_in), approximate="tanh")) @ self.W_out
+            + self.b_out
+        )
 
     def no_biases(self, x):
         return self.hook_post(self.act_fn(self.hook_pre(x @ self.W_in))) @ self.W_out
@@ -275,14 +337,24 @@ def _unembed_specific(ref: type) -> dict[str, type]:
     return {"bias ignored": type("Unembed", (ref,), {"forward": lambda self, x: x @ self.W_U})}
 
 
-CH03_SPECIFIC = {"LayerNorm": _layer_norm_specific, "Attention": _attention_specific, "MLP": _mlp_specific,
-                 "Block": _block_specific, "Unembed": _unembed_specific}
+CH03_SPECIFIC = {
+    "LayerNorm": _layer_norm_specific,
+    "Attention": _attention_specific,
+    "MLP": _mlp_specific,
+    "Block": _block_specific,
+    "Unembed": _unembed_specific,
+}
 EXPECTED |= {
-    "hooks never fire": r"never fires", "hooks never fire (fused attention)": r"never fires",
-    "hook values unused": r"patching `\S+` does not change the output", "eps hard-coded to 1e-5": r"eps",
+    "hooks never fire": r"never fires",
+    "hooks never fire (fused attention)": r"never fires",
+    "hook values unused": r"patching `\S+` does not change the output",
+    "eps hard-coded to 1e-5": r"eps",
     "step methods left raising": r"Attention\.project still raises NotImplementedError",
-    "biases ignored": r"bias", "bias ignored": r"bias", "diagonal masked": r"NaN .*its own position",
-    "apply_causal_mask fills -1e9": r"hook_attn_scores.*expected -inf, got -1e\+09", "act_fn ignored": r"cfg\.act_fn",
+    "biases ignored": r"bias",
+    "bias ignored": r"bias",
+    "diagonal masked": r"NaN .*its own position",
+    "apply_causal_mask fills -1e9": r"hook_attn_scores.*expected -inf, got -1e\+09",
+    "act_fn ignored": r"cfg\.act_fn",
     "use_residual ignored": r"use_residual",
 }
 
@@ -292,11 +364,17 @@ def count_parameters_answers(ref) -> dict[str, Callable[..., Any]]:
         return ref(cfg.with_(attn_only=False)) if cfg.attn_only else ref(cfg)
 
     return {
-        "returns None": lambda cfg: None, "raises": _raise, "hangs": _hang,
-        "off by a little": lambda cfg: ref(cfg) + 1, "off by a lot": lambda cfg: 2 * ref(cfg),
-        "constant": lambda cfg: 124_000, "float": lambda cfg: float(ref(cfg)),
-        "tensor": lambda cfg: torch.tensor(ref(cfg)), "numpy integer array": lambda cfg: np.array([ref(cfg)]),
-        "attn_only ignored": attn_only_ignored, "unimported module": _unimported(ref),
+        "returns None": lambda cfg: None,
+        "raises": _raise,
+        "hangs": _hang,
+        "off by a little": lambda cfg: ref(cfg) + 1,
+        "off by a lot": lambda cfg: 2 * ref(cfg),
+        "constant": lambda cfg: 124_000,
+        "float": lambda cfg: float(ref(cfg)),
+        "tensor": lambda cfg: torch.tensor(ref(cfg)),
+        "numpy integer array": lambda cfg: np.array([ref(cfg)]),
+        "attn_only ignored": attn_only_ignored,
+        "unimported module": _unimported(ref),
     }
 
 
@@ -307,13 +385,21 @@ def lucky7_verify_answers(ref) -> dict[str, Callable[..., Any]]:
         return result
 
     def start_not_free(sequence):
-        return all(sequence[i] == (sequence[i - 2] if i >= 2 else -1) for i in range(1, len(sequence)) if sequence[i - 1] == 7)
+        return all(
+            sequence[i] == (sequence[i - 2] if i >= 2 else -1) for i in range(1, len(sequence)) if sequence[i - 1] == 7
+        )
 
     return {
-        "returns None": lambda s: None, "raises": _raise, "hangs": _hang, "in place": appends,
-        "constant": lambda s: True, "int instead of bool": lambda s: int(ref(s)),
-        "tensor instead of bool": lambda s: torch.tensor(ref(s)), "range not checked": lambda s: ref([t % 11 for t in s]),
-        "7 at the start not free": start_not_free, "unimported module": _unimported(ref),
+        "returns None": lambda s: None,
+        "raises": _raise,
+        "hangs": _hang,
+        "in place": appends,
+        "constant": lambda s: True,
+        "int instead of bool": lambda s: int(ref(s)),
+        "tensor instead of bool": lambda s: torch.tensor(ref(s)),
+        "range not checked": lambda s: ref([t % 11 for t in s]),
+        "7 at the start not free": start_not_free,
+        "unimported module": _unimported(ref),
     }
 
 
@@ -340,26 +426,36 @@ def lucky7_generate_answers(ref) -> dict[str, Callable[..., Any]]:
         return out
 
     return {
-        "returns None": lambda n, s: None, "raises": _raise, "hangs": _hang,
+        "returns None": lambda n, s: None,
+        "raises": _raise,
+        "hangs": _hang,
         "numpy array": lambda n, s: np.array([np.array(x) for x in ref(n, s)], dtype=object),
         "list of numpy arrays": lambda n, s: [np.array(x) for x in ref(n, s)],
         "float tokens": lambda n, s: [[float(t) for t in x] for x in ref(n, s)],
         "a token beyond 10": lambda n, s: [x[:-1] + [11] for x in ref(n, s)],
-        "one fewer sequence": lambda n, s: ref(n, s)[:-1], "breaks the rule": breaks_rule,
-        "one sequence n times": one_sequence, "only length 20": length_20, "seed ignored (global rng)": global_rng,
-        "seed ignored (fixed)": fixed_seed, "never a 7": no_sevens, "unimported module": _unimported(ref),
+        "one fewer sequence": lambda n, s: ref(n, s)[:-1],
+        "breaks the rule": breaks_rule,
+        "one sequence n times": one_sequence,
+        "only length 20": length_20,
+        "seed ignored (global rng)": global_rng,
+        "seed ignored (fixed)": fixed_seed,
+        "never a 7": no_sevens,
+        "unimported module": _unimported(ref),
     }
 
 
 def documented_error_answers(name: str, ref) -> dict[str, Callable[..., Any]]:
     """Answers that return where the docstring says to raise ValueError."""
     if name == "temperature_probs":
+
         def no_raise(logits, t):
             return torch.softmax(logits / t, -1) if t else ref(logits, t)
     elif name == "recovery_ratio":
+
         def no_raise(p, c, k):
             return (p - k) / (c - k) if c != k else torch.zeros_like(p)
     elif name == "prev_token_scores":
+
         def no_raise(p):
             return p.diagonal(-1, -2, -1).mean(-1) if p.shape[-1] > 1 else p[..., 0, 0] * 0
     else:
@@ -368,15 +464,25 @@ def documented_error_answers(name: str, ref) -> dict[str, Callable[..., Any]]:
 
 
 EXPECTED |= {
-    "float": r"expected an int, got float", "tensor": r"expected an int, got Tensor",
-    "numpy integer array": r"expected an int, got numpy\.ndarray", "attn_only ignored": r"expected \d+, got \d+",
-    "int instead of bool": r"a bool\), got int", "tensor instead of bool": r"a bool\), got Tensor",
-    "range not checked": r"expected False, got True", "7 at the start not free": r"expected True, got False",
-    "list of numpy arrays": r"sequence 0 is a numpy\.ndarray", "float tokens": r"holds a float",
-    "a token beyond 10": r"holds 11", "one fewer sequence": r"expected \d+ sequences, got", "breaks the rule": r"breaks lucky7",
-    "one sequence n times": r"appears more than once", "only length 20": r"different lengths",
-    "seed ignored (global rng)": r"seed 5 gave different", "seed ignored (fixed)": r"seeds 5 and 6 gave the same",
-    "never a 7": r"token 7 never appears", "documented ValueError not raised": r"should raise ValueError",
+    "float": r"expected an int, got float",
+    "tensor": r"expected an int, got Tensor",
+    "numpy integer array": r"expected an int, got numpy\.ndarray",
+    "attn_only ignored": r"expected \d+, got \d+",
+    "int instead of bool": r"a bool\), got int",
+    "tensor instead of bool": r"a bool\), got Tensor",
+    "range not checked": r"expected False, got True",
+    "7 at the start not free": r"expected True, got False",
+    "list of numpy arrays": r"sequence 0 is a numpy\.ndarray",
+    "float tokens": r"holds a float",
+    "a token beyond 10": r"holds 11",
+    "one fewer sequence": r"expected \d+ sequences, got",
+    "breaks the rule": r"breaks lucky7",
+    "one sequence n times": r"appears more than once",
+    "only length 20": r"different lengths",
+    "seed ignored (global rng)": r"seed 5 gave different",
+    "seed ignored (fixed)": r"seeds 5 and 6 gave the same",
+    "never a 7": r"token 7 never appears",
+    "documented ValueError not raised": r"should raise ValueError",
 }
 EXPECTED["numpy array"] = r"numpy\.ndarray"
 
@@ -390,8 +496,11 @@ def answers_for(name: str) -> dict[str, Any]:
     ref = exercise.reference()
     if exercise.is_module:
         return module_answers(name, ref)
-    special = {"count_parameters": count_parameters_answers, "lucky7_verify": lucky7_verify_answers,
-               "lucky7_generate": lucky7_generate_answers}
+    special = {
+        "count_parameters": count_parameters_answers,
+        "lucky7_verify": lucky7_verify_answers,
+        "lucky7_generate": lucky7_generate_answers,
+    }
     if name in special:
         answers = special[name](ref)
     else:
@@ -431,7 +540,9 @@ def run_check_path() -> dict[str, dict[str, Any]]:
                     check(answer, name, time_limit=TIME_LIMIT)
                 except BaseException as error:  # recorded: the test fails on it
                     print(f"CHECK ITSELF RAISED {type(error).__name__}: {error}")
-            same_rng = torch.equal(before[0], torch.random.get_rng_state()) and (before[1] == np.random.get_state()[1]).all()
+            same_rng = (
+                torch.equal(before[0], torch.random.get_rng_state()) and (before[1] == np.random.get_state()[1]).all()
+            )
             report[f"{name}/{kind}"] = {"lines": out.getvalue().splitlines(), "rng kept": bool(same_rng)}
     return report
 
@@ -447,7 +558,8 @@ def write_packages(folder: Path) -> list[str]:
         (package / "__init__.py").write_text("")
         for chapter in chapters:
             (package / f"{chapter}.py").write_text(
-                f"from wrong_answers import chapter_namespace\n\nglobals().update(chapter_namespace({chapter!r}, {index}))\n"
+                "from wrong_answers import chapter_namespace\n\n"
+                f"globals().update(chapter_namespace({chapter!r}, {index}))\n"
             )
     return [f"wrong{index}" for index in range(depth)]
 

@@ -4,10 +4,10 @@ one-line reason. Select one exercise with `-k "[name]"`, e.g. `-k "[gelu]"` (the
 With several implementations (`--impl a,b`) each is checked, as `test_exercise[name@a]`."""
 
 import pytest
-
-from conftest import ImplementationError, implementations, load_implementation
 from glassbox.checks import EXERCISES
 from glassbox.judge import run_checks
+
+from conftest import ImplementationError, implementations, load_implementation
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -5,7 +5,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from glassbox.judge import SOFTMAX_HINT, Case, Exercise
+from glassbox.diagnose import SOFTMAX_HINT
+from glassbox.judge import Case, Exercise
 
 
 def _qkv(*shape: int, scale: float = 1.0, seed: int = 0) -> tuple[torch.Tensor, ...]:
@@ -71,6 +72,10 @@ def _masked_unscaled(q, k, v):
     return scores.masked_fill(~torch.ones(n, n, dtype=torch.bool).tril(), float("-inf")).softmax(-1) @ v
 
 
+def _causal_sdpa(q, k, v):
+    return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+
 EXERCISES = [
     Exercise(
         name="scaled_dot_product_attention",
@@ -97,15 +102,12 @@ EXERCISES = [
         cases=_attention_cases,
         mistakes={
             "the mask is the wrong way round: a query must see keys at or before its own position": _anti_causal,
-            "multiplying scores by 0 does not mask them (exp(0) = 1): fill masked scores with -inf before the softmax": _masked_with_zero,
+            "multiplying scores by 0 does not mask them (exp(0) = 1): fill masked scores with -inf before the "
+            "softmax": _masked_with_zero,
             "did you forget to divide the scores by √d_head?": _masked_unscaled,
             "a query must also see its own position: mask only the keys after it (the first row is then all -inf,"
             " and its softmax NaN)": _diagonal_masked,
         },
-        agrees_with={
-            "torch.nn.functional.scaled_dot_product_attention(is_causal=True)": lambda q, k, v: F.scaled_dot_product_attention(
-                q, k, v, is_causal=True
-            )
-        },
+        agrees_with={"torch.nn.functional.scaled_dot_product_attention(is_causal=True)": _causal_sdpa},
     ),
 ]

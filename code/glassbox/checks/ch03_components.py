@@ -10,12 +10,20 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
-from transformer_lens.hook_points import HookPoint
 
-from glassbox.judge import (SOFTMAX_HINT, Answer, Case, Exercise, ReaderFailed, clone, close, non_finite_problem, same, tensor_problem,
-                           value_difference)
+from glassbox.checks.hooks import hook_behaviours
 from glassbox.components import ACTIVATIONS, Block
 from glassbox.config import TransformerConfig
+from glassbox.diagnose import (
+    SOFTMAX_HINT,
+    clone,
+    close,
+    non_finite_problem,
+    same,
+    tensor_problem,
+    value_difference,
+)
+from glassbox.judge import Answer, Case, Exercise, ReaderFailed
 from glassbox.tl_compare import component_through_bridge
 
 CFG = TransformerConfig(d_model=16, n_heads=2, d_vocab=11, n_ctx=8, d_mlp=24)
@@ -45,8 +53,10 @@ def _residual_cases(configs: dict[str, tuple] | None = None) -> list[Case]:
 def _layer_norm_cases() -> list[Case]:
     return [
         *_residual_cases(),
-        Case("cfg.eps = 0.1, nearly constant vectors (use the config's eps)",
-             (CFG.with_(eps=0.1), 1 + _x(2, 3, CFG.d_model, scale=0.05, seed=4))),
+        Case(
+            "cfg.eps = 0.1, nearly constant vectors (use the config's eps)",
+            (CFG.with_(eps=0.1), 1 + _x(2, 3, CFG.d_model, scale=0.05, seed=4)),
+        ),
     ]
 
 
@@ -113,94 +123,6 @@ def _block_with_residual(cfg, state, x):
     return block(x)
 
 
-LAYOUTS = {  # TransformerLens's layout of each hook point, for the reasons
-    "hook_q": "[batch, pos, head_index, d_head]", "hook_k": "[batch, pos, head_index, d_head]",
-    "hook_v": "[batch, pos, head_index, d_head]", "hook_z": "[batch, pos, head_index, d_head]",
-    "hook_attn_scores": "[batch, head_index, query_pos, key_pos]", "hook_pattern": "[batch, head_index, query_pos, key_pos]",
-    "hook_scale": "[batch, pos, 1]", "hook_normalized": "[batch, pos, d_model]", "hook_pre": "[batch, pos, d_mlp]",
-    "hook_post": "[batch, pos, d_mlp]",
-}
-HOOK_INPUT = _x(2, 5, CFG.d_model, seed=11)
-
-
-def _record(answer: Answer | None, module: torch.nn.Module, names: list[str], patch: str | None = None):
-    """Run `module` on HOOK_INPUT with a hook on each of `names` recording what it sees; the hook at `patch`
-    also changes the activation. The reader's module runs through `answer` (time limit, one-line errors)."""
-    seen: dict[str, torch.Tensor] = {}
-
-    def hook(name):
-        def record(mod, inputs, output):
-            seen[name] = output.detach().clone() if isinstance(output, torch.Tensor) else output
-            return output * 0.5 + 0.25 if name == patch else None
-        return record
-
-    handles = [module.get_submodule(name).register_forward_hook(hook(name)) for name in names]
-    try:
-        x = HOOK_INPUT.clone()
-        if answer is None:
-            with torch.no_grad():
-                out = module(x)
-        else:
-            out = answer.call(module, x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return seen, out
-
-
-def _hook_points(answer: Answer) -> tuple[torch.nn.Module, torch.nn.Module, list[str], str | None]:
-    mine, reference = answer.build(CFG, seed=11)
-    names = [name for name, m in reference.named_modules() if isinstance(m, HookPoint)]
-    fired = list(_record(None, reference, names)[0])
-    for name in fired:
-        try:
-            point = mine.get_submodule(name)
-        except AttributeError:
-            return mine, reference, fired, f"`{name}` is missing: keep the hook points that __init__ declares"
-        if not isinstance(point, HookPoint):
-            return mine, reference, fired, f"`{name}` is a {type(point).__name__}, not a HookPoint"
-    return mine, reference, fired, None
-
-
-def _hooks_fire(answer: Answer) -> str | None:
-    mine, reference, fired, problem = _hook_points(answer)
-    if problem:
-        return problem
-    theirs, _ = _record(None, reference, fired)
-    ours, _ = _record(answer, mine, fired)
-    for name in fired:
-        layout = LAYOUTS.get(name.split(".")[-1], "")
-        if name not in ours:
-            return f"`{name}` never fires: pass the activation through it (x = self.{name.split('.')[-1]}(x)), so hooks can read and patch it"
-        got, expected = ours[name], theirs[name]
-        problem = tensor_problem(got, expected) or non_finite_problem(got, expected)
-        if problem:
-            return f"`{name}` {layout}: {problem}"
-        if not close(got, expected, 1e-4, 1e-4):
-            return f"`{name}` {layout} sees other values than the reference's: {value_difference(got, expected)}"
-    return None
-
-
-def _hooks_used(answer: Answer) -> str | None:
-    mine, reference, fired, problem = _hook_points(answer)
-    if problem:
-        return problem
-    for name in fired:
-        _, expected = _record(None, reference, fired, patch=name)
-        _, got = _record(answer, mine, fired, patch=name)
-        if not isinstance(got, torch.Tensor) or not close(got, expected, 1e-4, 1e-4):
-            return (f"patching `{name}` does not change the output as it should: carry on with the value the hook "
-                    f"returns (x = self.{name.split('.')[-1]}(x))")
-    return None
-
-
-def _hook_behaviours():
-    return {
-        "every hook point fires, with TransformerLens's shape and values": _hooks_fire,
-        "every hook point's value is used (patching a hook changes the output)": _hooks_used,
-    }
-
-
 def _steps(answer: Answer) -> str | None:
     """Attention's step methods, each on its own inputs (a forward that skips them must not hide them)."""
     mine, reference = answer.build(CFG, seed=12)
@@ -209,8 +131,11 @@ def _steps(answer: Answer) -> str | None:
         q = reference.project(x, reference.W_Q, reference.b_Q)
         k = reference.project(x, reference.W_K, reference.b_K)
         scores = reference.attention_scores(q, k)
-    for name, args in (("project", (x, reference.W_Q.detach(), reference.b_Q.detach())), ("attention_scores", (q, k)),
-                       ("apply_causal_mask", (scores,))):
+    for name, args in (
+        ("project", (x, reference.W_Q.detach(), reference.b_Q.detach())),
+        ("attention_scores", (q, k)),
+        ("apply_causal_mask", (scores,)),
+    ):
         method = getattr(mine, name, None)
         if method is None:
             return f"Attention has no method `{name}`"
@@ -227,8 +152,14 @@ def _steps(answer: Answer) -> str | None:
             ("returned None — did you forget the `return` statement?" if got is None else None)
             or tensor_problem(got, expected)
             or (non_finite_problem(got, expected))
-            or next((f"argument {i + 1} was modified in place — work on a copy" for i, (a, b) in enumerate(zip(inputs, args))
-                     if not same(a, b)), None)
+            or next(
+                (
+                    f"argument {i + 1} was modified in place — work on a copy"
+                    for i, (a, b) in enumerate(zip(inputs, args, strict=False))
+                    if not same(a, b)
+                ),
+                None,
+            )
             or (None if close(got, expected, 1e-4, 1e-4) else value_difference(got, expected))
         )
         if problem:
@@ -249,7 +180,9 @@ EXERCISES = [
         module="ch03_components",
         cases=_token_cases,
         is_module=True,
-        mistakes={"index W_pos by position (0 … pos-1), not by token id": lambda cfg, state, tokens: state["W_pos"][tokens]},
+        mistakes={
+            "index W_pos by position (0 … pos-1), not by token id": lambda cfg, state, tokens: state["W_pos"][tokens]
+        },
         agrees_with={"TransformerLens (hook_pos_embed)": _through("pos_embed.", "hook_pos_embed")},
     ),
     Exercise(
@@ -258,66 +191,116 @@ EXERCISES = [
         cases=_layer_norm_cases,
         is_module=True,
         mistakes={
-            "is your epsilon inside the square root? (sqrt(var + eps), not sqrt(var) + eps)": lambda cfg, s, x: _ln(x, s, cfg.eps, eps_inside=False),
-            "use the biased variance (divide by d_model), as TransformerLens does": lambda cfg, s, x: _ln(x, s, cfg.eps, unbiased=True),
+            "is your epsilon inside the square root? (sqrt(var + eps), not sqrt(var) + eps)": lambda cfg, s, x: _ln(
+                x, s, cfg.eps, eps_inside=False
+            ),
+            "use the biased variance (divide by d_model), as TransformerLens does": lambda cfg, s, x: _ln(
+                x, s, cfg.eps, unbiased=True
+            ),
             "did you forget to scale by w and shift by b?": lambda cfg, s, x: _ln(x, s, cfg.eps, affine=False),
             "use the config's eps (self.eps), not a number of your own": lambda cfg, s, x: _ln(x, s, 1e-5),
         },
-        behaviours=_hook_behaviours(),
-        agrees_with={"TransformerLens (ln1)": _through("blocks.0.ln1.", "blocks.0.ln1.hook_out", "blocks.0.hook_resid_pre")},
+        behaviours=hook_behaviours(CFG),
+        agrees_with={
+            "TransformerLens (ln1)": _through("blocks.0.ln1.", "blocks.0.ln1.hook_out", "blocks.0.hook_resid_pre")
+        },
         atol=1e-4,
     ),
     Exercise(
         name="Attention",
         non_finite_hint=SOFTMAX_HINT,
         module="ch03_components",
-        cases=lambda: _residual_cases({"config n_heads=4, d_head=3 (d_head ≠ d_model / n_heads)": (CFG.with_(n_heads=4, d_head=3), True)}),
+        cases=lambda: _residual_cases(
+            {"config n_heads=4, d_head=3 (d_head ≠ d_model / n_heads)": (CFG.with_(n_heads=4, d_head=3), True)}
+        ),
         is_module=True,
         mistakes={
             "did you forget to divide the scores by √d_head?": partial(_attention, scale=False),
             "did you forget the causal mask? A query must not see later positions": partial(_attention, mask=False),
-            "the softmax runs over keys (the last dimension of the scores), not over queries": partial(_attention, softmax_dim=-2),
+            "the softmax runs over keys (the last dimension of the scores), not over queries": partial(
+                _attention, softmax_dim=-2
+            ),
             "did you forget the biases b_Q, b_K, b_V or b_O?": partial(_attention, biases=False),
-            "a query must also see its own position: mask only keys after the query (triu(1)), not the diagonal": partial(_attention, diagonal=True),
+            "a query must also see its own position: mask only keys after it (triu(1)), not the diagonal": partial(
+                _attention, diagonal=True
+            ),
         },
-        behaviours={**_hook_behaviours(), "each step method on its own (project, attention_scores, apply_causal_mask)": _steps},
-        agrees_with={"TransformerLens (attention of a bridge)": _through("blocks.0.attn.", "blocks.0.hook_attn_out", "blocks.0.attn.hook_in")},
+        behaviours={
+            **hook_behaviours(CFG),
+            "each step method on its own (project, attention_scores, apply_causal_mask)": _steps,
+        },
+        agrees_with={
+            "TransformerLens (attention of a bridge)": _through(
+                "blocks.0.attn.", "blocks.0.hook_attn_out", "blocks.0.attn.hook_in"
+            )
+        },
         atol=1e-4,
     ),
     Exercise(
         name="MLP",
         module="ch03_components",
-        cases=lambda: _residual_cases({"config act_fn='relu'": (CFG.with_(act_fn="relu"), True),
-                                       "config act_fn='gelu'": (CFG.with_(act_fn="gelu"), True)}),
+        cases=lambda: _residual_cases(
+            {
+                "config act_fn='relu'": (CFG.with_(act_fn="relu"), True),
+                "config act_fn='gelu'": (CFG.with_(act_fn="gelu"), True),
+            }
+        ),
         is_module=True,
         mistakes={
             "did you forget the activation between W_in and W_out?": _mlp,
-            "use the activation named by cfg.act_fn (ACTIVATIONS[cfg.act_fn]), not always ReLU": partial(_mlp, act=F.relu),
-            "use the activation named by cfg.act_fn (ACTIVATIONS[cfg.act_fn]), not always GPT-2's gelu_new": partial(_mlp, act=partial(F.gelu, approximate="tanh")),
-            "use the activation named by cfg.act_fn (ACTIVATIONS[cfg.act_fn]), not always the exact GELU": partial(_mlp, act=F.gelu),
-            "did you forget the biases b_in and b_out?": lambda cfg, s, x: _mlp(cfg, {**s, "b_in": 0 * s["b_in"], "b_out": 0 * s["b_out"]}, x, ACTIVATIONS[cfg.act_fn]),
+            "use the activation named by cfg.act_fn (ACTIVATIONS[cfg.act_fn]), not always ReLU": partial(
+                _mlp, act=F.relu
+            ),
+            "use the activation named by cfg.act_fn (ACTIVATIONS[cfg.act_fn]), not always GPT-2's gelu_new": partial(
+                _mlp, act=partial(F.gelu, approximate="tanh")
+            ),
+            "use the activation named by cfg.act_fn (ACTIVATIONS[cfg.act_fn]), not always the exact GELU": partial(
+                _mlp, act=F.gelu
+            ),
+            "did you forget the biases b_in and b_out?": lambda cfg, s, x: _mlp(
+                cfg, {**s, "b_in": 0 * s["b_in"], "b_out": 0 * s["b_out"]}, x, ACTIVATIONS[cfg.act_fn]
+            ),
         },
-        behaviours=_hook_behaviours(),
-        agrees_with={"TransformerLens (MLP of a bridge)": _through("blocks.0.mlp.", "blocks.0.hook_mlp_out", "blocks.0.mlp.hook_in")},
+        behaviours=hook_behaviours(CFG),
+        agrees_with={
+            "TransformerLens (MLP of a bridge)": _through(
+                "blocks.0.mlp.", "blocks.0.hook_mlp_out", "blocks.0.mlp.hook_in"
+            )
+        },
         atol=1e-4,
     ),
     Exercise(
         name="Block",
         module="ch03_components",
-        cases=lambda: _residual_cases({
-            "config normalization_type=None": (CFG.with_(normalization_type=None), True),
-            "config attn_only=True": (CFG.with_(attn_only=True), True),
-            "config use_residual=False (each sublayer's output replaces the stream)": (CFG.with_(use_residual=False), False),
-            "config attn_only=True, use_residual=False": (CFG.with_(attn_only=True, use_residual=False), False),
-        }),
+        cases=lambda: _residual_cases(
+            {
+                "config normalization_type=None": (CFG.with_(normalization_type=None), True),
+                "config attn_only=True": (CFG.with_(attn_only=True), True),
+                "config use_residual=False (each sublayer's output replaces the stream)": (
+                    CFG.with_(use_residual=False),
+                    False,
+                ),
+                "config attn_only=True, use_residual=False": (CFG.with_(attn_only=True, use_residual=False), False),
+            }
+        ),
         is_module=True,
         mistakes={
-            "LayerNorm goes before each sublayer (pre-LN, as in GPT-2), not after the residual addition": _post_ln_block,
-            "did you forget the residual connections? Each sublayer's output is added to the stream": _block_without_residual,
-            "with use_residual=False each sublayer's output replaces the stream: read cfg.use_residual": _block_with_residual,
+            "LayerNorm goes before each sublayer (pre-LN, as in GPT-2), not after the residual addition": (
+                _post_ln_block
+            ),
+            "did you forget the residual connections? Each sublayer's output is added to the stream": (
+                _block_without_residual
+            ),
+            "with use_residual=False each sublayer's output replaces the stream: read cfg.use_residual": (
+                _block_with_residual
+            ),
         },
-        behaviours=_hook_behaviours(),
-        agrees_with={"TransformerLens (a bridge's block)": _through("blocks.0.", "blocks.0.hook_resid_post", "blocks.0.hook_resid_pre")},
+        behaviours=hook_behaviours(CFG),
+        agrees_with={
+            "TransformerLens (a bridge's block)": _through(
+                "blocks.0.", "blocks.0.hook_resid_post", "blocks.0.hook_resid_pre"
+            )
+        },
         atol=1e-4,
     ),
     Exercise(

@@ -3,8 +3,8 @@
 import torch
 from transformer_lens.utilities import lm_cross_entropy_loss
 
-from glassbox.judge import Case, Exercise
 from glassbox.config import TransformerConfig
+from glassbox.judge import Case, Exercise
 from glassbox.model import Transformer
 
 
@@ -17,6 +17,8 @@ def _configs() -> list[Case]:
         "sinusoidal positions (not parameters)": {"positional_embedding": "sinusoidal"},
         "d_head ≠ d_model / n_heads": {"n_heads": 3, "d_head": 5},
         "two-dimensional residual stream": {"d_model": 2, "n_heads": 1, "d_mlp": 32, "n_layers": 1},
+        "no position embedding at all": {"positional_embedding": "none"},
+        "d_mlp ≠ 4 · d_model": {"d_mlp": 48},
     }
     return [Case(name, (base.with_(**changes),)) for name, changes in variants.items()]
 
@@ -59,7 +61,8 @@ EXERCISES = [
         module="ch04_model",
         cases=_loss_cases,
         mistakes={
-            "shift by one: logits at position t predict the token at t+1 (drop the last logit and the first token)": _no_shift,
+            "shift by one: logits at position t predict the token at t+1 (drop the last logit and the first "
+            "token)": _no_shift,
             "take the mean over positions and batch, not the sum": _sum_not_mean,
         },
         agrees_with={"transformer_lens lm_cross_entropy_loss": lm_cross_entropy_loss},

@@ -2,7 +2,8 @@
 
 import torch
 
-from glassbox.judge import SOFTMAX_HINT, Case, Exercise
+from glassbox.diagnose import SOFTMAX_HINT
+from glassbox.judge import Case, Exercise
 
 
 def _cases() -> list[Case]:
@@ -25,6 +26,20 @@ def _rows_sum_to_one(probs, args) -> str | None:
     return None
 
 
+def _multiplied(logits, t):
+    return torch.softmax(logits * t, -1)
+
+
+def _softmax_over_dim0(logits, t):
+    return torch.softmax(logits / t, 0) if t else logits
+
+
+def _independent(logits, t):
+    if t:
+        return torch.softmax(logits / t, -1)
+    return torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float()
+
+
 EXERCISES = [
     Exercise(
         name="temperature_probs",
@@ -32,14 +47,10 @@ EXERCISES = [
         module="ch05_training",
         cases=_cases,
         mistakes={
-            "divide the logits by the temperature; multiplying sharpens where it should flatten": lambda logits, t: torch.softmax(logits * t, -1),
-            "the softmax runs over the vocabulary (the last dimension)": lambda logits, t: torch.softmax(logits / t, 0) if t else logits,
+            "divide the logits by the temperature; multiplying sharpens where it should flatten": _multiplied,
+            "the softmax runs over the vocabulary (the last dimension)": _softmax_over_dim0,
         },
         properties=[_rows_sum_to_one],
-        agrees_with={
-            "torch.softmax(logits / T) for T > 0, one-hot argmax for T = 0": lambda logits, t: (
-                torch.softmax(logits / t, -1) if t else torch.nn.functional.one_hot(logits.argmax(-1), logits.shape[-1]).float()
-            )
-        },
+        agrees_with={"torch.softmax(logits / T) for T > 0, one-hot argmax for T = 0": _independent},
     ),
 ]

@@ -5,7 +5,8 @@ mistakes."""
 import torch
 import torch.nn.functional as F
 
-from glassbox.judge import SOFTMAX_HINT, Case, Exercise
+from glassbox.diagnose import SOFTMAX_HINT
+from glassbox.judge import Case, Exercise
 
 
 def _weights(generator: torch.Generator, d_model: int = 2, d_mlp: int = 32, d_vocab: int = 12):
@@ -25,9 +26,15 @@ def _cases() -> list[Case]:
     grid = torch.stack(torch.meshgrid(torch.linspace(-3, 3, 5), torch.linspace(-3, 3, 5), indexing="xy"), -1)
     return [
         Case("one point of the plane", (torch.tensor([0.5, -1.0]), *weights)),
-        Case("a batch of points, [96, 2] (every token at every position)", (3 * torch.randn(96, 2, generator=generator), *weights)),
+        Case(
+            "a batch of points, [96, 2] (every token at every position)",
+            (3 * torch.randn(96, 2, generator=generator), *weights),
+        ),
         Case("a grid of points, [5, 5, 2] (the landscape's plane)", (grid, *weights)),
-        Case("a wider stream (d_model 4, d_vocab 11)", (torch.randn(7, 4, generator=generator), *_weights(generator, 4, 16, 11))),
+        Case(
+            "a wider stream (d_model 4, d_vocab 11)",
+            (torch.randn(7, 4, generator=generator), *_weights(generator, 4, 16, 11)),
+        ),
     ]
 
 
@@ -48,6 +55,18 @@ def _through_modules(x, W_in, b_in, W_out, b_out, W_U, b_U):
         return unembed(x + mlp(x)).softmax(-1)
 
 
+def _mlp_alone(x, W_in, b_in, W_out, b_out, W_U, b_U):
+    return ((F.relu(x @ W_in + b_in) @ W_out + b_out) @ W_U + b_U).softmax(-1)
+
+
+def _no_relu(x, W_in, b_in, W_out, b_out, W_U, b_U):
+    return ((x + (x @ W_in + b_in) @ W_out + b_out) @ W_U + b_U).softmax(-1)
+
+
+def _logits(x, W_in, b_in, W_out, b_out, W_U, b_U):
+    return (x + F.relu(x @ W_in + b_in) @ W_out + b_out) @ W_U + b_U
+
+
 EXERCISES = [
     Exercise(
         name="landscape_probs",
@@ -55,12 +74,9 @@ EXERCISES = [
         module="ch06_glass_box",
         cases=_cases,
         mistakes={
-            "the MLP's output is added to the stream (x + MLP(x)), not used alone":
-                lambda x, W_in, b_in, W_out, b_out, W_U, b_U: ((F.relu(x @ W_in + b_in) @ W_out + b_out) @ W_U + b_U).softmax(-1),
-            "the ReLU goes between the two MLP layers":
-                lambda x, W_in, b_in, W_out, b_out, W_U, b_U: ((x + (x @ W_in + b_in) @ W_out + b_out) @ W_U + b_U).softmax(-1),
-            "return probabilities (softmax), not logits":
-                lambda x, W_in, b_in, W_out, b_out, W_U, b_U: (x + F.relu(x @ W_in + b_in) @ W_out + b_out) @ W_U + b_U,
+            "the MLP's output is added to the stream (x + MLP(x)), not used alone": _mlp_alone,
+            "the ReLU goes between the two MLP layers": _no_relu,
+            "return probabilities (softmax), not logits": _logits,
         },
         properties=[_is_distribution],
         agrees_with={"torch.nn.Linear and ReLU layers holding the same weights": _through_modules},

@@ -8,7 +8,8 @@ import numbers
 
 import numpy as np
 
-from glassbox.judge import Answer, Case, Exercise, describe
+from glassbox.diagnose import describe
+from glassbox.judge import Answer, Case, Exercise
 from glassbox.tasks import Lucky7
 
 RULE = Lucky7()
@@ -33,8 +34,12 @@ def _verify_cases() -> list[Case]:
 
 
 def _generate_cases() -> list[Case]:
-    return [Case("20 sequences, seed 0", (20, 0)), Case("200 sequences, seed 1 (lengths and tokens spread out)", (200, 1)),
-            Case("10 sequences, seed 2", (10, 2)), Case("one sequence, seed 3", (1, 3))]
+    return [
+        Case("20 sequences, seed 0", (20, 0)),
+        Case("200 sequences, seed 1 (lengths and tokens spread out)", (200, 1)),
+        Case("10 sequences, seed 2", (10, 2)),
+        Case("one sequence, seed 3", (1, 3)),
+    ]
 
 
 def _malformed(sequences, n: int) -> str | None:
@@ -65,8 +70,10 @@ def _obeys_lucky7(sequences, args) -> str | None:
             return f"sequence {i} has {len(sequence)} tokens; every length must be 20–50"
         for j in range(2, len(sequence)):
             if sequence[j - 1] == 7 and sequence[j] != sequence[j - 2]:
-                return (f"sequence {i} breaks lucky7 at position {j}: after the 7 comes {sequence[j]}, "
-                        f"but the token before the 7 is {sequence[j - 2]}")
+                return (
+                    f"sequence {i} breaks lucky7 at position {j}: after the 7 comes {sequence[j]}, "
+                    f"but the token before the 7 is {sequence[j - 2]}"
+                )
     return None
 
 
@@ -80,8 +87,10 @@ def _spread(sequences, args) -> str | None:
         return None
     lengths = [len(s) for s in sequences]
     if len(set(lengths)) < 10 or min(lengths) > 25 or max(lengths) < 45:
-        return (f"200 sequences have only {len(set(lengths))} different lengths, from {min(lengths)} to "
-                f"{max(lengths)}: draw each length uniformly from 20–50")
+        return (
+            f"200 sequences have only {len(set(lengths))} different lengths, from {min(lengths)} to "
+            f"{max(lengths)}: draw each length uniformly from 20–50"
+        )
     flat = [int(t) for s in sequences for t in s]
     missing = sorted(set(range(11)) - set(flat))
     if missing:
@@ -97,8 +106,10 @@ def _same_seed_same_sequences(answer: Answer) -> str | None:
     if problem:
         return problem
     if [list(map(int, s)) for s in first] != [list(map(int, s)) for s in again]:
-        return ("two calls with seed 5 gave different sequences: draw every number from "
-                "np.random.default_rng(seed), not from a global generator")
+        return (
+            "two calls with seed 5 gave different sequences: draw every number from "
+            "np.random.default_rng(seed), not from a global generator"
+        )
     return None
 
 

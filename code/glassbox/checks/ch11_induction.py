@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from glassbox.analysis.attention import diagonal_score, induction_score
-from glassbox.judge import Case, Exercise
 from glassbox.induction import per_token_loss, repeated_random_tokens
+from glassbox.judge import Case, Exercise
 
 
 def _patterns(batch: int, heads: int, n: int, seed: int) -> torch.Tensor:
