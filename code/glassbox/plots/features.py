@@ -1,0 +1,112 @@
+"""Part VI figures (chapters 13–15): toy-model geometry and phase diagram, SAE statistics, probe accuracy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import numpy as np
+import torch
+from jaxtyping import Float
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from torch import Tensor
+
+from glassbox.plots.core import figure, heatmap
+
+
+def _np(x: Tensor | np.ndarray | Sequence[float]) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x)
+
+
+# ------------------------------------------------------------------------------------------- chapter 13
+def toy_geometry(
+    W: Float[Tensor, "instance 2 feature"], titles: Sequence[str], importance: Float[Tensor, "feature"]
+) -> Figure:
+    """Each feature's column W_i as an arrow in the 2-D hidden space, one panel per instance; darker arrows for
+    more important features."""
+    if W.shape[1] != 2 or len(titles) != W.shape[0]:
+        raise ValueError(f"need W of shape [instance, 2, feature] and one title per instance, got {tuple(W.shape)}")
+    n = W.shape[0]
+    fig, axes = figure(n, width=2.3, height=2.9)
+    colours = matplotlib.colormaps["viridis_r"](0.25 + 0.75 * _np(importance / importance.max()))
+    for ax, w, title in zip(axes, _np(W), titles):
+        for i in range(w.shape[1]):
+            if np.linalg.norm(w[:, i]) < 0.05:  # a dropped feature: no arrow
+                continue
+            ax.annotate("", xy=w[:, i], xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=colours[i], lw=2))
+            if np.linalg.norm(w[:, i]) > 0.3:
+                ax.text(*(1.2 * w[:, i]), str(i), ha="center", va="center", fontsize=9)
+        ax.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), aspect="equal", title=title, xticks=[-1, 0, 1], yticks=[-1, 0, 1])
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("hidden dimension 1")
+    for ax in axes:
+        ax.set_xlabel("hidden dim. 0")
+    return fig
+
+
+def gram_and_norms(W: Float[Tensor, "instance d_hidden feature"], titles: Sequence[str]) -> Figure:
+    """Top row: WᵀW per instance (diagonal: ‖W_i‖², off-diagonal: interference). Bottom row: ‖W_i‖ per feature,
+    coloured by how much it shares its direction with other features, Σ_{j≠i} (Ŵ_i·W_j)²."""
+    n, _, f = W.shape
+    fig, axes = figure(n, 2, width=2.3, height=2.2)
+    W = W.detach()
+    gram = W.transpose(1, 2) @ W                                            # [instance, feature, feature]
+    norms = W.norm(dim=1)
+    unit = W / norms[:, None].clamp_min(1e-12)
+    interference = (unit.transpose(1, 2) @ W).pow(2).sum(-1) - norms**2    # Σ_{j≠i} (Ŵ_i·W_j)²
+    share = matplotlib.colormaps["plasma"]
+    for k in range(n):
+        top, bottom = axes[k], axes[n + k]
+        heatmap(top, gram[k], cmap="RdBu_r", vmin=-1.2, vmax=1.2, colorbar=False)
+        top.set(title=titles[k], xticks=range(f), yticks=range(f))
+        top.tick_params(labelsize=8)
+        bottom.bar(range(f), _np(norms[k]), color=share(np.clip(_np(interference[k]), 0, 1) * 0.9))
+        bottom.set(ylim=(0, 1.3), xticks=range(f), xlabel="feature")
+        bottom.tick_params(labelsize=8)
+    axes[0].set_ylabel("WᵀW")
+    axes[n].set_ylabel("‖W_i‖")
+    fig.legend(handles=[Patch(color=share(0.0), label="own direction"), Patch(color=share(0.9), label="shared direction")],
+               loc="outside lower center", ncols=2, fontsize=9, frameon=False)
+    return fig
+
+
+PHASES = ("feature 2 dropped", "superposition", "feature 2 gets the dimension")
+
+
+def phase_diagram(
+    phase: Float[Tensor, "density importance"], densities: Float[Tensor, "density"], importances: Float[Tensor, "importance"]
+) -> Figure:
+    """The n = 2, m = 1 phase diagram: which solution training found for each feature density (1 − S) and
+    relative importance of the second feature."""
+    fig, (ax,) = figure(width=5.6, height=4.0)
+    colours = ListedColormap(["0.25", "tab:blue", "tab:red"])
+    ax.imshow(_np(phase).T, origin="lower", cmap=colours, vmin=-0.5, vmax=2.5, aspect="auto")
+    ax.set_xticks(range(len(densities)), labels=[f"{d:.2g}" for d in _np(densities)], fontsize=8)
+    ax.set_yticks(range(len(importances)), labels=[f"{r:.2g}" for r in _np(importances)], fontsize=8)
+    ax.set(xlabel="feature density 1 − S  (sparser →)", ylabel="relative importance of feature 2")
+    fig.legend(handles=[Patch(color=c, label=p) for c, p in zip(("0.25", "tab:blue", "tab:red"), PHASES)],
+               loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    return fig
+
+
+def dimensionality(
+    sparsity: Float[Tensor, "instance"], per_model: Float[Tensor, "instance"], per_feature: Float[Tensor, "instance feature"]
+) -> Figure:
+    """Dimensions per feature, D* = m/‖W‖_F² (line), and every feature's own dimensionality D_i (dots), against
+    1/(1 − S), the expected number of features between two occurrences of one."""
+    fig, (ax,) = figure(width=6.4, height=4.0)
+    x = 1 / (1 - _np(sparsity))
+    dots = _np(per_feature)
+    jitter = np.exp(np.random.default_rng(0).uniform(-0.06, 0.06, dots.shape))  # spread dots that fall on each other
+    ax.scatter((x[:, None] * jitter).ravel(), dots.ravel(), s=10, alpha=0.5, color="tab:blue", label="each feature, D_i")
+    ax.plot(x, _np(per_model), "o-", color="black", label="whole model, D* = m / ‖W‖²")
+    for value, label in ((1, "1"), (1 / 2, "1/2"), (1 / 3, "1/3"), (1 / 4, "1/4")):
+        ax.axhline(value, color="grey", lw=0.6, ls=":")
+        ax.text(x.max() * 1.15, value, label, va="center", fontsize=8, color="0.3")
+    ax.set_xscale("log")
+    ax.set(xlabel="1 / (1 − S)   (sparser →)", ylabel="dimensions per feature", ylim=(-0.03, 1.1))
+    ax.grid(alpha=0.3)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    return fig
