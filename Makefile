@@ -1,7 +1,7 @@
 # Glass Box: two commands, each doing its own set-up on a fresh machine.
 #   make book   — create .venv, install the pinned environment, execute every chapter, build _build/html
 #   make test   — the same set-up, then the whole test suite
-.PHONY: book test notebooks colab-check clean
+.PHONY: book test notebooks colab-check site-check clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -49,6 +49,22 @@ notebooks: $(INSTALLED)
 # stubs and solutions), glued numbers compared with the book's: after `make book`. See tests/colab/simulate.py.
 colab-check: $(INSTALLED)
 	$(PY) tests/colab/simulate.py --out _build/colab-sim
+
+# The built site in headless Chromium: axe-core (WCAG 2.1 A/AA) on every page, no request outside the site (an
+# offline reader), no sideways scroll at 390 px, formulas rendered, animations that pause; each page's weight.
+# After `make book`. Installs what it needs: Debian's chromium if no Chromium is there, axe-core and puppeteer-core
+# as pinned in tests/site/package-lock.json. See tests/site/check.mjs.
+SITE_NODE := tests/site/node_modules/.package-lock.json
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(SITE_NODE): tests/site/package.json tests/site/package-lock.json
+	command -v node >/dev/null && command -v npm >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y nodejs npm)
+	cd tests/site && npm ci --no-audit --no-fund
+	touch $@
+
+site-check: $(SITE_NODE)
+	command -v chromium || command -v chromium-browser || command -v google-chrome || [ -n "$$CHROME_PATH" ] \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+	node tests/site/check.mjs _build/html --json _build/site-check.json
 
 clean:
 	rm -rf _build
