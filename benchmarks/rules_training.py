@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from glassbox import rules
-from glassbox.tasks import PlusLastEven
+from glassbox.rules import PlusLastEven
 
 SEED_SECONDS = 27.0  # the seed project's 20,000-step loop on this machine (from the issue)
 

@@ -9,6 +9,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from glassbox import rules
+from glassbox.model import Transformer
+from glassbox.rules import cli
 from glassbox.plots import animation, glassbox as g
 from glassbox.train import TrainConfig
 
@@ -19,34 +21,11 @@ def run():
     return rules.train_rule("plus_last_even", recipe)
 
 
-def figures(run):
-    model, rule = run.model, run.rule
-    windows, continuations = rules.demo_windows(run)
-    points = g.self_attention_points(model)
-    return {
-        "architecture": lambda: g.architecture(model),
-        "learning_curve": lambda: g.learning_curve(run.history),
-        "training_data": lambda: g.training_data(rule, run.data.train[:3]),
-        "generated_sequences": lambda: g.generated_sequences(rule, run.data.train[:2], run.data.val[:2]),
-        "embeddings": lambda: g.embeddings(model, rule),
-        "embedding_scatter": lambda: g.embedding_scatter(model, rule),
-        "output_landscape": lambda: g.output_landscape(model, rule, resolution=8),
-        "output_landscape_values": lambda: g.output_landscape(model, rule, points, labels=["x"] * points[..., 0].numel(),
-                                                              resolution=8),
-        "qkv_transforms": lambda: g.qkv_transforms(model, rule),
-        "qk_space": lambda: g.qk_space(model, rule),
-        "qk_focus": lambda: g.qk_focus(model, rule, rule.plus, 5),
-        "score_grid": lambda: g.score_grid(model, rule),
-        "sequence_embeddings": lambda: g.sequence_embeddings(model, rule, windows[0]),
-        "qk_attention": lambda: g.qk_attention(model, rule, windows[:1]),
-        "value_output": lambda: g.value_output(model, rule, windows[:1]),
-        "residual_stream": lambda: g.residual_stream(model, rule, windows[:1], continuations[:1]),
-        "value_demo": lambda: g.value_demo(model, rule, windows[0], continuations[0], resolution=8),
-    }
-
-
 def test_every_figure_function_returns_a_figure(run):
-    for name, draw in figures(run).items():
+    """The figures the command line writes (one list, `cli.figure_makers`), each a readable PNG."""
+    makers = cli.figure_makers(run)
+    assert len(makers) == 19  # figures 01–18 (16–18: three value demos) and the supplementary score grid
+    for name, draw in makers.items():
         fig = draw()
         assert isinstance(fig, Figure), name
         assert Image.open(io.BytesIO(fig._repr_png_())).size[0] > 100, name
@@ -69,7 +48,7 @@ def test_frame_steps_spread_evenly_and_keep_the_ends():
 
 
 def test_planar_figures_refuse_a_wider_stream(run):
-    wide = rules.Transformer(rules.get_setup("step_back").model_config(11))
+    wide = Transformer(rules.get_setup("step_back").model_config(11))
     with pytest.raises(ValueError, match="needs d_model=2, got 4"):
         g.embeddings(wide, run.rule)
     with pytest.raises(ValueError, match="position must lie in 0"):

@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from glassbox import rules
+from glassbox.rules import cli
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
-from glassbox.tasks import PlusLastEven, get_rule
+from glassbox.rules import PlusLastEven, get_rule
 from glassbox.train import TrainConfig
 
 TINY = rules.Recipe(16, TrainConfig(steps=20, lr=1e-2, eval_every=10, eval_batches=1, checkpoint_every=10,
@@ -101,21 +102,21 @@ def test_training_records_rule_error_and_checkpoints(tmp_path):
 
 def test_command_line_trains_saves_and_redraws(tmp_path, capsys):
     out = tmp_path / "step_back"          # d_model 4: the figures that do not need a plane (the 2-D ones are
-    assert rules.main(["step_back", "--out", str(out), "--steps", "20"]) == 0      # tested in test_plots_glassbox)
+    assert cli.main(["step_back", "--out", str(out), "--steps", "20"]) == 0      # tested in test_plots_glassbox)
     assert (out / "run.pt").exists() and sorted(p.name for p in out.glob("*.png")) == [
         "01_architecture.png", "02_learning_curve.png", "03_training_data.png", "04_generated_sequences.png"]
     assert "validation rule accuracy" in capsys.readouterr().out
     (out / "02_learning_curve.png").unlink()
-    assert rules.main(["step_back", "--out", str(out), "--figures-only"]) == 0
+    assert cli.main(["step_back", "--out", str(out), "--figures-only"]) == 0
     assert (out / "02_learning_curve.png").exists()
 
 
 def test_command_line_errors_name_the_problem(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        rules.main(["nope"])
+        cli.main(["nope"])
     assert "unknown rule 'nope'; known rules: plus_last_even" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        rules.main(["lucky7", "--out", str(tmp_path), "--figures-only"])
+        cli.main(["lucky7", "--out", str(tmp_path), "--figures-only"])
     assert "no saved run" in capsys.readouterr().err
 
 
@@ -126,3 +127,18 @@ def test_gallery_setups_fit_their_rules():
         assert cfg.d_model == setup.d_model and cfg.use_residual == setup.use_residual, name
     assert rules.GALLERY["step_back"].n_ctx == 16 and not rules.GALLERY["lucky7_no_residual"].use_residual
     assert replace(rules.FAST_RECIPE.train, steps=1).steps == 1
+
+
+def test_pytorch_default_init_reads_fan_in_from_shapes_for_any_setup():
+    """LayerNorm and attention biases used to raise KeyError ('w', 'b_Q'): the fan-in now comes from the shapes."""
+    from glassbox.config import TransformerConfig
+    from glassbox.model import Transformer
+
+    cfg = TransformerConfig(d_model=6, n_layers=1, n_heads=2, d_mlp=10, d_vocab=7, n_ctx=5, normalization_type="LN")
+    model = rules.pytorch_default_init(Transformer(cfg), seed=0)
+    params = dict(model.named_parameters())
+    assert torch.equal(params["blocks.0.ln1.w"], torch.ones(6)) and torch.equal(params["blocks.0.ln1.b"], torch.zeros(6))
+    for name, reads in {"blocks.0.attn.W_Q": 6, "blocks.0.attn.b_Q": 6, "blocks.0.attn.W_O": 6,
+                        "blocks.0.mlp.W_out": 10, "blocks.0.mlp.b_out": 10, "unembed.W_U": 6}.items():
+        bound = reads ** -0.5
+        assert params[name].abs().max() <= bound and params[name].abs().max() > 0.5 * bound, name

@@ -4,7 +4,7 @@ hand-checkable details (plus_last_even's targets, lucky7 at the start, clear err
 import numpy as np
 import pytest
 
-from glassbox.tasks import RULES, PlusLastEven, get_rule
+from glassbox.rules import RULES, PlusLastEven, get_rule
 
 
 @pytest.mark.parametrize("name", RULES)

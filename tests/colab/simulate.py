@@ -51,10 +51,13 @@ from glassbox.notebooks import (
 # What a Colab runtime has before the install cell (older than the book's pins, on purpose), besides torch.
 COLAB_PREINSTALLED = ["numpy==2.0.2", "matplotlib==3.10.0", "pillow==11.1.0", "ipykernel==7.4.0"]
 STARTUP = '''# What Colab has imported before the first cell runs, and the module the install cell looks for.
-import sys, types
+import importlib.machinery, sys, types
 import numpy, matplotlib, matplotlib.pyplot, PIL.Image
-sys.modules.setdefault("google", types.ModuleType("google"))
-sys.modules["google.colab"] = types.ModuleType("google.colab")
+for _name in ("google", "google.colab"):  # packages with a spec, as real ones: libraries probe them with find_spec
+    _module = types.ModuleType(_name)
+    _module.__spec__ = importlib.machinery.ModuleSpec(_name, None, is_package=True)
+    _module.__path__ = []
+    sys.modules[_name] = _module
 '''
 KERNEL = "colab-simulation"
 

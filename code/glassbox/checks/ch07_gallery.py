@@ -10,7 +10,7 @@ import numpy as np
 
 from glassbox.diagnose import describe
 from glassbox.judge import Answer, Case, Exercise
-from glassbox.tasks import Lucky7
+from glassbox.rules import Lucky7
 
 RULE = Lucky7()
 
@@ -128,7 +128,7 @@ EXERCISES = [
         name="lucky7_verify",
         module="ch07_gallery",
         cases=_verify_cases,
-        agrees_with={"glassbox.tasks.Lucky7().verify": RULE.verify},
+        agrees_with={"glassbox.rules.Lucky7().verify": RULE.verify},
     ),
     Exercise(
         name="lucky7_generate",

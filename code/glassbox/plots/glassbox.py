@@ -20,7 +20,7 @@ from torch import Tensor
 
 from glassbox.model import Transformer
 from glassbox.plots.core import figure, heatmap
-from glassbox.tasks import Rule
+from glassbox.rules.definitions import Rule
 from glassbox.train import History
 
 EVEN, ODD, PLUS = "tab:blue", "tab:orange", "tab:red"

@@ -1,0 +1,117 @@
+"""Part III's gallery: each rule paired with the glass-box model that learns it, and the training recipes (chapters 6, 7).
+
+`Setup` fixes a rule's model (a 2-D residual stream and one head for most rules); `GALLERY` names the entries of
+chapter 7; `SEED_RECIPE` is the seed project's training recipe, `FAST_RECIPE` the book's; `pytorch_default_init`
+starts the tiny models as PyTorch's own layers would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+from torch import nn
+
+from glassbox.components import LayerNorm
+from glassbox.config import TransformerConfig
+from glassbox.model import Transformer
+from glassbox.train import TrainConfig
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to train: batch size and the `TrainConfig` (steps, learning rate, evaluation and checkpoint periods)."""
+
+    batch_size: int
+    train: TrainConfig
+
+
+# The seed project's recipe, kept as it was: AdamW (PyTorch's defaults), lr 1e-3, batch 8, 20,000 steps, no
+# gradient clipping, evaluated every 200 steps, checkpointed every 100.
+SEED_RECIPE = Recipe(8, TrainConfig(steps=20_000, lr=1e-3, betas=(0.9, 0.999), weight_decay=0.01, grad_clip=None,
+                                    eval_every=200, eval_batches=1, checkpoint_every=100))
+# The book's recipe: the same optimiser with batches of 128, a learning rate thirty times larger that decays to zero
+# along a cosine, 2,000 steps. A larger batch gives a less noisy gradient, so each step can go further, and on a CPU
+# a step of a model this small costs about the same at batch 8 or 128; the decay lets the last steps settle the
+# attention exactly. See chapter 6 and benchmarks/rules_training.py.
+FAST_RECIPE = Recipe(128, TrainConfig(steps=2_000, lr=3e-2, betas=(0.9, 0.999), weight_decay=0.01, grad_clip=None,
+                                      eval_every=100, eval_batches=1, checkpoint_every=50, lr_schedule="cosine"))
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A rule with the model that learns it: the gallery of chapter 7 is a list of these."""
+
+    rule: str
+    d_model: int = 2
+    n_ctx: int = 8
+    d_mlp: int = 32
+    use_residual: bool = True
+    n_sequences: int = 2000
+    title: str = ""
+
+    def model_config(self, d_vocab: int, seed: int = 0) -> TransformerConfig:
+        return TransformerConfig(
+            d_model=self.d_model, n_layers=1, n_heads=1, d_head=self.d_model, d_mlp=self.d_mlp, d_vocab=d_vocab,
+            n_ctx=self.n_ctx, act_fn="relu", normalization_type=None, attn_bias=False, attn_out_proj=False,
+            use_residual=self.use_residual, seed=seed,
+        )
+
+
+def fan_in(model: nn.Module, name: str) -> int:
+    """How many inputs each output unit of weight `name` sums over, read from the shapes (our layouts):
+    `[d_in, d_out]` matrices read d_in; per-head `[head_index, d_in, d_out]` read d_in (heads are separate maps),
+    except W_O, whose heads' outputs add up, so it reads head_index * d_head; a bias reads what its weight reads."""
+    module_name, _, kind = name.rpartition(".")
+    if kind.startswith("b_"):
+        kind = "W_" + kind[2:]
+    weight = model.get_submodule(module_name).get_parameter(kind) if module_name else model.get_parameter(kind)
+    if weight.ndim == 3 and kind == "W_O":
+        return weight.shape[0] * weight.shape[1]
+    return weight.shape[-2]
+
+
+@torch.no_grad()
+def pytorch_default_init(model: Transformer, seed: int = 0) -> Transformer:
+    """Re-draw `model`'s weights as PyTorch's own layers would (the seed project's models were built from them):
+    embeddings ~ N(0, 1) as `nn.Embedding`, LayerNorm weight 1 and bias 0 as `nn.LayerNorm`, every other weight and
+    bias ~ U(-1/√fan_in, 1/√fan_in) as `nn.Linear`, with the fan-in read from the shapes (`fan_in`).
+
+    GPT-2's N(0, 0.02²) suits wide models; in a 2-D model it leaves every dot product near zero and training
+    stalls for thousands of steps, so the tiny models start from PyTorch's defaults.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    for name, param in model.named_parameters():
+        kind = name.split(".")[-1]
+        if kind in ("W_E", "W_pos"):
+            param.copy_(torch.randn(param.shape, generator=generator))
+        elif isinstance(model.get_submodule(name.rpartition(".")[0]), LayerNorm):
+            param.fill_(1.0 if kind == "w" else 0.0)
+        else:
+            bound = fan_in(model, name) ** -0.5
+            param.copy_((torch.rand(param.shape, generator=generator) * 2 - 1) * bound)
+    return model
+
+
+# Chapter 7's recipe: the book's steps and schedule with batches of 64 (ten rules must train in one chapter)
+GALLERY_RECIPE = Recipe(64, replace(FAST_RECIPE.train, lr=2e-2, eval_every=500, checkpoint_every=None))
+
+GALLERY: dict[str, Setup] = {
+    "plus_last_even": Setup("plus_last_even"),
+    "lucky7": Setup("lucky7"),
+    "lucky7_no_residual": Setup("lucky7", use_residual=False, title="lucky7 without residual"),
+    "step_back": Setup("step_back", d_model=4, n_ctx=16),
+    "plus_max_of_two": Setup("plus_max_of_two"),
+    "plus_means_even": Setup("plus_means_even"),
+    "copy_modulo": Setup("copy_modulo"),
+    "successor": Setup("successor"),
+    "conditional_transform": Setup("conditional_transform"),
+    "lookup_permutation": Setup("lookup_permutation"),
+}
+
+
+def get_setup(name: str) -> Setup:
+    """The gallery entry called `name`; an unknown name is an error that lists the known ones."""
+    if name not in GALLERY:
+        raise ValueError(f"unknown rule {name!r}; known rules: {', '.join(GALLERY)}")
+    return GALLERY[name]

@@ -1,0 +1,128 @@
+"""Training a glass-box model on one rule of the gallery, and the `Run` that every Part III figure draws from.
+
+`train_rule` generates the rule's data, builds its model (`glassbox.rules.gallery`), trains it with the book's loop
+(`glassbox.train`) and records the rule error as it goes; `save_run`/`load_run` keep a run on disk for the command
+line's `--figures-only`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from glassbox.model import Transformer
+from glassbox.rules.accuracy import rule_accuracy, rule_targets
+from glassbox.rules.data import RuleData, all_windows, make_data, window_loss, window_sampler
+from glassbox.rules.definitions import Rule, get_rule
+from glassbox.rules.gallery import FAST_RECIPE, Recipe, Setup, get_setup, pytorch_default_init
+from glassbox.train import History, load_checkpoint, train
+
+
+@dataclass
+class Run:
+    """A trained model with everything its figures need."""
+
+    name: str
+    setup: Setup
+    data: RuleData
+    model: Transformer
+    history: History
+    recipe: Recipe
+    seconds: float  # wall time of training, evaluations included
+
+    @property
+    def rule(self) -> Rule:
+        return self.data.rule
+
+    def at_step(self, step: int) -> Transformer:
+        """The model as it was at checkpoint `step`."""
+        if step not in self.history.checkpoints:
+            raise ValueError(f"no checkpoint at step {step}; checkpoints every {self.recipe.train.checkpoint_every} steps")
+        return load_checkpoint(self.model, self.history.checkpoints[step]).eval()
+
+
+def train_rule(
+    name: str,
+    recipe: Recipe = FAST_RECIPE,
+    *,
+    seed: int = 0,
+    steps: int | None = None,
+    checkpoint_dir: Path | None = None,
+    progress: bool = True,
+    setup: Setup | None = None,
+) -> Run:
+    """Generate the data of gallery entry `name`, build its model and train it, evaluating the validation loss and
+    the rule error on the validation sequences as it goes. `setup` replaces the gallery's (e.g. to try a rule
+    without the residual connection: `replace(get_setup("successor"), use_residual=False)`)."""
+    setup = setup or get_setup(name)
+    rule = get_rule(setup.rule)
+    data = make_data(rule, setup.n_sequences, seed=seed)
+    cfg = recipe.train if steps is None else replace(recipe.train, steps=steps)
+    cfg = replace(cfg, seed=seed, checkpoint_dir=checkpoint_dir, progress=progress)
+    torch.manual_seed(seed)
+    model = pytorch_default_init(Transformer(setup.model_config(rule.d_vocab, seed=seed)), seed)
+    val_windows = all_windows(data.val, setup.n_ctx)
+
+    targets = rule_targets(rule, data.val, setup.n_ctx)
+
+    def rule_error(model: Transformer) -> dict[str, float]:
+        return {"rule_error": 1 - rule_accuracy(model, data.val, rule, targets).overall}
+
+    start = time.perf_counter()
+    history = train(
+        model,
+        train_batches=window_sampler(data.train, setup.n_ctx, recipe.batch_size),
+        val_batches=lambda generator: val_windows,
+        cfg=cfg,
+        loss_fn=window_loss,
+        evaluate=rule_error,
+    )
+    return Run(name, setup, data, model, history, replace(recipe, train=cfg), time.perf_counter() - start)
+
+
+def demo_windows(run: Run, n: int = 3, min_constrained: int = 2) -> tuple[list[list[int]], list[list[int]]]:
+    """`n` windows of validation text in which the rule fixes at least `min_constrained` next tokens, each with
+    its continuation (the window plus the token after it), for the per-sequence figures."""
+    n_ctx, windows, continuations = run.setup.n_ctx, [], []
+    for sequence in run.data.val:
+        for start in range(0, len(sequence) - n_ctx, n_ctx):
+            span = sequence[start: start + n_ctx + 1]
+            if sum(run.rule.allowed(span, i) is not None for i in range(1, len(span))) >= min_constrained:
+                windows.append(span[:-1])
+                continuations.append(span)
+                break
+        if len(windows) == n:
+            return windows, continuations
+    raise ValueError(f"fewer than {n} validation windows with {min_constrained} constrained positions")
+
+
+def generations(model: Transformer, rule: Rule, starts: list[int], length: int = 40, seed: int = 0) -> list[list[int]]:
+    """Sequences sampled (temperature 1, seeded) from `model`, one per start token."""
+    out = model.generate(torch.tensor(starts)[:, None], max_new_tokens=length - 1, temperature=1.0, seed=seed)
+    return out.tolist()
+
+
+def save_run(run: Run, out: Path) -> Path:
+    """Save what `--figures-only` needs (the model, its history with checkpoint files, the data) to out/run.pt."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "run.pt"
+    torch.save({"name": run.name, "recipe": run.recipe, "seconds": run.seconds, "model": run.model.state_dict(),
+                "history": run.history, "train": run.data.train, "val": run.data.val}, path)
+    return path
+
+
+def load_run(out: Path) -> Run:
+    """The run saved by `save_run` in `out`; a clear error when there is none."""
+    path = out / "run.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no saved run in {out}: train first (without --figures-only)")
+    saved = torch.load(path, weights_only=False)
+    setup = get_setup(saved["name"])
+    rule = get_rule(setup.rule)
+    model = Transformer(setup.model_config(rule.d_vocab))
+    model.load_state_dict(saved["model"])
+    return Run(saved["name"], setup, RuleData(rule, saved["train"], saved["val"]), model.eval(), saved["history"],
+               saved["recipe"], saved["seconds"])
