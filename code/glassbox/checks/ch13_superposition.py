@@ -50,7 +50,7 @@ def _dimensionality_cases() -> list[Case]:
 
 def _between_zero_and_one(dims: torch.Tensor, args) -> str | None:
     if (dims < -1e-6).any() or (dims > 1 + 1e-5).any():
-        return "a dimensionality lies between 0 and 1: the sum over j includes i itself, (Ŵ_i·W_i)² = ‖W_i‖²"
+        return "a dimensionality must lie between 0 and 1: the sum over j includes i itself, (Ŵ_i·W_i)² = ‖W_i‖²"
     return None
 
 
