@@ -1,24 +1,38 @@
 """Self-check quizzes at the end of each part: graded in the page (HTML + a little JavaScript) or on the command line.
 
     python -m glassbox.quiz part1                      # asks each question in the terminal
-    python -m glassbox.quiz part1 --answers "b;a,b,d"  # grades answers given as letters, one group a question
+    python -m glassbox.quiz part1 --answers "b;a,c;d"  # grades answers given as letters, one group a question
+
+Option order carries no information: the quiz files list the right option wherever it reads best, and
+`load_quiz` places the options in an order drawn from a generator seeded by the quiz's name (the same on every
+build), spreading the right answers of single-choice questions evenly over the positions. Numbers in
+compute-and-predict questions come from `glassbox.quiz_facts` (`{{name:format}}` in the quiz file).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import html
 import json
+import math
+import random
+import re
 import string
 import sys
 import uuid
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
+from typing import Any
 
 import yaml
 
+from glassbox import quiz_facts
+
 LETTERS = string.ascii_lowercase
+PLACEHOLDER = re.compile(r"\{\{(\w+)(?::([^}]*))?\}\}")
 
 
 @dataclass(frozen=True)
@@ -38,19 +52,32 @@ class Question:
             raise ValueError(f"question {self.prompt!r}: answer indices {sorted(self.answer)} are not options")
         if self.kind == "single" and len(self.answer) != 1:
             raise ValueError(f"question {self.prompt!r}: a single-choice question needs exactly one answer")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError(f"question {self.prompt!r}: two options read the same")
 
 
 @dataclass(frozen=True)
 class QuizResult:
-    """How many questions were answered exactly right, the score, and whether it reaches the pass mark."""
+    """How many questions were answered exactly right, how many the pass mark needs, and whether it is reached."""
 
     correct: tuple[bool, ...]
-    score: float
-    passed: bool
+    needed: int
+
+    @property
+    def right(self) -> int:
+        return sum(self.correct)
+
+    @property
+    def score(self) -> float:
+        return self.right / len(self.correct)
+
+    @property
+    def passed(self) -> bool:
+        return self.right >= self.needed
 
     def __str__(self) -> str:
         verdict = "passed" if self.passed else "not passed yet"
-        return f"{sum(self.correct)}/{len(self.correct)} correct, score {self.score:.2f}: {verdict}"
+        return f"{self.right} of {len(self.correct)} — {self.needed} needed: {verdict}"
 
 
 @dataclass(frozen=True)
@@ -59,13 +86,17 @@ class Quiz:
     questions: tuple[Question, ...]
     pass_mark: float = 0.85
 
+    @property
+    def needed(self) -> int:
+        """How many questions must be right to pass: the pass mark of the questions, rounded up."""
+        return math.ceil(self.pass_mark * len(self.questions) - 1e-9)
+
     def grade(self, responses: Sequence[Collection[int]]) -> QuizResult:
         """Grade one response per question (the chosen option indices); a question counts only if exactly right."""
         if len(responses) != len(self.questions):
             raise ValueError(f"expected {len(self.questions)} responses, one a question, got {len(responses)}")
-        correct = tuple(set(r) == set(q.answer) for q, r in zip(self.questions, responses))
-        score = sum(correct) / len(correct)
-        return QuizResult(correct, score, score >= self.pass_mark)
+        correct = tuple(set(r) == set(q.answer) for q, r in zip(self.questions, responses, strict=True))
+        return QuizResult(correct, self.needed)
 
     def to_html(self) -> str:
         """The quiz as a self-contained form; answers are checked in the browser, nothing is sent anywhere."""
@@ -74,7 +105,8 @@ class Quiz:
         for n, question in enumerate(self.questions):
             kind = "radio" if question.kind == "single" else "checkbox"
             note = "" if question.kind == "single" else " <em>(select all that apply)</em>"
-            parts.append(f'<fieldset data-q="{n}"><legend><strong>{n + 1}.</strong> {html.escape(question.prompt)}{note}</legend>')
+            prompt = html.escape(question.prompt)
+            parts.append(f'<fieldset data-q="{n}"><legend><strong>{n + 1}.</strong> {prompt}{note}</legend>')
             for i, option in enumerate(question.options):
                 parts.append(
                     f'<label style="display:block"><input type="{kind}" name="{quiz_id}-{n}" value="{i}"> '
@@ -83,8 +115,8 @@ class Quiz:
             parts.append(f'<p class="quiz-feedback" hidden>{html.escape(question.explanation)}</p></fieldset>')
         answers = json.dumps([sorted(q.answer) for q in self.questions])
         parts.append(
-            f'<button type="button" onclick="glassboxGrade(\'{quiz_id}\', {answers}, {self.pass_mark})">'
-            "Check my answers</button> <span class=\"quiz-score\"></span></form>"
+            f'<button type="button" onclick="glassboxGrade(\'{quiz_id}\', {answers}, {self.needed})">'
+            'Check my answers</button> <span class="quiz-score"></span></form>'
         )
         parts.append(_GRADER_JS)
         return "\n".join(parts)
@@ -94,7 +126,7 @@ class Quiz:
 
 
 _GRADER_JS = """<script>
-function glassboxGrade(id, answers, passMark) {
+function glassboxGrade(id, answers, needed) {
   const form = document.getElementById(id);
   let right = 0;
   answers.forEach((answer, n) => {
@@ -106,34 +138,110 @@ function glassboxGrade(id, answers, passMark) {
     feedback.hidden = false;
     feedback.textContent = (ok ? "✓ Right. " : "✗ Not quite. ") + feedback.textContent.replace(/^[✓✗][^.]*\\. /, "");
   });
-  const score = right / answers.length;
   form.querySelector(".quiz-score").textContent =
-    `${right}/${answers.length} correct (score ${score.toFixed(2)}): ` +
-    (score >= passMark ? "passed." : `not yet — the pass mark is ${passMark}.`);
+    `${right} of ${answers.length} — ${needed} needed: ` + (right >= needed ? "passed." : "not passed yet.");
 }
 </script>"""
 
 
-def load_quiz(name: str) -> Quiz:
-    """Load a quiz shipped with the library by name, e.g. `load_quiz("part1")`."""
+def _fill(text: str, facts: dict[str, Any], where: str) -> str:
+    def value(match: re.Match) -> str:
+        name, spec = match.group(1), match.group(2) or ""
+        if name not in facts:
+            raise ValueError(f"{where}: no fact named {name!r} in glassbox.quiz_facts")
+        return format(facts[name], spec)
+
+    return PLACEHOLDER.sub(value, text)
+
+
+def arrange(questions: Sequence[Question], seed: str) -> tuple[Question, ...]:
+    """The questions with their options in an order that says nothing about the answer, the same for every build.
+
+    Each single-choice answer goes to one of the positions used least so far (ties drawn at random) and the other
+    options are shuffled around it; a multiple-select question takes, of a few shuffles, the one that spreads its
+    right options over the positions used least.
+    """
+    rng = random.Random(int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big"))
+    single, multiple = Counter(), Counter()
+    arranged = []
+    for question in questions:
+        n = len(question.options)
+        if question.kind == "single":
+            order = rng.sample(range(n), n)  # new position p shows old option order[p]
+            (right,) = question.answer
+            fewest = min(single[p] for p in range(n))
+            target = rng.choice([p for p in range(n) if single[p] == fewest])
+            here = order.index(right)
+            order[here], order[target] = order[target], order[here]
+            single[target] += 1
+        else:
+            tries = [rng.sample(range(n), n) for _ in range(8)]
+            order = min(tries, key=lambda o: sorted((multiple[o.index(i)] for i in question.answer), reverse=True))
+            multiple.update(order.index(i) for i in question.answer)
+        arranged.append(
+            replace(
+                question,
+                options=tuple(question.options[i] for i in order),
+                answer=frozenset(order.index(i) for i in question.answer),
+            )
+        )
+    return tuple(arranged)
+
+
+def load_quiz(name: str, facts: Callable[[str], dict[str, Any]] | None = None) -> Quiz:
+    """Load a quiz shipped with the library by name, e.g. `load_quiz("part1")`, with its facts filled in and its
+    options arranged."""
     path = resources.files("glassbox.quizzes") / f"{name}.yml"
     if not path.is_file():
         raise ValueError(f"no quiz named {name!r}")
     data = yaml.safe_load(path.read_text())
-    questions = tuple(
-        Question(q["prompt"], tuple(q["options"]), frozenset(q["answer"]), q.get("explanation", ""), q.get("kind", "single"))
-        for q in data["questions"]
-    )
-    return Quiz(data["title"], questions, data.get("pass_mark", 0.85))
+    known = (facts or quiz_facts.facts)(name)
+    questions = []
+    for n, q in enumerate(data["questions"], 1):
+        where = f"{name} question {n}"
+        questions.append(
+            Question(
+                _fill(q["prompt"], known, where),
+                tuple(_fill(str(option), known, where) for option in q["options"]),
+                frozenset(q["answer"]),
+                _fill(q.get("explanation", ""), known, where),
+                q.get("kind", "single"),
+            )
+        )
+    return Quiz(data["title"], arrange(questions, seed=name), data.get("pass_mark", 0.85))
 
 
-def parse_letters(text: str, n_options: int) -> set[int]:
-    """Turn "a,c" into {0, 2}; a letter beyond the options is an error."""
-    chosen = {LETTERS.index(c) for c in text.replace(",", " ").split() if c in LETTERS} if text.strip() else set()
-    bad = [c for c in text.replace(",", " ").split() if c not in LETTERS[:n_options]]
+def parse_letters(text: str, question: Question) -> set[int]:
+    """Turn "a,c", "a c", "ac" or "A C" into {0, 2}; raise ValueError with a sentence for anything else."""
+    n = len(question.options)
+    letters = re.sub(r"[\s,;]+", "", text.lower())
+    if not letters:
+        raise ValueError("type a letter" + ("" if question.kind == "single" else " or several"))
+    bad = sorted({c for c in letters if c not in LETTERS[:n]})
     if bad:
-        raise ValueError(f"{', '.join(bad)}: answer with letters a–{LETTERS[n_options - 1]}")
+        raise ValueError(f"{', '.join(repr(c) for c in bad)}: answer with letters a–{LETTERS[n - 1]}")
+    chosen = {LETTERS.index(c) for c in letters}
+    if question.kind == "single" and len(chosen) > 1:
+        raise ValueError("one letter: this question has one right answer")
     return chosen
+
+
+def _ask(question: Question, number: int) -> set[int] | None:
+    """Ask until the answer reads; None when the reader ends the input (Ctrl-D) or interrupts (Ctrl-C)."""
+    print(f"\n{number}. {question.prompt}")
+    for i, option in enumerate(question.options):
+        print(f"   {LETTERS[i]}) {option}")
+    prompt = "answer (letters, e.g. a or a,c): " if question.kind == "multiple" else "answer (a letter): "
+    while True:
+        try:
+            text = input(prompt)
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return None
+        try:
+            return parse_letters(text, question)
+        except ValueError as error:
+            print(f"   {error} — try again")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,24 +249,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("name", help="which quiz, e.g. part1")
     parser.add_argument("--answers", help='letters for every question, separated by ";", e.g. "b;a,c;d"')
     args = parser.parse_args(argv)
-    quiz = load_quiz(args.name)
-    print(quiz.title)
-    given = args.answers.split(";") if args.answers else None
-    if given is not None and len(given) != len(quiz.questions):
-        parser.error(f"--answers has {len(given)} groups; the quiz has {len(quiz.questions)} questions")
-    responses = []
-    for n, question in enumerate(quiz.questions):
+    try:
+        quiz = load_quiz(args.name)
+    except ValueError as error:
+        parser.error(str(error))
+    n = len(quiz.questions)
+    print(f"{quiz.title}\n{n} questions; the pass mark is {quiz.pass_mark:.0%}: {quiz.needed} of {n} right.")
+    given = args.answers.split(";") if args.answers is not None else None
+    if given is not None and len(given) != n:
+        parser.error(f"--answers has {len(given)} groups; the quiz has {n} questions")
+    responses: list[set[int]] = []
+    for number, question in enumerate(quiz.questions, 1):
         if given is None:
-            print(f"\n{n + 1}. {question.prompt}")
-            for i, option in enumerate(question.options):
-                print(f"   {LETTERS[i]}) {option}")
-            text = input("answer (letters, e.g. a or a,c): " if question.kind == "multiple" else "answer (a letter): ")
+            answer = _ask(question, number)
+            if answer is None:
+                print(f"Stopped after {len(responses)} of {n} questions; the rest count as not answered.")
+                break
         else:
-            text = given[n]
-        responses.append(parse_letters(text, len(question.options)))
-    result = quiz.grade(responses)
-    for n, (question, ok) in enumerate(zip(quiz.questions, result.correct)):
-        print(f"{n + 1}. {'right' if ok else 'wrong'} — {question.explanation}")
+            try:
+                answer = parse_letters(given[number - 1], question)
+            except ValueError as error:
+                parser.error(f"--answers, question {number}: {error}")
+        responses.append(answer)
+    result = quiz.grade(responses + [set()] * (n - len(responses)))
+    for number, (question, ok) in enumerate(zip(quiz.questions, result.correct, strict=True), 1):
+        mark = "right" if ok else ("wrong" if number <= len(responses) else "not answered")
+        print(f"{number}. {mark} — {question.explanation}")
     print(result)
     return 0 if result.passed else 1
 

@@ -1,0 +1,122 @@
+"""The numbers in the quizzes' compute-and-predict questions, computed by the library the chapters use (the model,
+the rules, the analysis functions) rather than typed into the quiz files.
+
+A quiz file writes `{{name}}` or `{{name:format}}` (e.g. `{{n_params:,}}`, `{{weight:.3f}}`) where a fact goes;
+`glassbox.quiz.load_quiz` fills it in from `facts(quiz_name)`. A right option and its distractors come from the
+same computation, so a change in the library that changes an answer changes the quiz with it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from glassbox.analysis.circuits import composition_score
+from glassbox.analysis.interventions import recovery_ratio
+from glassbox.config import TransformerConfig
+from glassbox.model import Transformer
+from glassbox.rules import Lucky7
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "[" + ", ".join(str(n) for n in t.shape) + "]"
+
+
+def _parameters(cfg: TransformerConfig) -> int:
+    with torch.device("meta"):  # counting needs the shapes only: no memory, no random numbers
+        return sum(p.numel() for p in Transformer(cfg.with_(device="meta")).parameters())
+
+
+def part1() -> dict[str, Any]:
+    scores = torch.tensor([2.0, 0.0, float("-inf")])
+    q = k = torch.zeros(2, 3, 5, 8)
+    x = torch.tensor([1.0, 2.0, 3.0])
+    fully_masked = torch.softmax(torch.full((3,), float("-inf")), dim=0)
+    return {
+        "masked_weight": torch.softmax(scores, 0)[0].item(),  # the third key is masked
+        "mask_as_zero_weight": torch.softmax(scores.nan_to_num(neginf=0.0), 0)[0].item(),
+        "scores_shape": _shape(q @ k.transpose(-2, -1)),
+        "output_shape": _shape((q @ k.transpose(-2, -1)).softmax(-1) @ q),
+        "wrong_scores_shape": _shape(q.transpose(-2, -1) @ k),
+        "fully_masked_is_nan": bool(fully_masked.isnan().all()),
+        "ln_first": F.layer_norm(x, (3,))[0].item(),
+        "ln_unbiased_first": ((x - x.mean()) / x.std())[0].item(),
+        "ln_by_variance_first": ((x - x.mean()) / x.var(unbiased=False))[0].item(),
+    }
+
+
+PART2_CFG = TransformerConfig(d_model=64, n_layers=2, n_heads=4, d_vocab=100, n_ctx=32)
+
+
+def part2() -> dict[str, Any]:
+    cfg = PART2_CFG
+    logits = torch.tensor([2.0, 1.0, 0.0])
+    return {
+        "n_params": _parameters(cfg),
+        "n_params_no_ln": _parameters(cfg.with_(normalization_type=None)),
+        "n_params_attn_only": _parameters(cfg.with_(attn_only=True)),
+        "n_params_no_positions": _parameters(cfg.with_(positional_embedding="none")),
+        "W_Q_shape": f"[{cfg.n_heads}, {cfg.d_model}, {cfg.d_head}]",
+        "d_head": cfg.d_head,
+        "p_top_half": torch.softmax(logits / 0.5, -1)[0].item(),
+        "p_top_one": torch.softmax(logits, -1)[0].item(),
+        "p_top_times_half": torch.softmax(logits * 0.5, -1)[0].item(),
+    }
+
+
+def part3() -> dict[str, Any]:
+    rule = Lucky7()
+    prefix = [5, 2, 7]
+    allowed = [t for t in range(11) if rule.verify([*prefix, t])]
+    sequence = [4, 7, 4, 7, 7, 7]
+    return {
+        "lucky7_next": allowed[0] if len(allowed) == 1 else None,
+        "n_constrained": int(sum(rule.constrained_mask(sequence))),
+    }
+
+
+def part4() -> dict[str, Any]:
+    half, query = 10, 14
+    return {
+        "recovery": recovery_ratio(torch.tensor(2.5), 3.0, 1.0).item(),
+        "composition_identity": composition_score(torch.eye(8), torch.eye(8)),
+        "sqrt_8": math.sqrt(8),
+        "induction_key": query - half + 1,  # the token after the first copy of the query's token
+        "copy_key": query - half,
+    }
+
+
+GPT2_SMALL = TransformerConfig(d_model=768, n_layers=12, n_heads=12, d_vocab=50257, n_ctx=1024)
+
+
+def part5() -> dict[str, Any]:
+    cfg = GPT2_SMALL
+    ours = _parameters(cfg)
+    unembed = cfg.d_model * cfg.d_vocab + cfg.d_vocab  # W_U and b_U: GPT-2 reuses W_E for W_U and has no b_U
+    return {
+        "n_params_untied": ours,
+        "n_params_gpt2": ours - unembed,
+        "n_unembed": unembed,
+        "pattern_shape": f"[1, {cfg.n_heads}, 10, 10]",
+        "n_heads": cfg.n_heads,
+    }
+
+
+FACTS: dict[str, Callable[[], dict[str, Any]]] = {
+    "part1": part1,
+    "part2": part2,
+    "part3": part3,
+    "part4": part4,
+    "part5": part5,
+}
+
+
+@cache
+def facts(quiz: str) -> dict[str, Any]:
+    """The facts a quiz's questions use (computed once a session)."""
+    return FACTS[quiz]() if quiz in FACTS else {}
