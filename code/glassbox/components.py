@@ -31,7 +31,11 @@ def gelu_new(x: Float[Tensor, "..."]) -> Float[Tensor, "..."]:
 
 def is_hooked(*hook_points: HookPoint) -> bool:
     """Whether any hook (`add_hook`, `run_with_cache`, `hooks()`, or a raw PyTorch hook) is attached to one of
-    `hook_points`. Components use it to skip materialising activations that nothing reads or patches."""
+    `hook_points`. Components use it to skip materialising activations that nothing reads or patches.
+
+    This is the one place the fast paths are chosen, and the choice is made for the reader on purpose: a switch a
+    reader had to remember would let a hook on `hook_pattern` silently never fire. PyTorch keeps the hooks of every
+    kind in these four registries (TransformerLens's own `fwd_hooks` list misses hooks added with PyTorch's API)."""
     return any(
         hp._forward_hooks or hp._forward_pre_hooks or hp._backward_hooks or hp._backward_pre_hooks for hp in hook_points
     )
@@ -157,9 +161,10 @@ class Attention(nn.Module):
         """Every head's projection of every position's vector (queries, keys or values)."""
         # the einsum "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head", written as one
         # matrix product with every head's columns side by side (half the time of an einsum call for small models)
-        batch, pos, _ = x.shape
-        n_heads, d_model, d_head = W.shape
-        return (x @ W.transpose(0, 1).reshape(d_model, n_heads * d_head)).view(batch, pos, n_heads, d_head) + b
+        W_all = einops.rearrange(W, "head_index d_model d_head -> d_model (head_index d_head)")
+        return einops.rearrange(
+            x @ W_all, "batch pos (head_index d_head) -> batch pos head_index d_head", head_index=W.shape[0]
+        ) + b
 
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
         """Project to q, k, v; score, mask, softmax; weigh the values; map every head's z back with W_O and sum.
@@ -183,7 +188,8 @@ class Attention(nn.Module):
         z = self.hook_z(z)
         # "batch pos head_index d_head, head_index d_head d_model -> batch pos d_model": concatenate the heads' z and
         # multiply once by W_O stacked over heads, which sums every head's contribution
-        return z.flatten(-2) @ self.W_O.flatten(0, 1) + self.b_O
+        z_all = einops.rearrange(z, "batch pos head_index d_head -> batch pos (head_index d_head)")
+        return z_all @ einops.rearrange(self.W_O, "head_index d_head d_model -> (head_index d_head) d_model") + self.b_O
 
 
 class MLP(nn.Module):

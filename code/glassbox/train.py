@@ -2,14 +2,17 @@
 
 AdamW on the next-token loss (or a loss you pass), seeded batches, a progress bar, evaluation every N steps,
 a history of train and validation loss, and checkpoints every N steps kept in memory or written to disk.
+Models under `SMALL_MODEL` parameters train on one CPU thread, which is faster for them (the library chooses, so
+chapters need not).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +20,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+SMALL_MODEL = 10_000  # parameters: below this a CPU step is mostly overhead, and one thread beats several (~10x on a busy machine)
 BatchFn = Callable[[torch.Generator], Tensor]  # returns a batch of token ids, drawn with the given generator
 LossFn = Callable[[nn.Module, Tensor], Tensor]  # (model, batch) -> scalar loss
 
@@ -42,6 +46,7 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True
     lr_schedule: str = "constant"  # "cosine": decay the learning rate from lr to 0 along half a cosine
+    decay: str = "all"  # which parameters weight decay shrinks: "all", or "matrices" (nanoGPT: not biases or gains)
 
     def lr_at(self, step: int) -> float:
         """The learning rate of step `step` (1 … steps)."""
@@ -54,6 +59,8 @@ class TrainConfig:
             raise ValueError("steps, eval_every and eval_batches must be positive")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
+        if self.decay not in ("all", "matrices"):
+            raise ValueError(f"decay must be 'all' or 'matrices', got {self.decay!r}")
         if self.checkpoint_every is not None and self.checkpoint_every <= 0:
             raise ValueError(f"checkpoint_every must be positive or None, got {self.checkpoint_every}")
 
@@ -80,6 +87,58 @@ def mean_loss(model: nn.Module, batches: BatchFn, n_batches: int, generator: tor
     return loss
 
 
+def param_groups(model: nn.Module, weight_decay: float, decay: str = "all") -> list[dict]:
+    """AdamW's parameter groups: with `decay="matrices"`, only parameters with two or more dimensions (weight
+    matrices and embeddings) decay; biases and LayerNorm gains, which set offsets and scales, do not (nanoGPT)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if decay == "all":
+        return [{"params": params, "weight_decay": weight_decay}]
+    return [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+
+
+def show_progress(cfg: TrainConfig) -> bool:
+    """Whether to draw a progress bar: `cfg.progress`, unless `TQDM_DISABLE` is set (`make book` sets it to keep bars
+    out of the pages; tqdm's terminal bar reads it, but its notebook bar does not)."""
+    return cfg.progress and os.environ.get("TQDM_DISABLE", "").lower() not in ("1", "true")
+
+
+@contextlib.contextmanager
+def cpu_threads_for(model: nn.Module) -> Iterator[None]:
+    """One CPU thread while a small model trains (faster: a step is mostly overhead), the caller's count after."""
+    before = torch.get_num_threads()
+    small = sum(p.numel() for p in model.parameters()) < SMALL_MODEL
+    on_cpu = all(p.device.type == "cpu" for p in model.parameters())
+    if small and on_cpu:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def evaluate_into(history: History, step: int, model: nn.Module, cfg: TrainConfig, train_batches: BatchFn,
+                  val_batches: BatchFn, generator: torch.Generator, loss_fn: LossFn,
+                  evaluate: Callable[[nn.Module], dict[str, float]] | None) -> None:
+    """Record the train and validation loss (and any `evaluate` metrics) of `model` at `step`."""
+    history.eval_steps.append(step)
+    history.eval_train_loss.append(mean_loss(model, train_batches, cfg.eval_batches, generator, loss_fn))
+    history.val_loss.append(mean_loss(model, val_batches, cfg.eval_batches, generator, loss_fn))
+    for name, value in (evaluate(model) if evaluate else {}).items():
+        history.metrics.setdefault(name, []).append(value)
+
+
+def checkpoint_into(history: History, step: int, model: nn.Module, cfg: TrainConfig) -> None:
+    """Keep `model`'s weights at `step`: a CPU copy in memory, or a file in `cfg.checkpoint_dir`."""
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    if cfg.checkpoint_dir is None:
+        history.checkpoints[step] = state
+    else:
+        path = Path(cfg.checkpoint_dir) / f"step_{step:06d}.pt"
+        torch.save(state, path)
+        history.checkpoints[step] = path
+
+
 @torch.enable_grad()  # trains the same inside `torch.no_grad()` (a chapter that only reads models turns gradients off)
 def train(
     model: nn.Module,
@@ -95,7 +154,7 @@ def train(
     """
     # fused: one kernel updates every parameter (a small model's step is otherwise dominated by the optimizer's loop)
     fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in model.parameters())
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas,
+    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay, cfg.decay), lr=cfg.lr, betas=cfg.betas,
                                   fused=fused)
     batch_generator = torch.Generator().manual_seed(cfg.seed)
     eval_generator = torch.Generator().manual_seed(cfg.seed + 1)
@@ -105,39 +164,28 @@ def train(
 
     def record(step: int) -> None:
         if step % cfg.eval_every == 0 or step == cfg.steps:
-            history.eval_steps.append(step)
-            history.eval_train_loss.append(mean_loss(model, train_batches, cfg.eval_batches, eval_generator, loss_fn))
-            history.val_loss.append(mean_loss(model, val_batches, cfg.eval_batches, eval_generator, loss_fn))
-            for name, value in (evaluate(model) if evaluate else {}).items():
-                history.metrics.setdefault(name, []).append(value)
+            evaluate_into(history, step, model, cfg, train_batches, val_batches, eval_generator, loss_fn, evaluate)
         if cfg.checkpoint_every and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
-            state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-            if cfg.checkpoint_dir is None:
-                history.checkpoints[step] = state
-            else:
-                path = Path(cfg.checkpoint_dir) / f"step_{step:06d}.pt"
-                torch.save(state, path)
-                history.checkpoints[step] = path
+            checkpoint_into(history, step, model, cfg)
 
     model.train()
-    record(0)
-    # `make book` sets TQDM_DISABLE=1 to keep bars out of the pages (the notebook bar ignores it by itself)
-    disable = not cfg.progress or os.environ.get("TQDM_DISABLE", "").lower() in ("1", "true")
-    bar = tqdm(range(1, cfg.steps + 1), desc="training", disable=disable)
-    for step in bar:
-        if cfg.lr_schedule != "constant":
-            for group in optimizer.param_groups:
-                group["lr"] = cfg.lr_at(step)
-        loss = loss_fn(model, train_batches(batch_generator))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.grad_clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        history.train_loss.append(loss.item())
-        record(step)
-        if history.eval_steps[-1] == step:
-            bar.set_postfix(train=f"{history.eval_train_loss[-1]:.3f}", val=f"{history.val_loss[-1]:.3f}")
+    with cpu_threads_for(model):
+        record(0)
+        bar = tqdm(range(1, cfg.steps + 1), desc="training", disable=not show_progress(cfg))
+        for step in bar:
+            if cfg.lr_schedule != "constant":
+                for group in optimizer.param_groups:
+                    group["lr"] = cfg.lr_at(step)
+            loss = loss_fn(model, train_batches(batch_generator))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            history.train_loss.append(loss.item())
+            record(step)
+            if history.eval_steps[-1] == step:
+                bar.set_postfix(train=f"{history.eval_train_loss[-1]:.3f}", val=f"{history.val_loss[-1]:.3f}")
     model.eval()
     return history
 
