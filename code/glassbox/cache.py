@@ -29,9 +29,11 @@ def model_file(name: str, *decided_by: str) -> Path:
 
 
 def save_weights(model: nn.Module, path: Path) -> Path:
-    """Write `model`'s weights (on the CPU) to `path`."""
+    """Write `model`'s weights (on the CPU) to `path`, atomically: a process loading it never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, path)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, partial)
+    os.replace(partial, path)
     return path
 
 

@@ -10,10 +10,11 @@ What "the way Colab runs it" means here:
   repository URL points at this clone (`file://`), so the install cell installs this commit from it;
 - the install cell runs first in a kernel of its own: it installs, then ends the kernel process, as in Colab, where
   the runtime restarts; every notebook then runs top to bottom in a fresh kernel, its install cell a no-op;
-- every chapter twice: as generated, with the stubs (every `check(...)` prints exactly one line and "Run all"
-  reaches the end), and with the solutions filled in (every check ends "all checks passed."). The stub run goes
-  backwards through the book with an empty model cache, as a reader who opens a later chapter first in a new
-  session does (chapter 12 then trains chapter 5's model itself); the solution run goes forwards;
+- every chapter twice, the two runs side by side in two processes: as generated, with the stubs (every `check(...)`
+  prints exactly one line and "Run all" reaches the end), and with the solutions filled in (every check ends
+  "all checks passed."). Each run starts with an empty model cache of its own; the stub run goes backwards through
+  the book, as a reader who opens a later chapter first in a new session does (chapter 12 then trains chapter 5's
+  model itself), the solution run forwards;
 - the glued numbers of the solution run are compared with the site's (the book build's execution cache).
 
 Prints the install time and each notebook's time, writes `report.json`, and exits 1 on any failure.
@@ -91,7 +92,6 @@ def make_runtime(folder: Path) -> dict[str, str]:
         **os.environ,
         "JUPYTER_PATH": str(folder / "venv" / "share" / "jupyter"),
         "IPYTHONDIR": str(folder / "ipython"),
-        "GLASSBOX_CACHE": str(folder / "model-cache"),  # empty: a new Colab session has no trained models
         "PATH": f"{folder / 'venv' / 'bin'}:{os.environ['PATH']}",
         "VIRTUAL_ENV": str(folder / "venv"),
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
@@ -176,64 +176,90 @@ def compare_glued(chapter: Path, ran: nbformat.NotebookNode, cache: Path) -> tup
     return len(site), differ
 
 
+def notebook_file(notebooks: Path, chapter: Path, solutions: bool) -> Path:
+    relative = chapter.relative_to(REPO_ROOT).with_suffix("")
+    return notebooks / relative.with_name(relative.name + (SOLUTIONS_SUFFIX if solutions else "") + ".ipynb")
+
+
+def worker(mode: str, out: Path, chapters: list[Path], cache: Path) -> int:
+    """Run one mode's notebooks in order (a process of its own, so the two modes run side by side)."""
+    notebooks, work = out / "notebooks", out / f"work-{mode}"
+    work.mkdir(exist_ok=True)
+    os.environ["GLASSBOX_CACHE"] = str(out / "runtime" / f"model-cache-{mode}")  # empty, as in a new session
+    runs, comparisons = [], {}
+    order = chapters[::-1] if mode == "stubs" else chapters
+    for chapter in order:
+        path = notebook_file(notebooks, chapter, mode == "solutions")
+        if not path.exists():  # no exercises: one notebook, run with the stubs
+            continue
+        run, ran = run_notebook(path, mode, work)
+        runs.append(run)
+        if mode == "solutions" or not notebook_file(notebooks, chapter, True).exists():
+            comparisons[chapter.stem] = compare_glued(chapter, ran, cache) if cache.exists() else (0, [])
+        flag = "ok" if not run.problems else "FAILED"
+        print(f"{mode:9s} {run.notebook:45s} {run.seconds:6.1f} s  {flag}", flush=True)
+        for problem in run.problems:
+            print(f"          - {problem}", flush=True)
+    report = {"runs": [asdict(r) for r in runs], "comparisons": comparisons}
+    (out / f"report-{mode}.json").write_text(json.dumps(report, indent=2))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "_build" / "colab-sim")
     parser.add_argument("--cache", type=Path, default=REPO_ROOT / "_build" / ".jupyter_cache",
                         help="the book build's execution cache: glued numbers are compared with it")
     parser.add_argument("--only", nargs="*", default=None, help="chapter stems to run (default: every chapter)")
+    parser.add_argument("--worker", choices=("stubs", "solutions"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    out = args.out.resolve()
+    chapters = [c for c in toc_chapters() if args.only is None or c.stem in args.only]
+    if args.worker:
+        return worker(args.worker, out, chapters, args.cache)
+
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
                            capture_output=True, text=True).stdout.strip()
     if dirty:
         print(f"note: uncommitted changes are not installed by the install cell (it installs HEAD):\n{dirty}")
-
-    out = args.out.resolve()
     total = time.perf_counter()
     print("making a Colab-shaped runtime …", flush=True)
     env = make_runtime(out / "runtime")
     notebooks = out / "notebooks"
     shutil.rmtree(notebooks, ignore_errors=True)
     build_all(notebooks, cache_path=args.cache if args.cache.exists() else None)
-    chapters = [c for c in toc_chapters() if args.only is None or c.stem in args.only]
-    work = out / "work"
-    work.mkdir(exist_ok=True)
-
+    (out / "work").mkdir(exist_ok=True)
     os.environ.clear()
-    os.environ.update(env)  # the kernels nbclient starts inherit this environment
+    os.environ.update(env)  # the kernels nbclient starts, and the workers, inherit this environment
     KernelSpecManager().get_kernel_spec(KERNEL)  # fails now, in one line, if the kernel is not found
 
-    def notebook_file(chapter: Path, solutions: bool) -> Path:
-        relative = chapter.relative_to(REPO_ROOT).with_suffix("")
-        return notebooks / relative.with_name(relative.name + (SOLUTIONS_SUFFIX if solutions else "") + ".ipynb")
-
-    install_seconds, problems = install(notebook_file(chapters[0], False), work)
+    install_seconds, problems = install(notebook_file(notebooks, chapters[0], False), out / "work")
     print(f"install cell: {install_seconds:.0f} s, then the kernel restarted" + (f" — {problems}" if problems else ""))
-    runs: list[Run] = []
     if problems:
-        runs.append(Run("install cell", "install", install_seconds, problems))
-    comparisons: dict[str, tuple[int, list[str]]] = {}
-    for mode, order in (("stubs", chapters[::-1]), ("solutions", chapters)):
-        for chapter in order:
-            path = notebook_file(chapter, mode == "solutions")
-            if not path.exists():  # no exercises: one notebook, run with the stubs
-                continue
-            run, ran = run_notebook(path, mode, work)
-            runs.append(run)
-            if mode == "solutions" or not notebook_file(chapter, True).exists():
-                comparisons[chapter.stem] = compare_glued(chapter, ran, args.cache) if args.cache.exists() else (0, [])
-            flag = "ok" if not run.problems else "FAILED"
-            print(f"{mode:9s} {run.notebook:45s} {run.seconds:6.1f} s  {flag}", flush=True)
-            for problem in run.problems:
-                print(f"          - {problem}", flush=True)
+        print(f"FAILED: {problems}")
+        return 1
+    # the two modes side by side (two cores; the book's small models train on one thread each)
+    command = [sys.executable, __file__, "--out", str(out), "--cache", str(args.cache)]
+    command += ["--only", *args.only] if args.only else []
+    workers = [subprocess.Popen([*command, "--worker", mode]) for mode in ("stubs", "solutions")]
+    if any(w.wait() for w in workers):
+        print("FAILED: a worker crashed")
+        return 1
 
+    runs, comparisons = [], {}
+    for mode in ("stubs", "solutions"):
+        report = json.loads((out / f"report-{mode}.json").read_text())
+        runs += [Run(**r) for r in report["runs"]]
+        comparisons |= report["comparisons"]
     shared = sum(n for n, _ in comparisons.values())
     differing = [f"{stem}: {d}" for stem, (_, ds) in comparisons.items() for d in ds]
     print(f"glued values compared with the site: {shared}, differing: {len(differing)}")
     for line in differing:
         print(f"  - {line}")
     elapsed = time.perf_counter() - total
-    print(f"Colab simulation: {elapsed:.0f} s in all (install cell {install_seconds:.0f} s)")
+    print(f"Colab simulation: {elapsed:.0f} s in all (install cell {install_seconds:.0f} s); per notebook:")
+    for run in sorted(runs, key=lambda r: (r.notebook.replace(SOLUTIONS_SUFFIX, ""), r.mode)):
+        print(f"  {run.mode:9s} {run.notebook:45s} {run.seconds:6.1f} s")
     report = {"install_seconds": install_seconds, "total_seconds": elapsed, "runs": [asdict(r) for r in runs],
               "glued_compared": shared, "glued_differing": differing}
     (out / "report.json").write_text(json.dumps(report, indent=2))
