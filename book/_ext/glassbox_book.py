@@ -15,9 +15,11 @@ from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
-from glassbox.notebooks import ExerciseBlock, colab_url, toc_chapters
+from glassbox.book import colab_url, toc_chapters
+from glassbox.exercise_blocks import ExerciseBlock
 
-COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+# Shipped with the site (book/_static/), so that a page makes no request outside it until the reader clicks.
+COLAB_BADGE = "_static/colab-badge.svg"
 
 
 class ExerciseDirective(SphinxDirective):
@@ -72,9 +74,10 @@ def add_colab_badge(app: Sphinx, doctree: nodes.document) -> None:
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:
         return
+    badge = "../" * docname.count("/") + COLAB_BADGE  # relative to this page, as the html builder lays pages out
     html = (
         f'<p class="glassbox-colab"><a href="{colab_url(docname, root)}" target="_blank" rel="noopener">'
-        f'<img src="{COLAB_BADGE}" alt="Open this chapter in Colab"></a></p>'
+        f'<img src="{badge}" alt="Open this chapter in Colab" width="117" height="20"></a></p>'
     )
     section.insert(1, nodes.raw("", html, format="html"))
 

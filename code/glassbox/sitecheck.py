@@ -1,6 +1,10 @@
-"""Checks on the built site that a reader would notice: page weight, alt text, and the Colab badges.
+"""Checks on the built site that a reader would notice: page weight, alt text, the Colab badges, and that a page
+loads nothing from outside the site (an offline reader sees what a reader online sees).
 
     python -m glassbox.sitecheck _build/html      # exits 1 with one line a problem
+
+These read the HTML only; `make site-check` (tests/site/check.mjs) opens every page in a browser: WCAG checks,
+every request a page makes, reflow on a phone.
 """
 
 from __future__ import annotations
@@ -12,10 +16,17 @@ from pathlib import Path
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 IMG_RE = re.compile(r"<img\b[^>]*>", re.I)
 ALT_RE = re.compile(r"""\balt\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+# What a page loads by itself: scripts, images, frames, media, and stylesheets/preloads/icons (not <a> links, not
+# <link rel="canonical">, which are addresses, not requests).
+ASSET_RE = re.compile(r"<(script|img|iframe|source|video|audio|embed|link)\b[^>]*>", re.I)
+SRC_RE = re.compile(r"""\b(src|href|srcset|poster)\s*=\s*(["'])\s*((?:https?:)?//[^"']*)\2""", re.I)
+LOADED_REL_RE = re.compile(r"""\brel\s*=\s*(["'])[^"']*\b(stylesheet|preload|modulepreload|prefetch|icon)\b""", re.I)
+INLINE_ANIMATION_RE = re.compile(r"data:image/(gif|apng|webp);base64", re.I)
 
 
 def page_problems(page: Path, html: str, *, chapter: bool) -> list[str]:
-    """Problems of one built page: over 2 MB, an image without alt text, a chapter without its Colab badge."""
+    """Problems of one built page: over 2 MB, an image without alt text, an asset from outside the site, an
+    animation inlined as base64, a chapter without its Colab badge."""
     problems = []
     size = len(html.encode())
     if size > MAX_PAGE_BYTES:
@@ -24,6 +35,15 @@ def page_problems(page: Path, html: str, *, chapter: bool) -> list[str]:
         alt = ALT_RE.search(tag)
         if not alt or not alt.group(2).strip():
             problems.append(f"{page}: image without alt text: {tag[:120]}")
+    for match in ASSET_RE.finditer(html):
+        tag = match.group(0)
+        if match.group(1).lower() == "link" and not LOADED_REL_RE.search(tag):
+            continue
+        source = SRC_RE.search(tag)
+        if source:
+            problems.append(f"{page}: loads {source.group(3)} from outside the site (an offline reader has none)")
+    if INLINE_ANIMATION_RE.search(html):
+        problems.append(f"{page}: an animation inlined into the page: write it as a file beside the page")
     if chapter and "colab.research.google.com/github/" not in html:
         problems.append(f"{page}: chapter page without its Open-in-Colab badge")
     return problems

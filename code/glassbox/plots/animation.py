@@ -32,7 +32,13 @@ from glassbox.plots.glassbox import (
 
 
 class GIF:
-    """An animated GIF that shows itself in a notebook (and on a built page) as an <img> with alt text."""
+    """An animated GIF that shows itself in a notebook as an <img> with alt text, and on a built page as a file.
+
+    Its display data offers both `image/gif` and `text/html`: Jupyter and Colab show the HTML (which carries the
+    alt text); the book's build prefers `image/gif` (`nb_mime_priority_overrides` in _config.yml), so MyST-NB writes
+    the GIF beside the page instead of inlining it, and the book's Sphinx extension adds a still of the last frame
+    and a pause button (book/_ext/glassbox_site.py).
+    """
 
     def __init__(self, data: bytes, alt: str, n_frames: int):
         self.data, self.alt, self.n_frames = data, alt, n_frames
@@ -40,6 +46,10 @@ class GIF:
     def _repr_html_(self) -> str:
         encoded = base64.b64encode(self.data).decode("ascii")
         return f'<img src="data:image/gif;base64,{encoded}" alt="{html.escape(self.alt)}" style="max-width:100%">'
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        return {"image/gif": base64.b64encode(self.data).decode("ascii"), "text/html": self._repr_html_(),
+                "text/plain": f"<GIF: {self.n_frames} frames, {self.kilobytes:.0f} KB>"}
 
     def save(self, path: str | Path) -> Path:
         Path(path).write_bytes(self.data)
