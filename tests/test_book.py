@@ -8,7 +8,8 @@ import jupytext
 import pytest
 
 from glassbox.checks import EXERCISES
-from glassbox.notebooks import EXERCISE_RE, parse_exercise, toc_chapters
+from glassbox.book import toc_chapters
+from glassbox.exercise_blocks import EXERCISE_RE, parse_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [c for c in toc_chapters(ROOT) if c.name != "quiz.md"]

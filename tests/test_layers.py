@@ -73,6 +73,8 @@ def test_every_module_imports_alone():
         importlib.import_module(heavy)
     failures = []
     for name in MODULES:
+        if name.endswith(".__main__"):
+            continue  # runs a command line when imported
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: no glassbox module loaded yet

@@ -8,19 +8,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from glassbox.notebooks import (
-    EXERCISE_RE,
-    BookLinks,
-    build_all,
-    chapter_to_notebook,
-    glue,
-    colab_requirements,
-    install_source,
-    myst_to_markdown,
-    object_source,
-    parse_exercise,
-    toc_chapters,
-)
+from glassbox.book import toc_chapters
+from glassbox.colab import colab_requirements, install_source
+from glassbox.exercise_blocks import EXERCISE_RE, object_source, parse_exercise
+from glassbox.glue import glue
+from glassbox.myst import BookLinks, myst_to_markdown
+from glassbox.notebooks import build_all, chapter_to_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CH01 = ROOT / "book" / "part1" / "ch01_attention.md"

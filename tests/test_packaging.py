@@ -30,6 +30,8 @@ def module_names() -> list[str]:
     for package, folder in SOURCES.items():
         for path in sorted(folder.rglob("*.py")):
             parts = path.relative_to(folder).with_suffix("").parts
+            if parts[-1] == "__main__":
+                continue  # runs a command line when imported: `python -m` is its only use
             names.append(".".join((package, *parts[:-1])) if parts[-1] == "__init__" else ".".join((package, *parts)))
     return names
 

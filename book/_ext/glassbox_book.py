@@ -2,7 +2,7 @@
 
 `{exercise} module.function` shows the stub from exercises/, how to check it, and the hint and the solution
 (from solutions/) folded away. The same directive becomes editable cells in the Colab notebooks
-(glassbox.notebooks), so a chapter names each exercise once and never copies code.
+(glassbox.notebooks, through glassbox.exercise_blocks), so a chapter names each exercise once and never copies code.
 """
 
 from __future__ import annotations

@@ -39,15 +39,9 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-from glassbox.notebooks import (
-    REPO_ROOT,
-    SOLUTIONS_SUFFIX,
-    _glue_values,
-    book_config,
-    build_all,
-    executed_notebook,
-    toc_chapters,
-)
+from glassbox.book import REPO_ROOT, SOLUTIONS_SUFFIX, book_config, toc_chapters
+from glassbox.glue import glued_values
+from glassbox.notebooks import build_all, executed_notebook
 
 # What a Colab runtime has before the install cell (older than the book's pins, on purpose), besides torch.
 COLAB_PREINSTALLED = ["numpy==2.0.2", "matplotlib==3.10.0", "pillow==11.1.0", "ipykernel==7.4.0"]
@@ -156,10 +150,6 @@ def run_notebook(notebook_file: Path, mode: str, cwd: Path) -> tuple[Run, nbform
     return run, notebook
 
 
-def glued(notebook: dict) -> dict[str, str]:
-    return _glue_values(notebook)
-
-
 def same(a: str, b: str) -> bool:
     try:
         x, y = float(a), float(b)
@@ -170,8 +160,8 @@ def same(a: str, b: str) -> bool:
 
 def compare_glued(chapter: Path, ran: nbformat.NotebookNode, cache: Path) -> tuple[int, list[str]]:
     """How many glued values the run shares with the site, and those that differ."""
-    site = glued(executed_notebook(chapter, cache) or {})
-    here = glued(ran)
+    site = glued_values(executed_notebook(chapter, cache))
+    here = glued_values(ran)
     differ = [f"{name}: site {site[name]!r}, Colab {here.get(name)!r}" for name in site if not same(site[name], here.get(name, "<missing>"))]
     return len(site), differ
 
