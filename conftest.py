@@ -18,7 +18,9 @@ from types import ModuleType
 
 import pytest
 from glassbox.judge import TIME_LIMIT
+from glassbox.time_limit import TimeLimitExceeded, call_with_time_limit
 
+IMPORT_TIME_LIMIT = 60.0  # seconds to import the reader's module (torch and friends included)
 collect_ignore = ["_build", ".venv", "book", "exercises", "solutions", "code"]
 
 
@@ -47,6 +49,8 @@ def _why(error: BaseException, impl: str) -> str:
     """One line for an import that failed: the error, and where in the reader's file when it is there."""
     if isinstance(error, SyntaxError):
         return f"{error.filename}, line {error.lineno}: SyntaxError: {error.msg}"
+    if isinstance(error, TimeLimitExceeded):
+        return f"--impl {impl}: importing it was {error} (a loop at the top level of the file?)"
     text = str(error).strip().splitlines()
     what = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
     frames = [
@@ -65,8 +69,8 @@ def _load_file(impl: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[path.stem] = module  # dataclasses and pickling look their module up by name
     try:
-        spec.loader.exec_module(module)
-    except Exception as error:  # the reader's file: any error is one line
+        call_with_time_limit(spec.loader.exec_module, IMPORT_TIME_LIMIT, module)
+    except (Exception, TimeLimitExceeded) as error:  # the reader's file: any error is one line
         del sys.modules[path.stem]
         raise ImplementationError(_why(error, impl)) from None
     return module
@@ -75,18 +79,31 @@ def _load_file(impl: str) -> ModuleType:
 @functools.cache
 def _import(name: str, impl: str) -> ModuleType:
     try:
-        return importlib.import_module(name)
+        return call_with_time_limit(importlib.import_module, IMPORT_TIME_LIMIT, name)
     except ModuleNotFoundError as error:
         if error.name is not None and (name == error.name or name.startswith(error.name + ".")):
             raise  # the module itself is not there: the caller decides what that means
         raise ImplementationError(_why(error, impl)) from None
-    except Exception as error:  # the reader's module: any error is one line
+    except (Exception, TimeLimitExceeded) as error:  # the reader's module: any error is one line
         raise ImplementationError(_why(error, impl)) from None
+
+
+_FAILED: dict[tuple[str, str], ImplementationError] = {}  # tried once a session: a broken import is not re-run
 
 
 def load_implementation(impl: str, chapter: str) -> ModuleType:
     """The module holding the functions of `chapter` (e.g. "ch01_attention") for the `--impl` choice; raises
     ImplementationError (one line) when it cannot be loaded."""
+    if (impl, chapter) in _FAILED:
+        raise _FAILED[impl, chapter]
+    try:
+        return _load(impl, chapter)
+    except ImplementationError as error:
+        _FAILED[impl, chapter] = error
+        raise
+
+
+def _load(impl: str, chapter: str) -> ModuleType:
     if impl.endswith(".py"):
         return _load_file(impl)
     try:

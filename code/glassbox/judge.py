@@ -129,7 +129,7 @@ class Answer:
         except NotImplementedError as error:
             reason = NOT_IMPLEMENTED if first and not str(error).strip() else f"raised {first_line(error)}"
             raise ReaderFailed(reason, error) from None
-        except Exception as error:  # the reader's code may raise anything: one line
+        except (Exception, SystemExit) as error:  # the reader's code may raise anything (even exit()): one line
             raise ReaderFailed(f"raised {first_line(error)}", error) from None
 
     def build(self, cfg: Any, seed: int = 0, first: bool = False) -> tuple[torch.nn.Module, torch.nn.Module]:
