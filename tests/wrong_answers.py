@@ -444,6 +444,13 @@ def lucky7_generate_answers(ref) -> dict[str, Callable[..., Any]]:
     }
 
 
+def layer_norm_answers(ref) -> dict[str, Callable[..., Any]]:
+    def eps_fixed(x, w, b, eps=1e-5):
+        return ref(x, w, b)
+
+    return {"eps hard-coded to 1e-5": eps_fixed}
+
+
 def documented_error_answers(name: str, ref) -> dict[str, Callable[..., Any]]:
     """Answers that return where the docstring says to raise ValueError."""
     if name == "temperature_probs":
@@ -506,6 +513,8 @@ def answers_for(name: str) -> dict[str, Any]:
     else:
         answers = tensor_function_answers(name, ref, OUT_KIND.get(name, "scalar" if name in SCALAR else "float"))
         answers |= documented_error_answers(name, ref)
+        if name == "layer_norm":
+            answers |= layer_norm_answers(ref)
     return {kind: _name(fn, name) for kind, fn in answers.items()}
 
 

@@ -58,6 +58,8 @@ def _layer_norm_cases() -> list[Case]:
         Case("one vector", args(torch.randn(8, generator=generator))),
         Case("large offset and scale", args(1e3 + 50 * torch.randn(3, 32, generator=generator))),
         Case("nearly constant vectors (variance ≈ eps)", args(1 + 1e-3 * torch.randn(4, 8, generator=generator))),
+        Case("eps = 0.1 given (use the argument, not 1e-5)",
+             (*args(1 + 0.05 * torch.randn(3, 8, generator=generator)), 0.1)),
     ]
 
 
@@ -68,6 +70,14 @@ def _eps_outside(x, w, b, eps=1e-5):
 
 def _unbiased(x, w, b, eps=1e-5):
     return (x - x.mean(-1, keepdim=True)) / (x.var(-1, keepdim=True, unbiased=True) + eps).sqrt() * w + b
+
+
+def _plain(x, w, b, eps=1e-5):
+    return F.layer_norm(x, x.shape[-1:], w, b, eps=1e-5)  # whatever eps was given
+
+
+def _torch_layer_norm(x, w, b, eps=1e-5):
+    return F.layer_norm(x, x.shape[-1:], w, b, eps)
 
 
 def _no_affine(x, w, b, eps=1e-5):
@@ -119,8 +129,9 @@ EXERCISES = [
             "is your epsilon inside the square root? (sqrt(var + eps), not sqrt(var) + eps)": _eps_outside,
             "use the biased variance (divide by d_model, unbiased=False), as PyTorch and TransformerLens do": _unbiased,
             "did you forget to scale by w and shift by b?": _no_affine,
+            "use the eps you are given, not a number of your own": _plain,
         },
-        agrees_with={"torch.nn.functional.layer_norm": lambda x, w, b: F.layer_norm(x, x.shape[-1:], w, b)},
+        agrees_with={"torch.nn.functional.layer_norm": _torch_layer_norm},
         atol=1e-4,
     ),
 ]
