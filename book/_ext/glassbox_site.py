@@ -23,8 +23,6 @@ from docutils import nodes
 from PIL import Image
 from sphinx.application import Sphinx
 
-WIDGET_VIEW = '<script type="application/vnd.jupyter.widget-view+json">'
-
 
 # --- animations ----------------------------------------------------------------------------------------------------
 
@@ -75,15 +73,17 @@ def wrap_animations(app: Sphinx, doctree: nodes.document) -> None:
 # --- widgets ---------------------------------------------------------------------------------------------------------
 
 def drop_widgets(app: Sphinx, doctree: nodes.document) -> None:
-    """Remove Jupyter widget outputs (progress bars) and the widget state and CDN scripts MyST-NB adds for them."""
-    for raw in list(doctree.findall(nodes.raw)):
-        if raw.astext().lstrip().startswith(WIDGET_VIEW):
-            parent = raw.parent
-            raw.parent.remove(raw)
-            while parent is not None and isinstance(parent, nodes.container) and not parent.children:
-                grandparent = parent.parent
-                grandparent.remove(parent)
-                parent = grandparent
+    """Remove Jupyter widget outputs (progress bars) whole, text fallback included ("0%| | 0/32"), and the widget
+    state and CDN scripts MyST-NB adds for them. MyST-NB keeps every form of an output (a `mime_bundle`) until
+    it picks one per builder after this event, so the whole bundle goes."""
+    for bundle in list(doctree.findall(nodes.container)):
+        if bundle.get("nb_element") == "mime_bundle" and any(
+            child.get("mime_type") == "application/vnd.jupyter.widget-view+json" for child in bundle.children
+        ):
+            parent = bundle.parent
+            parent.remove(bundle)
+            if isinstance(parent, nodes.container) and not parent.children and parent.parent is not None:
+                parent.parent.remove(parent)
     metadata = getattr(app.env, "nb_metadata", {}).get(app.env.docname, {})
     for key in [k for k in metadata.get("js_files", {}) if k.startswith("ipywidgets")]:
         del metadata["js_files"][key]
@@ -92,7 +92,8 @@ def drop_widgets(app: Sphinx, doctree: nodes.document) -> None:
 # --- what every page loads -----------------------------------------------------------------------------------------
 
 def trim_page_assets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
-    """Leave out thebe's configuration and script (twice over, and unused) and any widget manager."""
+    """Leave out thebe's configuration and script (twice over, and unused) and any widget manager; defer the
+    circuitsvis bundle."""
     def keep(asset: Any) -> bool:
         text = f"{getattr(asset, 'filename', asset)} {getattr(asset, 'attributes', {}).get('body', '')}"
         return not any(word in text for word in ("THEBE_JS_URL", "sphinx-thebe", "require.min.js",
@@ -101,6 +102,11 @@ def trim_page_assets(app: Sphinx, pagename: str, templatename: str, context: dic
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [asset for asset in context[key] if keep(asset)]
+    for asset in context.get("script_files", []):
+        # circuitsvis's 1.3 MB bundle need not block the page: its widgets draw on DOMContentLoaded, which waits
+        # for deferred scripts (book/_ext/glassbox_circuitsvis.py adds the bundle to widget pages).
+        if str(getattr(asset, "filename", "")).startswith("circuitsvis-"):
+            asset.attributes.setdefault("defer", "defer")
 
 
 NOT_ICONS = {"solid", "regular", "brands", "lg", "xs", "sm", "xl", "2x", "3x", "fw", "spin", "pull-left", "pull-right"}
@@ -132,14 +138,28 @@ def _icon_paths(fontawesome_js: str) -> dict[tuple[str, str], tuple[int, int, st
     return icons
 
 
+# The theme draws an admonition's icon with a Font Awesome glyph (`--pst-icon-admonition-*`): the same icons here.
+ADMONITION_ICONS = {"": "bell", "note": "circle-info", "attention": "circle-exclamation", "important": "circle-exclamation",
+                    "caution": "triangle-exclamation", "warning": "triangle-exclamation",
+                    "danger": "triangle-exclamation", "error": "circle-xmark", "hint": "lightbulb", "tip": "lightbulb",
+                    "seealso": "share", "todo": "pencil"}
+
+
+def _mask_url(width: int, height: int, path: str) -> str:
+    svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}'><path d='{path}'/></svg>"
+    return "url(\"data:image/svg+xml," + quote(svg, safe=" ='/:") + "\")"
+
+
 def icon_stylesheet(icons: set[tuple[str, str]], paths: dict[tuple[str, str], tuple[int, int, str]]) -> str:
-    """CSS that draws each icon as a mask in the current text colour (so it follows the theme and dark mode)."""
+    """CSS that draws each icon as a mask in the current text colour (so it follows the theme and dark mode), and
+    keeps every element off Font Awesome's web fonts (270 KB that a page would otherwise load for one glyph)."""
     selectors = {"fas": ".fa-solid.fa-{0}::before, .fas.fa-{0}::before",
                  "far": ".fa-regular.fa-{0}::before, .far.fa-{0}::before",
                  "fab": ".fa-brands.fa-{0}::before, .fab.fa-{0}::before"}
     rules = [
         "/* The theme's icons, drawn from its Font Awesome bundle (Font Awesome Free, CC BY 4.0 icons) by book/_ext/glassbox_site.py */",
-        ".fa-solid, .fa-regular, .fa-brands, .fas, .far, .fab { display: inline-block; line-height: 1; font-style: normal; }",
+        ".fa-solid, .fa-regular, .fa-brands, .fas, .far, .fab { display: inline-block; line-height: 1; font-style: normal;"
+        " font-family: inherit !important; }",
         ".fa-solid::before, .fa-regular::before, .fa-brands::before, .fas::before, .far::before, .fab::before {"
         " content: \"\"; display: inline-block; height: 1em; width: var(--gb-icon-w, 1em); vertical-align: -0.125em;"
         " background-color: currentColor; -webkit-mask: var(--gb-icon) center / contain no-repeat;"
@@ -151,9 +171,16 @@ def icon_stylesheet(icons: set[tuple[str, str]], paths: dict[tuple[str, str], tu
         if found is None:
             continue
         width, height, path = found
-        svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}'><path d='{path}'/></svg>"
-        url = "url(\"data:image/svg+xml," + quote(svg, safe=" ='/:") + "\")"
-        rules.append(f"{selectors[family].format(name)} {{ --gb-icon: {url}; --gb-icon-w: {width / height:.4f}em; }}")
+        rules.append(f"{selectors[family].format(name)} {{ --gb-icon: {_mask_url(width, height, path)};"
+                     f" --gb-icon-w: {width / height:.4f}em; }}")
+    rules.append(".admonition > .admonition-title::after, div.admonition > .admonition-title::after {"
+                 " content: \"\" !important; font: inherit !important; background-color: currentColor;"
+                 " -webkit-mask: var(--gb-admonition-icon) center / contain no-repeat;"
+                 " mask: var(--gb-admonition-icon) center / contain no-repeat; }")
+    for kind, name in ADMONITION_ICONS.items():
+        if ("fas", name) in paths:
+            selector = f".admonition.{kind} > .admonition-title" if kind else ".admonition > .admonition-title"
+            rules.append(f"{selector} {{ --gb-admonition-icon: {_mask_url(*paths[('fas', name)])}; }}")
     return "\n".join(rules) + "\n"
 
 

@@ -98,7 +98,15 @@
     });
   }
 
+  // --- The theme's search buttons show "Search Ctrl+K" but are named "Search": let the visible text name them ----
+  function nameSearchButtons() {
+    document.querySelectorAll('.search-button__button[aria-label="Search"]').forEach(function (button) {
+      if (button.textContent.replace(/\s+/g, " ").trim().length > "Search".length) button.removeAttribute("aria-label");
+    });
+  }
+
   function start() {
+    nameSearchButtons();
     setUpAnimations();
     setUpWidgets();
     nameFoldedCells();

@@ -179,6 +179,25 @@ async function checkPage(browser, origin, site, rel, screenshots) {
   report.errors = [...new Set(desk.errors)];
   report.violations = await desk.page.evaluate(axeInPage, AXE_SOURCE, AXE_TAGS, null);
   report.content = await desk.page.evaluate(contentInPage);
+  // The page as a reader leaves it: every dropdown (hints, solutions, folded code) open, every quiz answered
+  // (its first choices ticked and its button pressed), every animation paused. axe again, new findings added.
+  const acted = await desk.page.evaluate(() => {
+    let n = 0;
+    document.querySelectorAll("article details:not([open])").forEach((d) => { d.open = true; n++; });
+    document.querySelectorAll("article form.glassbox-quiz").forEach((form) => {
+      form.querySelectorAll("fieldset").forEach((set) => { const i = set.querySelector("input"); if (i) i.checked = true; });
+      const button = form.querySelector("button"); if (button) { button.click(); n++; }
+    });
+    document.querySelectorAll(".glassbox-animation-toggle").forEach((b) => { b.click(); n++; });
+    return n;
+  });
+  if (acted) {
+    await new Promise((ok) => setTimeout(ok, 300));
+    const seen = new Set(report.violations.map((v) => `${v.rule} ${v.target}`));
+    for (const v of await desk.page.evaluate(axeInPage, AXE_SOURCE, AXE_TAGS, null)) {
+      if (!seen.has(`${v.rule} ${v.target}`)) report.violations.push({ ...v, rule: `${v.rule} (after use)` });
+    }
+  }
   const name = rel.replace(/\//g, "_").replace(/\.html$/, "");
   if (screenshots) await desk.page.screenshot({ path: join(screenshots, `${name}-1280.png`) });
   await desk.page.close();
