@@ -7,7 +7,6 @@ as one batched model, so a whole sweep costs one training loop.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import einops
@@ -15,7 +14,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor, nn
 
-from glassbox.zoo import cache_dir
+from glassbox.cache import cached_model, model_file
 
 
 @dataclass(frozen=True)
@@ -83,17 +82,25 @@ def train_toy_model(
     """Train one toy model per instance with Adam; returns the model and each instance's final loss (on a fresh,
     seeded batch of 64 × batch_size, large enough to rank the optima of very sparse features).
 
-    The result is cached in `$GLASSBOX_CACHE` under a hash of everything that decides it, like `glassbox.zoo`."""
+    The weights are cached (`glassbox.cache`) under a hash of everything that decides them."""
     n_instances = feature_probability.shape[0]
     if importance.shape != (n_instances, recipe.n_features):
         raise ValueError(f"importance must have shape {(n_instances, recipe.n_features)}, got {tuple(importance.shape)}")
-    model = ToyModel(n_instances, recipe.n_features, recipe.d_hidden, seed=recipe.seed)
-    fields = [repr(recipe), repr(feature_probability.tolist()), repr(importance.tolist()), torch.__version__]
-    path = cache_dir() / f"toy_model-{hashlib.sha256(chr(10).join(fields).encode()).hexdigest()[:16]}.pt"
-    if path.exists():
-        saved = torch.load(path)
-        model.load_state_dict(saved["state"])
-        return model.eval(), saved["loss"]
+    path = model_file("toy_model", repr(recipe), repr(feature_probability.tolist()), repr(importance.tolist()),
+                      torch.__version__)
+
+    def untrained() -> ToyModel:
+        return ToyModel(n_instances, recipe.n_features, recipe.d_hidden, seed=recipe.seed)
+
+    model = cached_model(path, untrained, lambda: _train(untrained(), feature_probability, importance, recipe))
+    with torch.no_grad():
+        x = sparse_features(64 * recipe.batch_size, feature_probability, recipe.n_features,
+                            torch.Generator().manual_seed(recipe.seed + 2))
+        final = importance_weighted_loss(model(x), x, importance)
+    return model, final
+
+
+def _train(model: ToyModel, feature_probability: Tensor, importance: Tensor, recipe: ToyRecipe) -> ToyModel:
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     generator = torch.Generator().manual_seed(recipe.seed + 1)
     for step in range(recipe.steps):
@@ -104,12 +111,7 @@ def train_toy_model(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-    with torch.no_grad():
-        x = sparse_features(64 * recipe.batch_size, feature_probability, recipe.n_features, generator)
-        final = importance_weighted_loss(model(x), x, importance)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state": model.state_dict(), "loss": final}, path)
-    return model.eval(), final
+    return model
 
 
 def feature_norms(W: Float[Tensor, "instance d_hidden feature"]) -> Float[Tensor, "instance feature"]:
