@@ -19,16 +19,8 @@ from PIL import Image
 
 from glassbox.model import Transformer
 from glassbox.plots.core import figure
-from glassbox.plots.glassbox import (
-    _np,
-    _require_2d,
-    head,
-    output_probabilities,
-    token_colour,
-    token_positions,
-    trace,
-    LANDSCAPE,
-)
+from glassbox.analysis.planar import head, output_probabilities, require_2d, to_numpy, token_positions, trace
+from glassbox.plots.glassbox import LANDSCAPE, token_colour
 
 
 class GIF:
@@ -127,12 +119,12 @@ def _checkpoints(run, n_frames: int) -> list[tuple[int, Transformer]]:
 
 def embeddings_over_training(run, n_frames: int = 40) -> GIF:
     """Token embeddings, position embeddings and every token+position (coloured by token), at each checkpoint."""
-    _require_2d(run.model)
+    require_2d(run.model)
     rule, models = run.rule, _checkpoints(run, n_frames)
     V, T = rule.d_vocab, run.model.cfg.n_ctx
     token_colours = [token_colour(rule, t) for t in range(V)]
-    lims = [_limits([_np(m.W_E) for _, m in models]), _limits([_np(m.W_pos) for _, m in models]),
-            _limits([_np(token_positions(m)) for _, m in models])]
+    lims = [_limits([to_numpy(m.W_E) for _, m in models]), _limits([to_numpy(m.W_pos) for _, m in models]),
+            _limits([to_numpy(token_positions(m)) for _, m in models])]
 
     def draw():
         fig, axes = figure(3, 1, width=2.6, height=2.5)
@@ -142,7 +134,7 @@ def embeddings_over_training(run, n_frames: int = 40) -> GIF:
 
         def update(model: Transformer, step: int) -> None:
             for d, points in zip(dots, (model.W_E, model.W_pos, token_positions(model))):
-                d.move(_np(points).reshape(-1, 2))
+                d.move(to_numpy(points).reshape(-1, 2))
             fig.suptitle(f"step {step}", fontsize=9)
 
         return fig, update
@@ -153,11 +145,11 @@ def embeddings_over_training(run, n_frames: int = 40) -> GIF:
 
 def qkv_over_training(run, n_frames: int = 40) -> GIF:
     """Every token+position input and its query, key and value (coloured by token kind), at each checkpoint."""
-    _require_2d(run.model)
+    require_2d(run.model)
     rule, models = run.rule, _checkpoints(run, n_frames)
     spaces = {"inputs": lambda m, x: x, "queries": lambda m, x: head(m, x, "q"), "keys": lambda m, x: head(m, x, "k"),
               "values": lambda m, x: head(m, x, "v")}
-    lims = {name: _limits([_np(f(m, token_positions(m))) for _, m in models]) for name, f in spaces.items()}
+    lims = {name: _limits([to_numpy(f(m, token_positions(m))) for _, m in models]) for name, f in spaces.items()}
     colours = [token_colour(rule, t) for t in range(rule.d_vocab) for _ in range(run.model.cfg.n_ctx)]
 
     def draw():
@@ -167,7 +159,7 @@ def qkv_over_training(run, n_frames: int = 40) -> GIF:
         def update(model: Transformer, step: int) -> None:
             x = token_positions(model)
             for name, f in spaces.items():
-                dots[name].move(_np(f(model, x)).reshape(-1, 2))
+                dots[name].move(to_numpy(f(model, x)).reshape(-1, 2))
             fig.suptitle(f"step {step}", fontsize=9)
 
         return fig, update
@@ -178,9 +170,9 @@ def qkv_over_training(run, n_frames: int = 40) -> GIF:
 
 def qk_attention_over_training(run, window: Sequence[int], n_frames: int = 40) -> GIF:
     """Queries and keys of every token+position (left) and the attention pattern of one window (right)."""
-    _require_2d(run.model)
+    require_2d(run.model)
     rule, models = run.rule, _checkpoints(run, n_frames)
-    lims = _limits([np.concatenate([_np(head(m, token_positions(m), w)) for w in "qk"]) for _, m in models])
+    lims = _limits([np.concatenate([to_numpy(head(m, token_positions(m), w)) for w in "qk"]) for _, m in models])
     labels = [f"{rule.vocab[t]}_{p}" for p, t in enumerate(window)]
     n = rule.d_vocab * run.model.cfg.n_ctx
 
@@ -195,9 +187,9 @@ def qk_attention_over_training(run, window: Sequence[int], n_frames: int = 40) -
 
         def update(model: Transformer, step: int) -> None:
             x = token_positions(model).reshape(-1, 2)
-            queries.move(_np(head(model, x, "q")))
-            keys.move(_np(head(model, x, "k")))
-            image.set_data(trace(model, window)["pattern"])
+            queries.move(to_numpy(head(model, x, "q")))
+            keys.move(to_numpy(head(model, x, "k")))
+            image.set_data(trace(model, window).pattern)
             fig.suptitle(f"step {step}", fontsize=9)
 
         return fig, update
@@ -209,11 +201,11 @@ def qk_attention_over_training(run, window: Sequence[int], n_frames: int = 40) -
 @torch.no_grad()
 def output_landscapes_over_training(run, tokens: Sequence[int], n_frames: int = 30, resolution: int = 30) -> GIF:
     """The probability landscapes of a few output tokens with every token+position on them, at each checkpoint."""
-    _require_2d(run.model)
+    require_2d(run.model)
     rule, models = run.rule, _checkpoints(run, n_frames)
     V, T = rule.d_vocab, run.model.cfg.n_ctx
     colours = [token_colour(rule, t) for t in range(V) for _ in range(T)]
-    lims = _limits([_np(token_positions(m)) for _, m in models])
+    lims = _limits([to_numpy(token_positions(m)) for _, m in models])
     xs, ys = np.linspace(*lims[0], resolution), np.linspace(*lims[1], resolution)
     grid = torch.tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
 
@@ -229,8 +221,8 @@ def output_landscapes_over_training(run, tokens: Sequence[int], n_frames: int = 
             panels.append((token, image, dots))
 
         def update(model: Transformer, step: int) -> None:
-            probs = _np(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
-            points = _np(token_positions(model)).reshape(-1, 2)
+            probs = to_numpy(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
+            points = to_numpy(token_positions(model)).reshape(-1, 2)
             for token, image, dots in panels:
                 image.set_data(probs[..., token])
                 dots.move(points)

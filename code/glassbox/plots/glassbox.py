@@ -12,12 +12,21 @@ from collections.abc import Sequence
 
 import matplotlib
 import numpy as np
-import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from torch import Tensor
 
+from glassbox.analysis.planar import (
+    correct_predictions,
+    head,
+    output_probabilities,
+    plane_grid,
+    require_2d,
+    to_numpy,
+    token_positions,
+    trace,
+)
 from glassbox.model import Transformer
 from glassbox.plots.core import figure, heatmap
 from glassbox.rules.definitions import Rule
@@ -36,53 +45,6 @@ def token_colour(rule: Rule, token: int) -> str:
     return EVEN if token % 2 == 0 else ODD
 
 
-def _np(x: Tensor) -> np.ndarray:
-    return x.detach().cpu().double().numpy()
-
-
-def _require_2d(model: Transformer) -> None:
-    if model.cfg.d_model != 2:
-        raise ValueError(f"this figure draws the residual stream as a plane: it needs d_model=2, got {model.cfg.d_model}")
-
-
-def token_positions(model: Transformer) -> Tensor:
-    """Every token at every position: W_E[t] + W_pos[p], [d_vocab, n_ctx, d_model]."""
-    return (model.W_E[:, None, :] + model.W_pos[None, :, :]).detach()
-
-
-def head(model: Transformer, x: Tensor, which: str) -> Tensor:
-    """The query, key or value vector of residual vectors x [..., d_model] (layer 0, head 0; no biases)."""
-    weights = {"q": model.W_Q, "k": model.W_K, "v": model.W_V}[which][0, 0]
-    bias = {"q": model.b_Q, "k": model.b_K, "v": model.b_V}[which][0, 0]
-    return (x @ weights + bias).detach()
-
-
-@torch.no_grad()
-def after_mlp(model: Transformer, resid_mid: Tensor) -> Tensor:
-    """The final residual vector from the stream after attention: + MLP (or MLP alone without residual)."""
-    flat = resid_mid.reshape(1, -1, resid_mid.shape[-1])  # components take [batch, pos, d_model]
-    mlp_out = model.blocks[0].mlp(flat).reshape(resid_mid.shape)
-    return resid_mid + mlp_out if model.cfg.use_residual else mlp_out
-
-
-@torch.no_grad()
-def output_probabilities(model: Transformer, resid_mid: Tensor) -> Tensor:
-    """P(next token) for residual vectors taken right after attention, [..., d_vocab]."""
-    final = after_mlp(model, resid_mid)
-    logits = model.unembed(final.reshape(1, -1, final.shape[-1]))
-    return logits.reshape(*final.shape[:-1], -1).softmax(-1)
-
-
-def _plane(points: np.ndarray, resolution: int, margin: float | int = 0.15) -> tuple[np.ndarray, np.ndarray, Tensor]:
-    """A grid covering `points` [n, 2] with a margin: x, y axes and the grid points as a [res*res, 2] tensor."""
-    low, high = points.min(0), points.max(0)
-    pad = (high - low) * margin + 1e-3
-    xs = np.linspace(low[0] - pad[0], high[0] + pad[0], resolution)
-    ys = np.linspace(low[1] - pad[1], high[1] + pad[1], resolution)
-    grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
-    return xs, ys, torch.tensor(grid, dtype=torch.float32)
-
-
 def _scatter_labels(ax: Axes, points: np.ndarray, labels: Sequence[str], colours: Sequence[str], *,
                     fontsize: float | int = 7, alpha: float | int = 1.0, marker_size: float | int = 12) -> None:
     ax.scatter(points[:, 0], points[:, 1], c=list(colours), s=marker_size, alpha=alpha, linewidths=0)
@@ -92,7 +54,7 @@ def _scatter_labels(ax: Axes, points: np.ndarray, labels: Sequence[str], colours
 
 def _grid_points(model: Transformer, rule: Rule) -> tuple[np.ndarray, list[str], list[str]]:
     """All token+position points [V*n_ctx, 2], labelled "t_p" and coloured by token."""
-    points = _np(token_positions(model)).reshape(-1, 2)
+    points = to_numpy(token_positions(model)).reshape(-1, 2)
     labels = [f"{rule.vocab[t]}_{p}" for t in range(rule.d_vocab) for p in range(model.cfg.n_ctx)]
     colours = [token_colour(rule, t) for t in range(rule.d_vocab) for _ in range(model.cfg.n_ctx)]
     return points, labels, colours
@@ -204,7 +166,7 @@ def generated_sequences(rule: Rule, before: Sequence[Sequence[int]], after: Sequ
 
 # --------------------------------------------------------------------------------- 05, 06 embeddings
 def _embedding_scatters(axes: Sequence[Axes] | np.ndarray, model: Transformer, rule: Rule, *, fontsize: float | int = 7) -> None:
-    W_E, W_pos = _np(model.W_E), _np(model.W_pos)
+    W_E, W_pos = to_numpy(model.W_E), to_numpy(model.W_pos)
     _scatter_labels(axes[0], W_E, rule.vocab, [token_colour(rule, t) for t in range(rule.d_vocab)], fontsize=fontsize + 1)
     _finish(axes[0], "token embeddings W_E")
     _kind_legend(axes[0], rule)
@@ -220,7 +182,7 @@ def _embedding_scatters(axes: Sequence[Axes] | np.ndarray, model: Transformer, r
 def embeddings(model: Transformer, rule: Rule) -> Figure:
     """Top: the token embeddings, the position embeddings and, for each token and position, the first coordinate of
     their sum, as heatmaps. Bottom: the same vectors as points in the plane."""
-    _require_2d(model)
+    require_2d(model)
     fig, axes = figure(3, 2, width=4.4, height=4.0)
     heatmap(axes[0], model.W_E, row_labels=rule.vocab, col_labels=["dim 0", "dim 1"], annotate=True, cmap="RdBu_r")
     axes[0].set_title("W_E (token → vector)")
@@ -236,7 +198,7 @@ def embeddings(model: Transformer, rule: Rule) -> Figure:
 
 def embedding_scatter(model: Transformer, rule: Rule) -> Figure:
     """The three scatter plots of `embeddings`, large: tokens, positions, and every token at every position."""
-    _require_2d(model)
+    require_2d(model)
     fig, axes = figure(3, 1, width=5.2, height=5.0)
     _embedding_scatters(axes, model, rule, fontsize=7.5)
     return fig
@@ -245,8 +207,8 @@ def embedding_scatter(model: Transformer, rule: Rule) -> Figure:
 # -------------------------------------------------------------------------- 07, 11 output landscapes
 def _landscapes(axes: Sequence[Axes] | np.ndarray, model: Transformer, rule: Rule, points: np.ndarray, *, resolution: int,
                 draw_points=None) -> None:
-    xs, ys, grid = _plane(points, resolution)
-    probs = _np(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
+    xs, ys, grid = plane_grid(points, resolution)
+    probs = to_numpy(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
     for token, ax in enumerate(axes):
         ax.pcolormesh(xs, ys, probs[..., token], cmap=LANDSCAPE, vmin=0.0, vmax=1.0, shading="auto", rasterized=True)
         ax.set_title(f"P(next = {rule.vocab[token]})", fontsize=9)
@@ -260,11 +222,11 @@ def output_landscape(model: Transformer, rule: Rule, points: Tensor | None = Non
     """One panel per output token: the probability the model gives that token when the residual stream, right after
     attention, sits at each point of the plane (then MLP, residual, unembedding); with the token+position points
     (or `points`, labelled `labels`) written on top."""
-    _require_2d(model)
+    require_2d(model)
     if points is None:
         points_np, labels, colours = _grid_points(model, rule)
     else:
-        points_np = _np(points).reshape(-1, 2)
+        points_np = to_numpy(points).reshape(-1, 2)
         colours = colours or ["white"] * len(points_np)
     ncols = 4
     nrows = -(-rule.d_vocab // ncols)
@@ -285,19 +247,11 @@ def output_landscape(model: Transformer, rule: Rule, points: Tensor | None = Non
     return fig
 
 
-def self_attention_points(model: Transformer) -> Tensor:
-    """Where each token+position lands after attention if its query attended only to its own key: x + v(x),
-    [d_vocab, n_ctx, d_model] (with W_O = I the head's output is the value itself)."""
-    x = token_positions(model)
-    v = head(model, x, "v") @ model.W_O[0, 0].detach()
-    return x + v if model.cfg.use_residual else v
-
-
 # ------------------------------------------------------------------------------- 08, 09, 10 Q, K, V
 def qkv_transforms(model: Transformer, rule: Rule) -> Figure:
     """Top: all token+position inputs, and the 2×2 matrices W_Q, W_K, W_V. Bottom: the queries, keys and values
     those matrices make of every input."""
-    _require_2d(model)
+    require_2d(model)
     fig, axes = figure(4, 2, width=3.8, height=3.6)
     points, labels, colours = _grid_points(model, rule)
     _scatter_labels(axes[0], points, labels, colours, fontsize=4.5)
@@ -309,8 +263,8 @@ def qkv_transforms(model: Transformer, rule: Rule) -> Figure:
     axes[4].set_axis_off()
     x = token_positions(model)
     for ax, which, colour, name in zip(axes[5:], "qkv", ("tab:blue", "tab:red", "tab:green"), ("queries", "keys", "values")):
-        ax.scatter(*_np(head(model, x, which)).reshape(-1, 2).T, s=8, color=colour)
-        for (px, py), label in zip(_np(head(model, x, which)).reshape(-1, 2), labels):
+        ax.scatter(*to_numpy(head(model, x, which)).reshape(-1, 2).T, s=8, color=colour)
+        for (px, py), label in zip(to_numpy(head(model, x, which)).reshape(-1, 2), labels):
             ax.annotate(label, (px, py), fontsize=4.5, color=colour)
         _finish(ax, f"{name}: x @ W_{which.upper()}")
     return fig
@@ -319,12 +273,12 @@ def qkv_transforms(model: Transformer, rule: Rule) -> Figure:
 def qk_space(model: Transformer, rule: Rule) -> Figure:
     """Every query (blue) and every key (red) in one plane, labelled token_position: a query attends most to the
     keys that point the same way it does."""
-    _require_2d(model)
+    require_2d(model)
     fig, (ax,) = figure(width=8.0, height=7.0)
     x = token_positions(model)
     _, labels, _ = _grid_points(model, rule)
     for which, colour, name in (("q", "tab:blue", "queries"), ("k", "tab:red", "keys")):
-        points = _np(head(model, x, which)).reshape(-1, 2)
+        points = to_numpy(head(model, x, which)).reshape(-1, 2)
         ax.scatter(points[:, 0], points[:, 1], s=10, color=colour, label=name)
         for (px, py), label in zip(points, labels):
             ax.annotate(label, (px, py), fontsize=5.5, color=colour)
@@ -338,15 +292,15 @@ def qk_space(model: Transformer, rule: Rule) -> Figure:
 def qk_focus(model: Transformer, rule: Rule, token: int, position: int) -> Figure:
     """One query (token at position) and the dot product it would have with a key at each point of the plane
     (green positive, uncoloured negative); keys at later positions, which the causal mask hides, are grey."""
-    _require_2d(model)
+    require_2d(model)
     if not 0 <= position < model.cfg.n_ctx:
         raise ValueError(f"position must lie in 0 … {model.cfg.n_ctx - 1}, got {position}")
     x = token_positions(model)
     q = head(model, x[token, position], "q")
-    keys = _np(head(model, x, "k"))  # [V, n_ctx, 2]
-    points = np.concatenate([keys.reshape(-1, 2), _np(q)[None]])
-    xs, ys, grid = _plane(points, 120)
-    field = _np(grid @ q).reshape(len(ys), len(xs)) / np.sqrt(model.cfg.d_head)
+    keys = to_numpy(head(model, x, "k"))  # [V, n_ctx, 2]
+    points = np.concatenate([keys.reshape(-1, 2), to_numpy(q)[None]])
+    xs, ys, grid = plane_grid(points, 120)
+    field = to_numpy(grid @ q).reshape(len(ys), len(xs)) / np.sqrt(model.cfg.d_head)
     fig, (ax,) = figure(width=8.0, height=7.0)
     mesh = ax.pcolormesh(xs, ys, np.ma.masked_less(field, 0), cmap="Greens", shading="auto", rasterized=True)
     fig.colorbar(mesh, ax=ax, label="score q·k/√d_head (negative: not coloured)")
@@ -355,10 +309,10 @@ def qk_focus(model: Transformer, rule: Rule, token: int, position: int) -> Figur
             masked = p > position
             ax.scatter(*keys[t, p], s=12, color="0.75" if masked else "tab:red")
             ax.annotate(f"{rule.vocab[t]}_{p}", keys[t, p], fontsize=6, color="0.7" if masked else token_colour(rule, t))
-    ax.scatter(*_np(q), s=80, marker="*", color="tab:blue", zorder=5)
-    ax.annotate(f"query {rule.vocab[token]}_{position}", _np(q), fontsize=9, color="tab:blue", xytext=(4, 4),
+    ax.scatter(*to_numpy(q), s=80, marker="*", color="tab:blue", zorder=5)
+    ax.annotate(f"query {rule.vocab[token]}_{position}", to_numpy(q), fontsize=9, color="tab:blue", xytext=(4, 4),
                 textcoords="offset points")
-    ax.arrow(0, 0, *_np(q), color="tab:blue", width=0.005 * (xs[-1] - xs[0]), length_includes_head=True)
+    ax.arrow(0, 0, *to_numpy(q), color="tab:blue", width=0.005 * (xs[-1] - xs[0]), length_includes_head=True)
     _finish(ax, f"What the query of '{rule.vocab[token]}' at position {position} looks for (grey keys: masked)",
             "k dimension 0", "k dimension 1")
     return fig
@@ -367,10 +321,10 @@ def qk_focus(model: Transformer, rule: Rule, token: int, position: int) -> Figur
 def score_grid(model: Transformer, rule: Rule) -> Figure:
     """The attention score q·k/√d_head between every query (token_position, rows) and every key (columns), grouped
     by token; keys after their query are masked (grey)."""
-    _require_2d(model)
+    require_2d(model)
     V, T = rule.d_vocab, model.cfg.n_ctx
     x = token_positions(model).reshape(V * T, -1)
-    scores = _np(head(model, x, "q") @ head(model, x, "k").T) / np.sqrt(model.cfg.d_head)
+    scores = to_numpy(head(model, x, "q") @ head(model, x, "k").T) / np.sqrt(model.cfg.d_head)
     positions = np.tile(np.arange(T), V)
     scores[positions[:, None] < positions[None, :]] = np.nan
     fig, (ax,) = figure(width=10.0, height=9.0)
@@ -389,44 +343,14 @@ def score_grid(model: Transformer, rule: Rule) -> Figure:
 
 
 # --------------------------------------------------------------------------------- one sequence at a time
-@torch.no_grad()
-def trace(model: Transformer, tokens: Sequence[int]) -> dict[str, np.ndarray]:
-    """Every activation of one window of tokens, by name: embed (x), q, k, v, scores (masked), pattern, attn_out,
-    resid_mid, resid_post, probs; all [pos, …] numpy arrays."""
-    logits, cache = model.run_with_cache(torch.tensor(list(tokens))[None])
-    return {
-        "embed": _np(cache["blocks.0.hook_resid_pre"][0]),
-        "q": _np(cache["q", 0][0, :, 0]),
-        "k": _np(cache["k", 0][0, :, 0]),
-        "v": _np(cache["v", 0][0, :, 0]),
-        "scores": _np(cache["attn_scores", 0][0, 0]),
-        "pattern": _np(cache["pattern", 0][0, 0]),
-        "attn_out": _np(cache["attn_out", 0][0]),
-        "resid_mid": _np(cache["resid_mid", 0][0]),
-        "resid_post": _np(cache["resid_post", 0][0]),
-        "probs": _np(logits[0].softmax(-1)),
-    }
-
-
 def _labels(rule: Rule, tokens: Sequence[int]) -> list[str]:
     return [f"{rule.vocab[t]}_{p}" for p, t in enumerate(tokens)]
-
-
-def _correct(rule: Rule, tokens: Sequence[int], probs: np.ndarray, full: Sequence[int] | None = None) -> list[bool | None]:
-    """For each position: whether the argmax prediction of the next token is right where the rule fixes it
-    (None where the next token is free or unknown). `full` is the sequence that continues `tokens`."""
-    full = list(full if full is not None else tokens)
-    out: list[bool | None] = []
-    for p in range(len(tokens)):
-        allowed = rule.allowed(full, p + 1) if p + 1 < len(full) else None
-        out.append(None if allowed is None else int(probs[p].argmax()) in allowed)
-    return out
 
 
 def sequence_embeddings(model: Transformer, rule: Rule, tokens: Sequence[int]) -> Figure:
     """One window of tokens: its token and position vectors and their sums, as heatmaps (top) and as points among
     every possible token+position (grey) (bottom)."""
-    _require_2d(model)
+    require_2d(model)
     t = trace(model, tokens)
     labels = _labels(rule, tokens)
     fig, axes = figure(3, 2, width=4.2, height=3.8)
@@ -434,19 +358,19 @@ def sequence_embeddings(model: Transformer, rule: Rule, tokens: Sequence[int]) -
     axes[0].set_title("W_E[token]")
     heatmap(axes[1], model.W_pos[: len(tokens)], row_labels=labels, col_labels=["dim 0", "dim 1"], annotate=True, cmap="RdBu_r")
     axes[1].set_title("W_pos[position]")
-    heatmap(axes[2], t["embed"], row_labels=labels, col_labels=["dim 0", "dim 1"], annotate=True, cmap="RdBu_r")
+    heatmap(axes[2], t.embed, row_labels=labels, col_labels=["dim 0", "dim 1"], annotate=True, cmap="RdBu_r")
     axes[2].set_title("x = W_E[token] + W_pos[position]")
-    W_E = _np(model.W_E)
+    W_E = to_numpy(model.W_E)
     _scatter_labels(axes[3], W_E, rule.vocab, ["0.7"] * rule.d_vocab)
     _scatter_labels(axes[3], W_E[list(tokens)], [rule.vocab[k] for k in tokens], [token_colour(rule, k) for k in tokens],
                     fontsize=9, marker_size=40)
     _finish(axes[3], "this window's tokens")
-    W_pos = _np(model.W_pos)
+    W_pos = to_numpy(model.W_pos)
     _scatter_labels(axes[4], W_pos, [f"p{p}" for p in range(len(W_pos))], ["tab:purple"] * len(W_pos), fontsize=8)
     _finish(axes[4], "positions")
     points, all_labels, _ = _grid_points(model, rule)
     axes[5].scatter(points[:, 0], points[:, 1], s=6, color="0.8")
-    _scatter_labels(axes[5], t["embed"], labels, [token_colour(rule, k) for k in tokens], fontsize=8, marker_size=40)
+    _scatter_labels(axes[5], t.embed, labels, [token_colour(rule, k) for k in tokens], fontsize=8, marker_size=40)
     _finish(axes[5], "this window among all token+position inputs")
     return fig
 
@@ -454,26 +378,26 @@ def sequence_embeddings(model: Transformer, rule: Rule, tokens: Sequence[int]) -
 def qk_attention(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]]) -> Figure:
     """For each window (one row each): queries and keys as heatmaps, as points (all possible ones grey), the masked
     scores q·k/√d_head and the attention pattern (rows: queries, columns: keys)."""
-    _require_2d(model)
+    require_2d(model)
     fig, axes = figure(5, len(windows), width=3.3, height=3.1)
     x_all = token_positions(model).reshape(-1, 2)
-    q_all, k_all = _np(head(model, x_all, "q")), _np(head(model, x_all, "k"))
+    q_all, k_all = to_numpy(head(model, x_all, "q")), to_numpy(head(model, x_all, "k"))
     for row, tokens in enumerate(windows):
         t, labels = trace(model, tokens), _labels(rule, tokens)
         ax = axes[row * 5: row * 5 + 5]
-        heatmap(ax[0], t["q"], row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Blues", colorbar=False)
+        heatmap(ax[0], t.q, row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Blues", colorbar=False)
         ax[0].set_title("queries q")
-        heatmap(ax[1], t["k"], row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Reds", colorbar=False)
+        heatmap(ax[1], t.k, row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Reds", colorbar=False)
         ax[1].set_title("keys k")
         ax[2].scatter(*q_all.T, s=4, color="0.85")
         ax[2].scatter(*k_all.T, s=4, color="0.85")
-        _scatter_labels(ax[2], t["q"], labels, ["tab:blue"] * len(labels), fontsize=6)
-        _scatter_labels(ax[2], t["k"], labels, ["tab:red"] * len(labels), fontsize=6)
+        _scatter_labels(ax[2], t.q, labels, ["tab:blue"] * len(labels), fontsize=6)
+        _scatter_labels(ax[2], t.k, labels, ["tab:red"] * len(labels), fontsize=6)
         _finish(ax[2], "q (blue) and k (red)", "", "")
-        heatmap(ax[3], t["scores"], row_labels=labels, col_labels=labels, annotate=True, fmt=".1f", cmap="RdBu_r",
+        heatmap(ax[3], t.scores, row_labels=labels, col_labels=labels, annotate=True, fmt=".1f", cmap="RdBu_r",
                 colorbar=False)
         ax[3].set_title("masked scores")
-        heatmap(ax[4], t["pattern"], row_labels=labels, col_labels=labels, annotate=True, fmt=".2f", cmap="Greens",
+        heatmap(ax[4], t.pattern, row_labels=labels, col_labels=labels, annotate=True, fmt=".2f", cmap="Greens",
                 vmin=0.0, vmax=1.0, colorbar=False)
         ax[4].set_title("attention pattern")
         for a in (ax[3], ax[4]):
@@ -487,24 +411,24 @@ def qk_attention(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]
 def value_output(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]]) -> Figure:
     """For each window: the attention pattern, the values v, the head's output (pattern @ v) as heatmaps, and the
     values and outputs as points (all possible values grey)."""
-    _require_2d(model)
+    require_2d(model)
     fig, axes = figure(5, len(windows), width=3.3, height=3.1)
-    v_all = _np(head(model, token_positions(model).reshape(-1, 2), "v"))
+    v_all = to_numpy(head(model, token_positions(model).reshape(-1, 2), "v"))
     for row, tokens in enumerate(windows):
         t, labels = trace(model, tokens), _labels(rule, tokens)
         ax = axes[row * 5: row * 5 + 5]
-        heatmap(ax[0], t["pattern"], row_labels=labels, col_labels=labels, cmap="Greens", vmin=0.0, vmax=1.0, colorbar=False)
+        heatmap(ax[0], t.pattern, row_labels=labels, col_labels=labels, cmap="Greens", vmin=0.0, vmax=1.0, colorbar=False)
         ax[0].set_title("attention pattern")
         ax[0].tick_params(axis="x", labelrotation=90, labelsize=6)
-        heatmap(ax[1], t["v"], row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Greens", colorbar=False)
+        heatmap(ax[1], t.v, row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Greens", colorbar=False)
         ax[1].set_title("values v")
-        heatmap(ax[2], t["attn_out"], row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="PuRd", colorbar=False)
+        heatmap(ax[2], t.attn_out, row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="PuRd", colorbar=False)
         ax[2].set_title("output = pattern @ v")
         ax[3].scatter(*v_all.T, s=4, color="0.85")
-        _scatter_labels(ax[3], t["v"], labels, ["tab:green"] * len(labels), fontsize=6)
+        _scatter_labels(ax[3], t.v, labels, ["tab:green"] * len(labels), fontsize=6)
         _finish(ax[3], "values of this window", "", "")
         ax[4].scatter(*v_all.T, s=4, color="0.85")
-        _scatter_labels(ax[4], t["attn_out"], labels, ["tab:purple"] * len(labels), fontsize=6)
+        _scatter_labels(ax[4], t.attn_out, labels, ["tab:purple"] * len(labels), fontsize=6)
         _finish(ax[4], "what each position receives", "", "")
     return fig
 
@@ -518,25 +442,25 @@ def residual_stream(model: Transformer, rule: Rule, windows: Sequence[Sequence[i
     """For each window: the embedding x, the attention output and their sum as heatmaps, then as points, with an
     arrow from x to x + attention output for every position — green where the next token is then predicted right,
     red where wrong, grey where the rule leaves it free. `continuations[i]` is window i plus its next token."""
-    _require_2d(model)
+    require_2d(model)
     fig, axes = figure(6, len(windows), width=3.1, height=3.1)
     for row, tokens in enumerate(windows):
         t, labels = trace(model, tokens), _labels(rule, tokens)
         full = continuations[row] if continuations is not None else None
-        correct = _correct(rule, tokens, t["probs"], full)
+        correct = correct_predictions(rule, tokens, t.probs, full)
         ax = axes[row * 6: row * 6 + 6]
         for a, key, title in zip(ax[:3], ("embed", "attn_out", "resid_mid"), ("x (embedding)", "attention output",
                                                                                 "x + attention output")):
-            heatmap(a, t[key], row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="RdBu_r", colorbar=False)
+            heatmap(a, getattr(t, key), row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="RdBu_r", colorbar=False)
             a.set_title(title)
-        _scatter_labels(ax[3], t["embed"], labels, [token_colour(rule, k) for k in tokens], fontsize=6)
+        _scatter_labels(ax[3], t.embed, labels, [token_colour(rule, k) for k in tokens], fontsize=6)
         _finish(ax[3], "x", "", "")
-        for (x0, y0), (x1, y1), c in zip(t["embed"], t["resid_mid"], correct):
+        for (x0, y0), (x1, y1), c in zip(t.embed, t.resid_mid, correct):
             ax[4].annotate("", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="-|>", color=_correctness_colour(c), lw=1.2))
-        _scatter_labels(ax[4], t["resid_mid"], labels, [_correctness_colour(c) for c in correct], fontsize=6)
-        ax[4].scatter(*t["embed"].T, s=6, color="0.6")
+        _scatter_labels(ax[4], t.resid_mid, labels, [_correctness_colour(c) for c in correct], fontsize=6)
+        ax[4].scatter(*t.embed.T, s=6, color="0.6")
         _finish(ax[4], "x → x + attention output", "", "")
-        _scatter_labels(ax[5], t["resid_mid"], labels, [token_colour(rule, k) for k in tokens], fontsize=6)
+        _scatter_labels(ax[5], t.resid_mid, labels, [token_colour(rule, k) for k in tokens], fontsize=6)
         _finish(ax[5], "x + attention output", "", "")
     return fig
 
@@ -546,22 +470,22 @@ def value_demo(model: Transformer, rule: Rule, tokens: Sequence[int], full: Sequ
     """One window on every output token's probability landscape. Row 1: the values v; row 2: arrows from each x to
     x + attention output (green: next token right, red: wrong, grey: free); row 3: x + attention output alone,
     the points the MLP and unembedding turn into predictions."""
-    _require_2d(model)
-    t, labels = trace(model, tokens), _labels(rule, tokens)
-    correct = _correct(rule, tokens, t["probs"], full)
-    points = np.concatenate([t["v"], t["embed"], t["resid_mid"]])
+    require_2d(model)
+    t = trace(model, tokens)
+    correct = correct_predictions(rule, tokens, t.probs, full)
+    points = np.concatenate([t.v, t.embed, t.resid_mid])
     fig, axes = figure(rule.d_vocab, 3, width=1.9, height=1.9)
     rows = [axes[r * rule.d_vocab:(r + 1) * rule.d_vocab] for r in range(3)]
 
     def draw_values(ax: Axes, token: int) -> None:
-        ax.scatter(*t["v"].T, s=8, color="white", edgecolors="black", linewidths=0.3)
+        ax.scatter(*t.v.T, s=8, color="white", edgecolors="black", linewidths=0.3)
 
     def draw_arrows(ax: Axes, token: int) -> None:
-        for (x0, y0), (x1, y1), c in zip(t["embed"], t["resid_mid"], correct):
+        for (x0, y0), (x1, y1), c in zip(t.embed, t.resid_mid, correct):
             ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="-|>", color=_correctness_colour(c), lw=0.8))
 
     def draw_final(ax: Axes, token: int) -> None:
-        ax.scatter(*t["resid_mid"].T, s=10, c=[_correctness_colour(c) for c in correct], edgecolors="white", linewidths=0.3)
+        ax.scatter(*t.resid_mid.T, s=10, c=[_correctness_colour(c) for c in correct], edgecolors="white", linewidths=0.3)
 
     for row, draw in zip(rows, (draw_values, draw_arrows, draw_final)):
         _landscapes(row, model, rule, points, resolution=resolution, draw_points=draw)

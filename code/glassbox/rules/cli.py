@@ -19,6 +19,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from glassbox.analysis import planar
 from glassbox.plots import animation
 from glassbox.plots import glassbox as g
 from glassbox.rules.accuracy import rule_accuracy
@@ -51,7 +52,7 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
             "09_qk_space": lambda: g.qk_space(model, rule),
             "10_qk_space_focus": lambda: g.qk_focus(model, rule, focus, min(5, model.cfg.n_ctx - 1)),
             "11_probability_heatmap_with_values": lambda: g.output_landscape(
-                model, rule, g.self_attention_points(model), labels=names, colours=colours),
+                model, rule, planar.self_attention_points(model), labels=names, colours=colours),
             "12_sequence_embeddings": lambda: g.sequence_embeddings(model, rule, windows[0]),
             "13_qk_attention": lambda: g.qk_attention(model, rule, windows),
             "14_value_output": lambda: g.value_output(model, rule, windows),
