@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from glassbox import pretrained
+from glassbox import parameters, pretrained
 from glassbox.model import Transformer
 from glassbox.plots import gpt2 as plots
 from glassbox.pretrained import GPT2Unavailable, find_gpt2, load_gpt2
@@ -218,7 +218,7 @@ def test_gpt2_small_shapes_are_gpt2_smalls():
 
     with torch.device("meta"):
         hf = GPT2LMHeadModel(GPT2Config())
-    counts = pretrained.counts_by_kind(pretrained.gpt2_small_shapes())
+    counts = parameters.counts_by_kind(parameters.gpt2_small_shapes())
     n_vocab, d_model = 50257, 768
     assert counts["unembedding"] == n_vocab * d_model + n_vocab          # W_U and b_U, tied away in GPT-2's file
     assert sum(counts.values()) - counts["unembedding"] == sum(p.numel() for p in hf.parameters()) == 124_439_808
@@ -226,7 +226,7 @@ def test_gpt2_small_shapes_are_gpt2_smalls():
 
 def test_component_kind_rejects_other_names():
     with pytest.raises(ValueError, match="not a TransformerLens parameter name"):
-        pretrained.component_kind("transformer.h.0.attn.c_attn.weight")
+        parameters.component_kind("transformer.h.0.attn.c_attn.weight")
 
 
 # -------------------------------------------------------------------------------------- figures and widget

@@ -7,7 +7,6 @@ Same weight names, layouts and hook names as TransformerLens, so `run_with_cache
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -20,6 +19,7 @@ from transformer_lens.hook_points import HookPoint
 from glassbox.components import Block, Embed, LayerNorm, PosEmbed, SinusoidalPosEmbed, Unembed
 from glassbox.config import TransformerConfig
 from glassbox.tl_bridge import bridge_from_model, config_from_tl, load_tl_parameters
+
 
 class Transformer(HookedRootModule):
     """A GPT-2-style decoder: embed → blocks → final LayerNorm → unembed, with a hook on every activation."""
@@ -183,18 +183,6 @@ class Transformer(HookedRootModule):
     def to_transformer_lens(self) -> Any:
         """A TransformerLens `TransformerBridge` (booted natively) holding exactly our weights."""
         return bridge_from_model(self)
-
-
-def parameter_counts(named_parameters: Iterable[tuple[str, Tensor]]) -> dict[str, int]:
-    """Parameter counts per component, from TransformerLens-style names: "embed", "pos_embed", "blocks.0.attn",
-    "blocks.0.mlp", "blocks.0.ln1", …, "ln_final", "unembed" (works on `model.named_parameters()` and on a
-    bridge's `tl_parameters().items()`)."""
-    counts: dict[str, int] = {}
-    for name, param in named_parameters:
-        parts = name.split(".")
-        component = ".".join(parts[:3]) if parts[0] == "blocks" else parts[0]
-        counts[component] = counts.get(component, 0) + param.numel()
-    return counts
 
 
 def next_token_loss(

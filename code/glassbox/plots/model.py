@@ -4,17 +4,8 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
+from glassbox.parameters import component_kind
 from glassbox.plots.core import figure
-
-KINDS = {"attn": "attention", "mlp": "MLP", "ln1": "LayerNorm", "ln2": "LayerNorm"}
-
-
-def component_kind(component: str) -> str:
-    """"blocks.3.attn" -> "attention", "ln_final" -> "LayerNorm", "embed" -> "embed", ..."""
-    parts = component.split(".")
-    if parts[0] == "blocks":
-        return KINDS.get(parts[2], parts[2])
-    return "LayerNorm" if parts[0] == "ln_final" else parts[0]
 
 
 def parameter_breakdown(counts: dict[str, int], n_layers: int) -> Figure:
