@@ -37,6 +37,8 @@ def part1() -> dict[str, Any]:
     q = k = torch.zeros(2, 3, 5, 8)
     x = torch.tensor([1.0, 2.0, 3.0])
     fully_masked = torch.softmax(torch.full((3,), float("-inf")), dim=0)
+    grid = torch.linspace(-4, 4, 8001, dtype=torch.float64)
+    gelu = F.gelu(grid)
     return {
         "masked_weight": torch.softmax(scores, 0)[0].item(),  # the third key is masked
         "mask_as_zero_weight": torch.softmax(scores.nan_to_num(neginf=0.0), 0)[0].item(),
@@ -44,6 +46,9 @@ def part1() -> dict[str, Any]:
         "output_shape": _shape((q @ k.transpose(-2, -1)).softmax(-1) @ q),
         "wrong_scores_shape": _shape(q.transpose(-2, -1) @ k),
         "fully_masked_is_nan": bool(fully_masked.isnan().all()),
+        "gelu_min": gelu.min().item(),
+        "gelu_argmin": grid[gelu.argmin()].item(),
+        "gelu_tanh_gap": (gelu - F.gelu(grid, approximate="tanh")).abs().max().item(),
         "ln_first": F.layer_norm(x, (3,))[0].item(),
         "ln_unbiased_first": ((x - x.mean()) / x.std())[0].item(),
         "ln_by_variance_first": ((x - x.mean()) / x.var(unbiased=False))[0].item(),
@@ -99,11 +104,16 @@ def part5() -> dict[str, Any]:
     ours = _parameters(cfg)
     unembed = cfg.d_model * cfg.d_vocab + cfg.d_vocab  # W_U and b_U: GPT-2 reuses W_E for W_U and has no b_U
     return {
-        "n_params_untied": ours,
-        "n_params_gpt2": ours - unembed,
-        "n_unembed": unembed,
+        "untied_millions": ours / 1e6,
+        "gpt2_millions": (ours - unembed) / 1e6,
+        "tied_millions": cfg.d_model * cfg.d_vocab / 1e6,
+        "d_vocab": cfg.d_vocab,
+        "d_model": cfg.d_model,
         "pattern_shape": f"[1, {cfg.n_heads}, 10, 10]",
         "n_heads": cfg.n_heads,
+        "n_layers": cfg.n_layers,
+        "n_patterns": cfg.n_layers * cfg.n_heads,
+        "n_layers_plus_heads": cfg.n_layers + cfg.n_heads,
     }
 
 
