@@ -1,6 +1,7 @@
 """The chapters keep the book's conventions: objectives and time, captioned figures with alt text, every glued
 number computed in its own chapter, no decimal typed into the prose, every exercise shown exactly once."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -43,11 +44,31 @@ def test_every_figure_has_a_name_a_caption_and_alt_text(chapter):
             assert options.get("image", {}).get("alt", "").strip(), f"{options['figure']['name']} has no alt text"
 
 
+def glued_names(source: str) -> set[str]:
+    """The names a chapter's code glues: `glue("name", …)` and every keyword of `glue_all(name=…, …)`."""
+    names = set()
+    for cell in source.split("\n\n# --- cell\n"):
+        tree = ast.parse("\n".join(line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                if node.func.id == "glue" and node.args and isinstance(node.args[0], ast.Constant):
+                    names.add(node.args[0].value)
+                elif node.func.id == "glue_all":
+                    names |= {keyword.arg for keyword in node.keywords}
+    return names
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
 def test_every_glued_number_is_computed_in_the_same_chapter(chapter):
     used = set(re.findall(r"\{glue(?::text)?\}`([^`:]+)", markdown(chapter)))
-    glued = set(re.findall(r"""glue\(\s*["']([^"']+)["']""", code(chapter)))
+    cells = [c.source for c in notebook(chapter).cells if c.cell_type == "code"]
+    glued = glued_names("\n\n# --- cell\n".join(cells))
     assert used <= glued, f"glued in prose but never computed: {sorted(used - glued)}"
+
+
+def test_glued_names_are_read_from_the_code_not_one_line_per_value():
+    source = 'glue("a", 1, display=False)\nglue_all(b=2,\n         c=3)\nx = "glue(\'d\', 4)"'
+    assert glued_names(source) == {"a", "b", "c"}
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)

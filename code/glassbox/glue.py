@@ -31,6 +31,13 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     ipy_display({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
 
 
+def glue_all(**values: Any) -> None:
+    """Record several values at once for the page's prose, each under its keyword's name (nothing is displayed):
+    `glue_all(mlp_share=100 * mlp / total, attn_share=100 * attn / total)`."""
+    for name, value in values.items():
+        glue(name, value)
+
+
 def glued_values(executed: dict | None) -> dict[str, str]:
     """Glued values (as text) from an executed notebook, keyed by name."""
     values = {}
