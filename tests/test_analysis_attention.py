@@ -63,6 +63,7 @@ def test_bad_patterns_are_clear_value_errors():
         attention.diagonal_score(torch.zeros(1, 1, 3, 3), offset=3)
 
 
+@pytest.mark.slow  # trains the induction model on a cold cache (minutes); cached afterwards
 def test_detection_finds_the_heads_the_induction_model_trains():
     model = induction_model()
     tokens = repeated_random_tokens(50, 16, model.cfg.d_vocab, torch.Generator().manual_seed(1))

@@ -88,6 +88,7 @@ def test_composition_mode_is_checked():
         circuits.all_composition_scores(random_model(), "O")
 
 
+@pytest.mark.slow  # trains the induction model on a cold cache (minutes); cached afterwards
 def test_k_composition_circuit_equals_its_product_and_is_diagonal_for_the_induction_model():
     model = random_model()
     kc = circuits.k_composition_circuit(model, (0, 1), (1, 0))
