@@ -1,7 +1,9 @@
 // The built book as a reader's browser sees it: every page opened in headless Chromium from a local server that
 // stands in for the published site, with every request outside the site blocked (an offline reader).
 //
-//   node tests/site/check.mjs _build/html [--json report.json] [--screenshots DIR] [--pages ch06,ch10]
+//   node tests/site/check.mjs _build/html [--json report.json] [--screenshots DIR] [--pages ch06,ch10] [--file]
+//
+// --file opens the pages from disk (file://) instead, as a reader of a downloaded copy does.
 //
 // Fails (exit 1) on: an axe-core WCAG 2.1 A/AA violation in the book's own content (the article: prose, figures,
 // tables, quizzes, exercise boxes, badges, widgets); a request outside the site; a formula left as raw TeX; a page
@@ -29,11 +31,12 @@ const TYPES = {
 };
 
 function parseArgs(argv) {
-  const args = { site: null, json: null, screenshots: null, pages: null };
+  const args = { site: null, json: null, screenshots: null, pages: null, file: false };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--json") args.json = argv[++i];
     else if (argv[i] === "--screenshots") args.screenshots = argv[++i];
     else if (argv[i] === "--pages") args.pages = argv[++i].split(",");
+    else if (argv[i] === "--file") args.file = true;
     else args.site = argv[i];
   }
   args.site = resolve(args.site || "_build/html");
@@ -241,8 +244,8 @@ async function main() {
   }
   if (args.screenshots) mkdirSync(args.screenshots, { recursive: true });
   const started = Date.now();
-  const server = await serve(args.site);
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  const server = args.file ? null : await serve(args.site);
+  const origin = args.file ? `file://${args.site}` : `http://127.0.0.1:${server.address().port}`;
   const browser = await puppeteer.launch({
     executablePath: findBrowser(), headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions"],
@@ -254,7 +257,7 @@ async function main() {
     for (const rel of pages) reports.push(await checkPage(browser, origin, args.site, rel, args.screenshots));
   } finally {
     await browser.close();
-    server.close();
+    if (server) server.close();
   }
 
   let failed = 0;
