@@ -30,7 +30,8 @@ def patch_position(
 
 def recovery_ratio(patched: Float[Tensor, "*shape"], clean: float, corrupted: float) -> Float[Tensor, "*shape"]:
     """(patched − corrupted) / (clean − corrupted): 0 where a patch recovers nothing, 1 where it recovers all of the
-    clean metric. Raises ValueError when clean and corrupted are equal (there is nothing to recover)."""
-    if clean == corrupted:
+    clean metric. Raises ValueError when clean and corrupted are equal (there is nothing to recover), to within
+    float rounding: a difference of 1e-9 would turn rounding noise into ratios of a billion."""
+    if abs(clean - corrupted) < 1e-8 * max(1.0, abs(clean)):
         raise ValueError(f"clean and corrupted metrics are equal ({clean}): nothing to recover")
     return (patched - corrupted) / (clean - corrupted)

@@ -51,6 +51,13 @@ def per_token_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tenso
     return F.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:], reduction="none")
 
 
+def second_half_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, ""]:
+    """Mean next-token loss of the predictions made at positions half … 2·half − 2, whose targets (the tokens at
+    half + 1 … 2·half − 1) are copies of tokens the model has already seen (exercise 11.2; chapter 10's metric)."""
+    half = tokens.shape[-1] // 2
+    return per_token_loss(logits, tokens)[:, half:].mean()
+
+
 @dataclass(frozen=True)
 class HalfLosses:
     """Mean next-token loss on the first half (unpredictable) and on the second half (copyable) of the sequences."""
@@ -68,8 +75,8 @@ def half_losses(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, 
     if tokens.shape[-1] % 2 or tokens.shape[-1] < 4:
         raise ValueError(f"repeated sequences have an even length ≥ 4, got {tokens.shape[-1]}")
     half = tokens.shape[-1] // 2
-    loss = per_token_loss(logits, tokens)
-    return HalfLosses(first=loss[:, : half - 1].mean().item(), second=loss[:, half:].mean().item())
+    first = per_token_loss(logits, tokens)[:, : half - 1].mean()
+    return HalfLosses(first=first.item(), second=second_half_loss(logits, tokens).item())
 
 
 @dataclass(frozen=True)
