@@ -11,7 +11,8 @@ from PIL import Image
 from glassbox import rules
 from glassbox.model import Transformer
 from glassbox.rules import cli
-from glassbox.plots import animation, glassbox as g
+from glassbox.plots import animation
+from glassbox.plots import planar as g
 from glassbox.train import TrainConfig
 
 

@@ -102,7 +102,7 @@ def test_training_records_rule_error_and_checkpoints(tmp_path):
 
 def test_command_line_trains_saves_and_redraws(tmp_path, capsys):
     out = tmp_path / "step_back"          # d_model 4: the figures that do not need a plane (the 2-D ones are
-    assert cli.main(["step_back", "--out", str(out), "--steps", "20"]) == 0      # tested in test_plots_glassbox)
+    assert cli.main(["step_back", "--out", str(out), "--steps", "20"]) == 0      # tested in test_plots_planar)
     assert (out / "run.pt").exists() and sorted(p.name for p in out.glob("*.png")) == [
         "01_architecture.png", "02_learning_curve.png", "03_training_data.png", "04_generated_sequences.png"]
     assert "validation rule accuracy" in capsys.readouterr().out

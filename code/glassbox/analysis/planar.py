@@ -3,7 +3,7 @@ whose residual stream is 2-dimensional, so that every vector below is a point in
 
 `token_positions` (every token at every position), `head` (its query, key or value), `output_probabilities` (the
 map from a point after attention to P(next token) that the landscapes draw), `self_attention_points`, `plane_grid`
-and `trace` (every activation of one window, as a `Trace`). `glassbox.plots.glassbox` draws them.
+and `trace` (every activation of one window, as a `Trace`). `glassbox.plots.planar` draws them.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from PIL import Image
 from glassbox.model import Transformer
 from glassbox.plots.core import figure
 from glassbox.analysis.planar import head, output_probabilities, require_2d, to_numpy, token_positions, trace
-from glassbox.plots.glassbox import LANDSCAPE, token_colour
+from glassbox.plots.planar import LANDSCAPE, token_colour
 
 
 class GIF:

@@ -4,6 +4,9 @@ one-head model whose residual stream is 2-dimensional, drawn directly — no pro
 Functions follow the order of chapter 6 and each returns a `Figure`. They take the trained `Transformer` and the
 `Rule` it learned (for token names and for colouring right and wrong predictions). Tokens are coloured by kind:
 even numbers blue, odd numbers orange, `+` red. A point "t_p" is token t at position p.
+
+Longer than 300 lines: one function per figure of chapter 6 (01–18 and the supplementary score grid), in the
+chapter's order, with the small drawing helpers they share; the maths they draw is in `glassbox.analysis.planar`.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from glassbox.analysis import planar
 from glassbox.plots import animation
-from glassbox.plots import glassbox as g
+from glassbox.plots import planar as g
 from glassbox.rules.accuracy import rule_accuracy
 from glassbox.rules.gallery import FAST_RECIPE, GALLERY, SEED_RECIPE
 from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
