@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from glassbox.checks import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +23,9 @@ def public_objects(module):
     return {
         name: obj
         for name, obj in vars(module).items()
-        if not name.startswith("_") and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__
+        if not name.startswith("_")
+        and (inspect.isfunction(obj) or inspect.isclass(obj))
+        and obj.__module__ == module.__name__
     }
 
 
@@ -67,7 +68,8 @@ def test_stub_bodies_only_raise_not_implemented(module):
             assert raises_not_implemented(node), f"{module}.{node.name} is more than a stub"
         elif isinstance(node, ast.ClassDef):
             todo = [f for f in node.body if isinstance(f, ast.FunctionDef) and f.name != "__init__"]
-            assert todo and all(raises_not_implemented(f) for f in todo), f"{module}.{node.name}: only __init__ is given"
+            given_only = f"{module}.{node.name}: only __init__ is given"
+            assert todo and all(raises_not_implemented(f) for f in todo), given_only
 
 
 def test_every_exercise_function_has_a_check_and_every_check_an_exercise():

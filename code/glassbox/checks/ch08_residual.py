@@ -33,14 +33,36 @@ def _ratio_cases() -> list[Case]:
     ]
 
 
+def _unnormalised(a, b):
+    return (a * b).sum(-1).mean()
+
+
+def _along_positions(a, b):
+    return F.cosine_similarity(a, b, dim=1).mean()
+
+
+def _uncentred(x):
+    variances = torch.linalg.svdvals(x) ** 2
+    return variances.sum() ** 2 / (variances**2).sum()
+
+
+def _singular_values_as_variances(x):
+    s = torch.linalg.svdvals(x - x.mean(0))
+    return s.sum() ** 2 / (s**2).sum()
+
+
+def _library_ratio(x):
+    return torch.tensor(residual.participation_ratio(x))
+
+
 EXERCISES = [
     Exercise(
         name="mean_cosine_similarity",
         module="ch08_residual",
         cases=_cosine_cases,
         mistakes={
-            "normalise each vector by its own length: cosine similarity ignores the scale": lambda a, b: (a * b).sum(-1).mean(),
-            "compare along d_model (the last dimension), one similarity per batch item and position": lambda a, b: F.cosine_similarity(a, b, dim=1).mean(),
+            "normalise each vector by its own length: cosine similarity ignores the scale": _unnormalised,
+            "compare along d_model (the last dimension), one similarity per batch item and position": _along_positions,
         },
         agrees_with={"glassbox.analysis.residual.mean_cosine_similarity": residual.mean_cosine_similarity},
     ),
@@ -49,10 +71,10 @@ EXERCISES = [
         module="ch08_residual",
         cases=_ratio_cases,
         mistakes={
-            "centre the samples first (subtract their mean), or a constant offset counts as a direction": lambda x: (torch.linalg.svdvals(x) ** 2).sum() ** 2 / (torch.linalg.svdvals(x) ** 4).sum(),
-            "λ are variances, the squares of the singular values": lambda x: (lambda s: s.sum() ** 2 / (s**2).sum())(torch.linalg.svdvals(x - x.mean(0))),
+            "centre the samples first (subtract their mean), or a constant offset counts as a direction": _uncentred,
+            "λ are variances, the squares of the singular values": _singular_values_as_variances,
         },
-        agrees_with={"glassbox.analysis.residual.participation_ratio": lambda x: torch.tensor(residual.participation_ratio(x))},
+        agrees_with={"glassbox.analysis.residual.participation_ratio": _library_ratio},
         rtol=1e-4,
     ),
 ]

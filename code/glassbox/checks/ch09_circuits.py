@@ -14,16 +14,24 @@ def _randn(*shape: int, seed: int) -> torch.Tensor:
 def _qk_cases() -> list[Case]:
     return [
         Case("d_vocab 7, d_model 6, d_head 3", (_randn(7, 6, seed=0), _randn(6, 3, seed=1), _randn(6, 3, seed=2))),
-        Case("d_vocab 30, d_model 16, d_head 4", (_randn(30, 16, seed=3), _randn(16, 4, seed=4), _randn(16, 4, seed=5))),
+        Case(
+            "d_vocab 30, d_model 16, d_head 4", (_randn(30, 16, seed=3), _randn(16, 4, seed=4), _randn(16, 4, seed=5))
+        ),
         Case("d_head 1: a rank-one circuit", (_randn(9, 5, seed=6), _randn(5, 1, seed=7), _randn(5, 1, seed=8))),
     ]
 
 
+def _ov_weights(d_vocab: int, d_model: int, d_head: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """W_E, W_V, W_O, W_U, each from its own seed."""
+    shapes = ((d_vocab, d_model), (d_model, d_head), (d_head, d_model), (d_model, d_vocab))
+    return tuple(_randn(*shape, seed=seed + i) for i, shape in enumerate(shapes))
+
+
 def _ov_cases() -> list[Case]:
     return [
-        Case("d_vocab 7, d_model 6, d_head 3", (_randn(7, 6, seed=0), _randn(6, 3, seed=1), _randn(3, 6, seed=2), _randn(6, 7, seed=3))),
-        Case("d_vocab 30, d_model 16, d_head 4", (_randn(30, 16, seed=4), _randn(16, 4, seed=5), _randn(4, 16, seed=6), _randn(16, 30, seed=7))),
-        Case("d_head 1: a rank-one circuit", (_randn(9, 5, seed=8), _randn(5, 1, seed=9), _randn(1, 5, seed=10), _randn(5, 9, seed=11))),
+        Case("d_vocab 7, d_model 6, d_head 3", _ov_weights(7, 6, 3, seed=0)),
+        Case("d_vocab 30, d_model 16, d_head 4", _ov_weights(30, 16, 4, seed=4)),
+        Case("d_head 1: a rank-one circuit", _ov_weights(9, 5, 1, seed=8)),
     ]
 
 
@@ -37,16 +45,56 @@ def _composition_cases() -> list[Case]:
 
 
 def _path_cases() -> list[Case]:
-    pattern = _randn(2, 5, 5, seed=0).masked_fill(~torch.ones(5, 5, dtype=torch.bool).tril(), float("-inf")).softmax(-1)
+    causal = torch.ones(5, 5, dtype=torch.bool).tril()
+    pattern = _randn(2, 5, 5, seed=0).masked_fill(~causal, float("-inf")).softmax(-1)
     previous = torch.eye(5).roll(-1, 1).tril()  # each query on the key before it (the first on itself)
     previous[0, 0] = 1.0
     weights = (_randn(6, 3, seed=2), _randn(3, 6, seed=3), _randn(6, 9, seed=4))
     return [
         Case("a causal pattern over 5 positions", (pattern, _randn(2, 5, 6, seed=1), *weights)),
-        Case("a previous-token head (rows move the stream one step)", (previous[None].repeat(2, 1, 1), _randn(2, 5, 6, seed=5), *weights)),
+        Case(
+            "a previous-token head (rows move the stream one step)",
+            (previous[None].repeat(2, 1, 1), _randn(2, 5, 6, seed=5), *weights),
+        ),
         Case("one position", (torch.ones(1, 1, 1), _randn(1, 1, 6, seed=6), *weights)),
     ]
 
+
+def _qk_transposed(W_E, W_Q, W_K):
+    return (W_E @ W_K) @ (W_E @ W_Q).T
+
+
+def _qk_factored(W_E, W_Q, W_K):
+    return FactoredMatrix(W_E @ W_Q, (W_E @ W_K).T).AB
+
+
+def _ov_transposed(W_E, W_V, W_O, W_U):
+    return (W_E @ W_V @ W_O @ W_U).T
+
+
+def _ov_factored(W_E, W_V, W_O, W_U):
+    return FactoredMatrix(W_E @ W_V, W_O @ W_U).AB
+
+
+def _unnormalised(left, right):
+    return (left @ right).norm()
+
+
+def _reversed(left, right):
+    return (right @ left).norm() / (left.norm() * right.norm())
+
+
+def _transformer_lens_score(left, right):
+    identity = FactoredMatrix(left, torch.eye(left.shape[1])), FactoredMatrix(right, torch.eye(right.shape[1]))
+    return composition_scores(*identity)
+
+
+def _pattern_transposed(pattern, stream, W_V, W_O, W_U):
+    return torch.einsum("bkq,bkm->bqm", pattern, stream) @ W_V @ W_O @ W_U
+
+
+def _pattern_skipped(pattern, stream, W_V, W_O, W_U):
+    return stream @ W_V @ W_O @ W_U
 
 
 EXERCISES = [
@@ -55,36 +103,42 @@ EXERCISES = [
         module="ch09_circuits",
         cases=_qk_cases,
         mistakes={
-            "rows are query tokens and columns key tokens: (W_E W_Q)(W_E W_K)ᵀ, not its transpose": lambda E, Q, K: (E @ K) @ (E @ Q).T,
+            "rows are query tokens and columns key tokens: (W_E W_Q)(W_E W_K)ᵀ, not its transpose": _qk_transposed,
         },
-        agrees_with={"TransformerLens FactoredMatrix(W_E W_Q, (W_E W_K)ᵀ).AB": lambda E, Q, K: FactoredMatrix(E @ Q, (E @ K).T).AB},
+        agrees_with={"TransformerLens FactoredMatrix(W_E W_Q, (W_E W_K)ᵀ).AB": _qk_factored},
     ),
     Exercise(
         name="ov_circuit_full",
         module="ch09_circuits",
         cases=_ov_cases,
         mistakes={
-            "rows are the token attended to, columns the logits it changes: W_E W_V W_O W_U, not its transpose": lambda E, V, O, U: (E @ V @ O @ U).T,
+            "rows are the token attended to, columns the logits it changes: W_E W_V W_O W_U, not its transpose": (
+                _ov_transposed
+            ),
         },
-        agrees_with={"TransformerLens FactoredMatrix(W_E W_V, W_O W_U).AB": lambda E, V, O, U: FactoredMatrix(E @ V, O @ U).AB},
+        agrees_with={"TransformerLens FactoredMatrix(W_E W_V, W_O W_U).AB": _ov_factored},
     ),
     Exercise(
         name="composition_score",
         module="ch09_circuits",
         cases=_composition_cases,
         mistakes={
-            "divide by the product of the two norms, so that the score does not depend on the matrices' scale": lambda a, b: (a @ b).norm(),
-            "the earlier head writes first: the product is left @ right": lambda a, b: (b @ a).norm() / (a.norm() * b.norm()),
+            "divide by the product of the two norms, so that the score does not depend on the matrices' scale": (
+                _unnormalised
+            ),
+            "the earlier head writes first: the product is left @ right": _reversed,
         },
-        agrees_with={"transformer_lens.utilities.composition_scores": lambda a, b: composition_scores(FactoredMatrix(a, torch.eye(a.shape[1])), FactoredMatrix(b, torch.eye(b.shape[1])))},
+        agrees_with={"transformer_lens.utilities.composition_scores": _transformer_lens_score},
     ),
     Exercise(
         name="head_path_logits",
         module="ch09_circuits",
         cases=_path_cases,
         mistakes={
-            "the pattern's rows are queries: position q receives Σ_k pattern[q, k] · stream[k]": lambda A, x, V, O, U: torch.einsum("bkq,bkm->bqm", A, x) @ V @ O @ U,
-            "the head moves the stream with its pattern before W_V W_O and W_U read it — did you skip the pattern?": lambda A, x, V, O, U: x @ V @ O @ U,
+            "the pattern's rows are queries: position q receives Σ_k pattern[q, k] · stream[k]": _pattern_transposed,
+            "the head moves the stream with its pattern before W_V W_O and W_U read it — did you skip the pattern?": (
+                _pattern_skipped
+            ),
         },
     ),
 ]

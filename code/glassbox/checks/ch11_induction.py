@@ -32,8 +32,36 @@ def _loss_cases() -> list[Case]:
     return [
         Case("random logits on repeated tokens", (torch.randn(4, 16, 11, generator=generator), tokens)),
         Case("confident copying logits", (10 * F.one_hot(tokens.roll(-1, 1), 11).float(), tokens)),
-        Case("the shortest repeat: 4 tokens (half 2)", (torch.randn(3, 4, 5, generator=generator), repeated_random_tokens(3, 2, 5, generator))),
+        Case(
+            "the shortest repeat: 4 tokens (half 2)",
+            (torch.randn(3, 4, 5, generator=generator), repeated_random_tokens(3, 2, 5, generator)),
+        ),
     ]
+
+
+def _copy_key(p):
+    return diagonal_score(p, p.shape[-1] // 2, p.shape[-1] // 2)
+
+
+def _every_query(p):
+    return diagonal_score(p, p.shape[-1] // 2 - 1)
+
+
+def _one_number(p):
+    return diagonal_score(p, p.shape[-1] // 2 - 1, p.shape[-1] // 2).mean().expand(p.shape[1])
+
+
+def _from_half_minus_one(logits, tokens):
+    return per_token_loss(logits, tokens)[:, tokens.shape[-1] // 2 - 1 :].mean()
+
+
+def _unshifted(logits, tokens):
+    half = tokens.shape[-1] // 2
+    return F.cross_entropy(logits[:, half:].flatten(0, 1), tokens[:, half:].flatten())
+
+
+def _library_second_half(logits, tokens):
+    return per_token_loss(logits, tokens)[:, tokens.shape[-1] // 2 :].mean()
 
 
 EXERCISES = [
@@ -42,9 +70,9 @@ EXERCISES = [
         module="ch11_induction",
         cases=_score_cases,
         mistakes={
-            "an induction head looks at the token AFTER the earlier copy: key q − half + 1, not q − half": lambda p: diagonal_score(p, p.shape[-1] // 2, p.shape[-1] // 2),
-            "score only second-half queries (q ≥ half); first-half tokens have no earlier copy": lambda p: diagonal_score(p, p.shape[-1] // 2 - 1),
-            "average over the batch and the queries, keeping one score per head": lambda p: diagonal_score(p, p.shape[-1] // 2 - 1, p.shape[-1] // 2).mean().expand(p.shape[1]),
+            "an induction head looks at the token AFTER the earlier copy: key q − half + 1, not q − half": _copy_key,
+            "score only second-half queries (q ≥ half); first-half tokens have no earlier copy": _every_query,
+            "average over the batch and the queries, keeping one score per head": _one_number,
         },
         agrees_with={"glassbox.analysis.attention.induction_score": induction_score},
     ),
@@ -53,9 +81,11 @@ EXERCISES = [
         module="ch11_induction",
         cases=_loss_cases,
         mistakes={
-            "the prediction at position half − 1 (of the repeat's first token) cannot use the repeat: start at half": lambda lg, t: per_token_loss(lg, t)[:, t.shape[-1] // 2 - 1 :].mean(),
-            "the target of position t is the token at t + 1 (shift by one)": lambda lg, t: F.cross_entropy(lg[:, t.shape[-1] // 2 :].flatten(0, 1), t[:, t.shape[-1] // 2 :].flatten()),
+            "the prediction at position half − 1 (of the repeat's first token) cannot use the repeat: start at half": (
+                _from_half_minus_one
+            ),
+            "the target of position t is the token at t + 1 (shift by one)": _unshifted,
         },
-        agrees_with={"glassbox.induction.per_token_loss over positions half …": lambda lg, t: per_token_loss(lg, t)[:, t.shape[-1] // 2 :].mean()},
+        agrees_with={"glassbox.induction.per_token_loss over positions half …": _library_second_half},
     ),
 ]

@@ -60,7 +60,10 @@ def _cosine_cases() -> list[Case]:
     drifting = torch.cumsum(torch.randn(13, 6, 32, generator=generator), dim=0)   # a stream that accumulates
     return [
         Case("a residual stream that accumulates over 13 snapshots", (drifting,)),
-        Case("random vectors of very different lengths", (torch.randn(4, 5, 16, generator=generator) * torch.logspace(-2, 3, 5)[:, None],)),
+        Case(
+            "random vectors of very different lengths",
+            (torch.randn(4, 5, 16, generator=generator) * torch.logspace(-2, 3, 5)[:, None],),
+        ),
         Case("one position, d_model 768", (torch.randn(3, 1, 768, generator=generator),)),
     ]
 
@@ -73,31 +76,64 @@ def _last_row_is_one(cosines: torch.Tensor, args) -> str | None:
     return None
 
 
+def _main_diagonal(p):
+    return p.diagonal(0, -2, -1)[..., 1:].mean(-1)
+
+
+def _above_diagonal(p):
+    return p.diagonal(1, -2, -1).mean(-1)
+
+
+def _divided_by_all_positions(p):
+    return p.diagonal(-1, -2, -1).sum(-1) / p.shape[-1]
+
+
+def _loop_over_queries(p):
+    return torch.stack([p[..., q, q - 1] for q in range(1, p.shape[-1])], -1).mean(-1)
+
+
+def _to_first(r):
+    return F.cosine_similarity(r, r[:1], dim=-1)
+
+
+def _normalised_over_layers(r):
+    unit = r / r.norm(dim=0, keepdim=True)
+    return (unit * unit[-1]).sum(-1)
+
+
+def _dot_product(r):
+    return (r * r[-1]).sum(-1)
+
+
+def _torch_cosine(r):
+    return F.cosine_similarity(r, r[-1:], dim=-1)
+
+
 EXERCISES = [
     Exercise(
         name="prev_token_scores",
         module="ch12_gpt2",
         cases=_score_cases,
         mistakes={
-            "that is attention to the token itself (the main diagonal): use offset=-1": lambda p: p.diagonal(0, -2, -1)[..., 1:].mean(-1),
-            "offset=+1 is above the diagonal, where the causal mask leaves only zeros: use offset=-1": lambda p: p.diagonal(1, -2, -1).mean(-1),
-            "position 0 has no previous token: average over the pos - 1 queries that have one": lambda p: p.diagonal(-1, -2, -1).sum(-1) / p.shape[-1],
+            "that is attention to the token itself (the main diagonal): use offset=-1": _main_diagonal,
+            "offset=+1 is above the diagonal, where the causal mask leaves only zeros: use offset=-1": _above_diagonal,
+            "position 0 has no previous token: average over the pos - 1 queries that have one": (
+                _divided_by_all_positions
+            ),
         },
         properties=[_planted_heads_score_high],
-        agrees_with={
-            "a loop over query positions": lambda p: torch.stack([p[..., q, q - 1] for q in range(1, p.shape[-1])], -1).mean(-1),
-        },
+        agrees_with={"a loop over query positions": _loop_over_queries},
     ),
     Exercise(
         name="cosine_to_final",
         module="ch12_gpt2",
         cases=_cosine_cases,
         mistakes={
-            "compare with the last layer's stream, not the first's": lambda r: F.cosine_similarity(r, r[:1], dim=-1),
-            "normalise over d_model (the last dimension)": lambda r: ((r / r.norm(dim=0, keepdim=True)) * (r / r.norm(dim=0, keepdim=True))[-1]).sum(-1),
-            "a dot product is not a cosine: divide by both norms": lambda r: (r * r[-1]).sum(-1),
+            "compare with the last layer's stream, not the first's": _to_first,
+            "normalise over d_model (the last dimension)": _normalised_over_layers,
+            "a dot product is not a cosine: divide by both norms": _dot_product,
         },
         properties=[_last_row_is_one],
-        agrees_with={"torch.nn.functional.cosine_similarity": lambda r: F.cosine_similarity(r, r[-1:], dim=-1)},
+        agrees_with={"torch.nn.functional.cosine_similarity": _torch_cosine},
     ),
 ]
