@@ -20,6 +20,7 @@ from glassbox.analysis.circuits import composition_score
 from glassbox.analysis.interventions import recovery_ratio
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
+from glassbox.parameters import gpt2_small_shapes
 from glassbox.rules import Lucky7
 
 
@@ -96,24 +97,24 @@ def part4() -> dict[str, Any]:
     }
 
 
-GPT2_SMALL = TransformerConfig(d_model=768, n_layers=12, n_heads=12, d_vocab=50257, n_ctx=1024)
-
-
 def part5() -> dict[str, Any]:
-    cfg = GPT2_SMALL
-    ours = _parameters(cfg)
-    unembed = cfg.d_model * cfg.d_vocab + cfg.d_vocab  # W_U and b_U: GPT-2 reuses W_E for W_U and has no b_U
+    shapes = gpt2_small_shapes()  # GPT-2 small's published configuration, counted as chapter 12 counts it
+    d_vocab, d_model = shapes["embed.W_E"]
+    n_heads = shapes["blocks.0.attn.W_Q"][0]
+    n_layers = len({name.split(".")[1] for name in shapes if name.startswith("blocks.")})
+    ours = sum(shape.numel() for shape in shapes.values())
+    unembed = shapes["unembed.W_U"].numel() + shapes["unembed.b_U"].numel()  # GPT-2 reuses W_E; it has no b_U
     return {
         "untied_millions": ours / 1e6,
         "gpt2_millions": (ours - unembed) / 1e6,
-        "tied_millions": cfg.d_model * cfg.d_vocab / 1e6,
-        "d_vocab": cfg.d_vocab,
-        "d_model": cfg.d_model,
-        "pattern_shape": f"[1, {cfg.n_heads}, 10, 10]",
-        "n_heads": cfg.n_heads,
-        "n_layers": cfg.n_layers,
-        "n_patterns": cfg.n_layers * cfg.n_heads,
-        "n_layers_plus_heads": cfg.n_layers + cfg.n_heads,
+        "tied_millions": shapes["unembed.W_U"].numel() / 1e6,
+        "d_vocab": d_vocab,
+        "d_model": d_model,
+        "pattern_shape": f"[1, {n_heads}, 10, 10]",
+        "n_heads": n_heads,
+        "n_layers": n_layers,
+        "n_patterns": n_layers * n_heads,
+        "n_layers_plus_heads": n_layers + n_heads,
     }
 
 
