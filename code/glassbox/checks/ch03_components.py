@@ -11,6 +11,7 @@ from functools import partial
 import torch
 import torch.nn.functional as F
 
+from glassbox.answer import Answer, ReaderFailed
 from glassbox.checks.hooks import hook_behaviours
 from glassbox.components import ACTIVATIONS, Block
 from glassbox.config import TransformerConfig
@@ -23,7 +24,7 @@ from glassbox.diagnose import (
     tensor_problem,
     value_difference,
 )
-from glassbox.judge import Answer, Case, Exercise, ReaderFailed
+from glassbox.judge import Case, Exercise
 from glassbox.tl_compare import component_through_bridge
 
 CFG = TransformerConfig(d_model=16, n_heads=2, d_vocab=11, n_ctx=8, d_mlp=24)

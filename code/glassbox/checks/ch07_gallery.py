@@ -8,8 +8,9 @@ import numbers
 
 import numpy as np
 
+from glassbox.answer import Answer
 from glassbox.diagnose import describe
-from glassbox.judge import Answer, Case, Exercise
+from glassbox.judge import Case, Exercise
 from glassbox.rules import Lucky7
 
 RULE = Lucky7()

@@ -10,8 +10,8 @@ from functools import partial
 import torch
 from transformer_lens.hook_points import HookPoint
 
+from glassbox.answer import Answer
 from glassbox.diagnose import close, non_finite_problem, tensor_problem, value_difference
-from glassbox.judge import Answer
 
 
 def _input(cfg) -> torch.Tensor:
