@@ -80,13 +80,11 @@
   function setUpWidgets() {
     document.querySelectorAll(".glassbox-circuitsvis").forEach(function (widget) {
       labelWidget(widget);
+      // circuitsvis draws (and redraws on hover or click) after this runs: name what it draws as it appears.
+      // Directly in the callback, not in an animation frame, which a background tab never gets.
       if (window.MutationObserver) {
-        var pending = false;
-        new MutationObserver(function () {
-          if (pending) return;
-          pending = true;
-          requestAnimationFrame(function () { pending = false; labelWidget(widget); });
-        }).observe(widget, { childList: true, subtree: true, characterData: true });
+        new MutationObserver(function () { labelWidget(widget); })
+          .observe(widget, { childList: true, subtree: true, characterData: true });
       }
     });
   }

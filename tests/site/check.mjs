@@ -1,7 +1,7 @@
 // The built book as a reader's browser sees it: every page opened in headless Chromium from a local server that
 // stands in for the published site, with every request outside the site blocked (an offline reader).
 //
-//   node tests/site/check.mjs _build/html [--json report.json] [--screenshots DIR] [--pages ch06,ch10] [--file]
+//   node tests/site/check.mjs _build/html [--json report.json] [--screenshots DIR] [--pages ch06,ch10] [--file] [--jobs 2]
 //
 // --file opens the pages from disk (file://) instead, as a reader of a downloaded copy does.
 //
@@ -31,12 +31,13 @@ const TYPES = {
 };
 
 function parseArgs(argv) {
-  const args = { site: null, json: null, screenshots: null, pages: null, file: false };
+  const args = { site: null, json: null, screenshots: null, pages: null, file: false, jobs: 2 };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--json") args.json = argv[++i];
     else if (argv[i] === "--screenshots") args.screenshots = argv[++i];
     else if (argv[i] === "--pages") args.pages = argv[++i].split(",");
     else if (argv[i] === "--file") args.file = true;
+    else if (argv[i] === "--jobs") args.jobs = Math.max(1, parseInt(argv[++i], 10) || 1);
     else args.site = argv[i];
   }
   args.site = resolve(args.site || "_build/html");
@@ -252,9 +253,16 @@ async function main() {
   });
   let pages = pagesOf(args.site);
   if (args.pages) pages = pages.filter((p) => args.pages.some((s) => p.includes(s)));
-  const reports = [];
+  const reports = new Array(pages.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < pages.length) {
+      const i = next++;
+      reports[i] = await checkPage(browser, origin, args.site, pages[i], args.screenshots);
+    }
+  };
   try {
-    for (const rel of pages) reports.push(await checkPage(browser, origin, args.site, rel, args.screenshots));
+    await Promise.all(Array.from({ length: Math.min(args.jobs, pages.length) }, worker));
   } finally {
     await browser.close();
     if (server) server.close();
