@@ -203,7 +203,7 @@ async function checkPage(browser, origin, site, rel, screenshots) {
     }
   }
   const name = rel.replace(/\//g, "_").replace(/\.html$/, "");
-  if (screenshots) await desk.page.screenshot({ path: join(screenshots, `${name}-1280.png`) });
+  if (screenshots) await desk.page.bringToFront().then(() => desk.page.screenshot({ path: join(screenshots, `${name}-1280.png`) }));
   await desk.page.close();
 
   // A phone, with reduced motion asked for: nothing may scroll sideways, and no animation may move.
@@ -211,7 +211,7 @@ async function checkPage(browser, origin, site, rel, screenshots) {
   report.overflow = await phone.page.evaluate(overflowInPage);
   const still = await phone.page.evaluate(contentInPage);
   report.content.movingWithReducedMotion = still.moving;
-  if (screenshots) await phone.page.screenshot({ path: join(screenshots, `${name}-390.png`) });
+  if (screenshots) await phone.page.bringToFront().then(() => phone.page.screenshot({ path: join(screenshots, `${name}-390.png`) }));
   await phone.page.close();
 
   // Dark mode: colour contrast only (the rest does not change with the colour scheme).
@@ -249,7 +249,10 @@ async function main() {
   const origin = args.file ? `file://${args.site}` : `http://127.0.0.1:${server.address().port}`;
   const browser = await puppeteer.launch({
     executablePath: findBrowser(), headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions"],
+    // Pages are checked two at a time: the one in the background must render, run timers and take screenshots
+    // as the one in front does.
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-extensions",
+      "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"],
   });
   let pages = pagesOf(args.site);
   if (args.pages) pages = pages.filter((p) => args.pages.some((s) => p.includes(s)));
