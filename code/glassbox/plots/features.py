@@ -110,3 +110,67 @@ def dimensionality(
     ax.grid(alpha=0.3)
     fig.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     return fig
+
+
+# ------------------------------------------------------------------------------------------- chapter 14
+def feature_density(density: Float[Tensor, "d_sae"], n_tokens: int) -> Figure:
+    """Histogram of log10(fraction of tokens each feature fires on); dead features (never firing on the
+    `n_tokens` tokens) are counted at the left edge."""
+    fig, (ax,) = figure(width=6.0, height=3.6)
+    values = _np(density)
+    alive = values[values > 0]
+    floor = np.log10(1 / n_tokens)
+    ax.hist(np.log10(alive), bins=40, range=(floor, 0), color="tab:blue")
+    dead = int((values == 0).sum())
+    if dead:
+        ax.bar(floor - 0.1, dead, width=0.1, color="tab:red", label=f"dead: {dead}")
+        ax.legend(fontsize=9, frameon=False)
+    ax.set(xlabel="log₁₀ fraction of tokens on which the feature fires", ylabel="number of features")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def spliced_losses(losses: Mapping[str, float]) -> Figure:
+    """Next-token loss of the model as it is, with the SAE's reconstruction spliced in, and with the activation
+    zeroed: horizontal bars with their values."""
+    fig, (ax,) = figure(width=6.0, height=0.5 * len(losses) + 1.2)
+    names, values = list(losses), np.array(list(losses.values()))
+    bars = ax.barh(range(len(names)), values, color=["tab:blue", "tab:green", "0.5", "tab:orange"][: len(names)])
+    ax.bar_label(bars, fmt="%.3f", padding=3, fontsize=9)
+    ax.set_yticks(range(len(names)), labels=names)
+    ax.invert_yaxis()
+    ax.set(xlabel="next-token loss on held-out text (nats)", xlim=(0, values.max() * 1.2))
+    return fig
+
+
+class ContextTable:
+    """Top-activating contexts of several features as an HTML table: the text before, the activating character
+    highlighted, the text after. Real text, so it reflows on a phone and a screen reader reads it."""
+
+    def __init__(self, rows: Sequence[tuple[str, Sequence[tuple[str, str, str, float]]]]):
+        self.rows = rows
+
+    @staticmethod
+    def _show(text: str) -> str:
+        import html
+
+        return html.escape(text).replace("\n", "⏎").replace(" ", "&nbsp;")
+
+    def _repr_html_(self) -> str:
+        parts = ['<table class="glassbox-contexts"><thead><tr><th scope="col">feature</th>'
+                 '<th scope="col">top-activating contexts (the highlighted character is where it fires)</th></tr></thead><tbody>']
+        for label, contexts in self.rows:
+            cells = "<br>".join(
+                f'<code>{self._show(before)}<mark>{self._show(char)}</mark>{self._show(after)}</code> '
+                f'<small>({value:.2f})</small>'
+                for before, char, after, value in contexts
+            )
+            parts.append(f'<tr><th scope="row" style="text-align:left;vertical-align:top">{label}</th><td>{cells}</td></tr>')
+        return "".join(parts) + "</tbody></table>"
+
+    def __repr__(self) -> str:
+        lines = []
+        for label, contexts in self.rows:
+            lines.append(label)
+            lines += [f"  {before!r} [{char!r}] {after!r}  ({value:.2f})" for before, char, after, value in contexts]
+        return "\n".join(lines)

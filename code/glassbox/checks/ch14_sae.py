@@ -1,0 +1,93 @@
+"""Checks for chapter 14, "Sparse autoencoders on our own model": the SAE's encoder, its loss, and the model's loss
+with the SAE spliced in."""
+
+import torch
+
+from glassbox.config import TransformerConfig
+from glassbox.features.sae import SparseAutoencoder, sae_encode, sae_loss, spliced_loss, zero_ablated_loss
+from glassbox.judge import Case, Exercise
+from glassbox.model import Transformer
+
+
+def _sae(d_in: int, d_sae: int, seed: int) -> SparseAutoencoder:
+    """An SAE with random weights and biases (seeded), so that no term is tested by accident."""
+    sae = SparseAutoencoder(d_in, d_sae, seed=seed)
+    generator = torch.Generator().manual_seed(seed + 100)
+    with torch.no_grad():
+        for param in sae.parameters():
+            param.copy_(0.5 * torch.randn(param.shape, generator=generator))
+    return sae.eval()
+
+
+def _encode_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(0)
+    sae = _sae(8, 32, 0)
+    weights = (sae.W_enc.detach(), sae.b_enc.detach(), sae.b_dec.detach())
+    return [
+        Case("a batch of 16 activations, 8 → 32 features", (torch.randn(16, 8, generator=generator), *weights)),
+        Case("activations with batch and position dimensions", (torch.randn(3, 5, 8, generator=generator), *weights)),
+        Case("x = b_dec: only the encoder bias is left", (weights[2].clone().expand(4, 8).contiguous(), *weights)),
+    ]
+
+
+def _loss_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(1)
+    sae = _sae(8, 32, 1)
+    x = torch.randn(16, 8, generator=generator)
+    acts = sae.encode(x).detach()
+    W_dec, b_dec = sae.W_dec.detach(), sae.b_dec.detach()
+    long_rows = W_dec * torch.linspace(0.2, 3, 32)[:, None]          # decoder rows of very different lengths
+    return [
+        Case("random SAE, λ = 0.1", (x, acts, W_dec, b_dec, 0.1)),
+        Case("decoder rows of different lengths, λ = 1", (x, acts, long_rows, b_dec, 1.0)),
+        Case("λ = 0: reconstruction only", (x, acts, W_dec, b_dec, 0.0)),
+    ]
+
+
+def _spliced_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(2)
+    cfg = TransformerConfig(d_model=16, n_layers=2, n_heads=2, n_ctx=12, d_vocab=11, normalization_type="LN", seed=0)
+    model = Transformer(cfg).eval()
+    tokens = torch.randint(0, 11, (4, 12), generator=generator)
+    return [
+        Case("a random SAE between the two layers", (model, _sae(16, 64, 2), tokens, "blocks.1.hook_resid_pre")),
+        Case("a random SAE on the MLP output of layer 0", (model, _sae(16, 32, 3), tokens, "blocks.0.hook_mlp_out")),
+        Case("one sequence, the last residual stream", (model, _sae(16, 64, 4), tokens[:1], "blocks.1.hook_resid_post")),
+    ]
+
+
+EXERCISES = [
+    Exercise(
+        name="sae_encode",
+        module="ch14_sae",
+        cases=_encode_cases,
+        mistakes={
+            "subtract the decoder bias b_dec from x before encoding": lambda x, W, b, bd: torch.relu(x @ W + b),
+            "the ReLU keeps feature activations non-negative": lambda x, W, b, bd: (x - bd) @ W + b,
+            "add the encoder bias b_enc before the ReLU": lambda x, W, b, bd: torch.relu((x - bd) @ W),
+        },
+        agrees_with={"glassbox.features.sae.sae_encode": sae_encode},
+    ),
+    Exercise(
+        name="sae_loss",
+        module="ch14_sae",
+        cases=_loss_cases,
+        mistakes={
+            "weight each activation by the norm of its decoder row, W_dec.norm(dim=-1)": lambda x, f, W, b, l: (f @ W + b - x).pow(2).sum(-1).mean() + l * f.sum(-1).mean(),
+            "sum the squared error over d_in, then average over the batch (mse_loss averages over d_in too)": lambda x, f, W, b, l: (f @ W + b - x).pow(2).mean() + l * (f * W.norm(dim=-1)).sum(-1).mean(),
+            "the reconstruction adds the decoder bias: x̂ = f W_dec + b_dec": lambda x, f, W, b, l: (f @ W - x).pow(2).sum(-1).mean() + l * (f * W.norm(dim=-1)).sum(-1).mean(),
+            "the norm of a decoder row is over d_in (dim=-1), one number per feature": lambda x, f, W, b, l: (f @ W + b - x).pow(2).sum(-1).mean() + l * (f.sum(0) * W.norm(dim=0).sum() / f.shape[1]).sum() / f.shape[0],
+        },
+        agrees_with={"glassbox.features.sae.sae_loss": sae_loss},
+    ),
+    Exercise(
+        name="spliced_loss",
+        module="ch14_sae",
+        cases=_spliced_cases,
+        mistakes={
+            "that is the clean loss: the hook must return the SAE's reconstruction, sae(activation)": lambda m, s, t, h: m(t, return_type="loss"),
+            "that is the zero-ablated loss: replace the activation by sae(activation), not by zeros": lambda m, s, t, h: zero_ablated_loss(m, t, h),
+        },
+        agrees_with={"glassbox.features.sae.spliced_loss": spliced_loss},
+    ),
+]

@@ -1,0 +1,38 @@
+"""Chapter 14, "Sparse autoencoders on our own model": reference solutions."""
+
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor, nn
+
+
+def sae_encode(
+    x: Float[Tensor, "... d_in"], W_enc: Float[Tensor, "d_in d_sae"], b_enc: Float[Tensor, "d_sae"], b_dec: Float[Tensor, "d_in"]
+) -> Float[Tensor, "... d_sae"]:
+    """The SAE's feature activations f = ReLU((x − b_dec) W_enc + b_enc), for activations with any leading
+    dimensions."""
+    return torch.relu((x - b_dec) @ W_enc + b_enc)
+
+
+def sae_loss(
+    x: Float[Tensor, "batch d_in"],
+    feature_acts: Float[Tensor, "batch d_sae"],
+    W_dec: Float[Tensor, "d_sae d_in"],
+    b_dec: Float[Tensor, "d_in"],
+    l1_coefficient: float,
+) -> Float[Tensor, ""]:
+    """The SAE's loss: ‖x − x̂‖² (summed over d_in) plus l1_coefficient · Σ_f f · ‖W_dec[f]‖ (summed over the
+    features), both averaged over the batch, where x̂ = feature_acts W_dec + b_dec."""
+    reconstruction = feature_acts @ W_dec + b_dec
+    mse = (reconstruction - x).pow(2).sum(-1).mean()
+    sparsity = (feature_acts * W_dec.norm(dim=-1)).sum(-1).mean()
+    return mse + l1_coefficient * sparsity
+
+
+def spliced_loss(model: nn.Module, sae: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str) -> Float[Tensor, ""]:
+    """The model's mean next-token loss on `tokens` when the activation at `hook_name` is replaced by the SAE's
+    reconstruction of it, `sae(activation)`."""
+    def splice(activation: Tensor, hook) -> Tensor:
+        return sae(activation)
+
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook_name, splice)])
