@@ -137,11 +137,14 @@ function contentInPage() {
   return { rawMath, animations: animations.length, uncontrolled, moving };
 }
 
-async function openPage(browser, url, origin, { viewport, reducedMotion = false, dark = false }) {
-  const page = await browser.newPage();
+// Light and dark pages live in separate browser contexts: the theme keeps the reader's choice in localStorage,
+// which would otherwise carry dark mode over to every page opened after the first dark one.
+async function openPage(contexts, url, origin, { viewport, reducedMotion = false, dark = false }) {
+  const page = await (dark ? contexts.dark : contexts.light).newPage();
   await page.setViewport(viewport);
   if (reducedMotion) await page.emulateMediaFeatures([{ name: "prefers-reduced-motion", value: "reduce" }]);
-  if (dark) await page.evaluateOnNewDocument(() => { localStorage.setItem("theme", "dark"); localStorage.setItem("mode", "dark"); });
+  await page.evaluateOnNewDocument((mode) => { localStorage.setItem("theme", mode); localStorage.setItem("mode", mode); },
+    dark ? "dark" : "light");
   const outside = [], errors = [], responses = [];
   await page.setRequestInterception(true);
   page.on("request", (request) => {
@@ -174,10 +177,10 @@ async function weigh(responses) {
   return { bytes, gzip, requests: seen.size };
 }
 
-async function checkPage(browser, origin, site, rel, screenshots) {
+async function checkPage(contexts, origin, site, rel, screenshots) {
   const url = `${origin}/${rel}`;
   const report = { page: rel, html: statSync(join(site, rel)).size };
-  const desk = await openPage(browser, url, origin, { viewport: DESKTOP });
+  const desk = await openPage(contexts, url, origin, { viewport: DESKTOP });
   Object.assign(report, await weigh(desk.responses));
   report.outside = [...new Set(desk.outside)];
   report.errors = [...new Set(desk.errors)];
@@ -207,7 +210,7 @@ async function checkPage(browser, origin, site, rel, screenshots) {
   await desk.page.close();
 
   // A phone, with reduced motion asked for: nothing may scroll sideways, and no animation may move.
-  const phone = await openPage(browser, url, origin, { viewport: PHONE, reducedMotion: true });
+  const phone = await openPage(contexts, url, origin, { viewport: PHONE, reducedMotion: true });
   report.overflow = await phone.page.evaluate(overflowInPage);
   const still = await phone.page.evaluate(contentInPage);
   report.content.movingWithReducedMotion = still.moving;
@@ -215,7 +218,7 @@ async function checkPage(browser, origin, site, rel, screenshots) {
   await phone.page.close();
 
   // Dark mode: colour contrast only (the rest does not change with the colour scheme).
-  const dark = await openPage(browser, url, origin, { viewport: DESKTOP, dark: true });
+  const dark = await openPage(contexts, url, origin, { viewport: DESKTOP, dark: true });
   report.darkContrast = (await dark.page.evaluate(axeInPage, AXE_SOURCE, AXE_TAGS, ["color-contrast"]))
     .map((v) => ({ ...v, rule: "color-contrast (dark)" }));
   await dark.page.close();
@@ -256,12 +259,13 @@ async function main() {
   });
   let pages = pagesOf(args.site);
   if (args.pages) pages = pages.filter((p) => args.pages.some((s) => p.includes(s)));
+  const contexts = { light: await browser.createBrowserContext(), dark: await browser.createBrowserContext() };
   const reports = new Array(pages.length);
   let next = 0;
   const worker = async () => {
     while (next < pages.length) {
       const i = next++;
-      reports[i] = await checkPage(browser, origin, args.site, pages[i], args.screenshots);
+      reports[i] = await checkPage(contexts, origin, args.site, pages[i], args.screenshots);
     }
   };
   try {
