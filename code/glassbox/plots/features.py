@@ -21,6 +21,15 @@ def _np(x: Tensor | np.ndarray | Sequence[float]) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------- chapter 13
+def _grid(n: int, *, width: float, height: float, ncols: int = 3) -> tuple[Figure, np.ndarray]:
+    """At most three panels a row, so that each stays legible at page width; unused panels are hidden."""
+    nrows = -(-n // ncols)
+    fig, axes = figure(min(n, ncols), nrows, width=width, height=height)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def toy_geometry(
     W: Float[Tensor, "instance 2 feature"], titles: Sequence[str], importance: Float[Tensor, "feature"]
 ) -> Figure:
@@ -28,47 +37,35 @@ def toy_geometry(
     more important features."""
     if W.shape[1] != 2 or len(titles) != W.shape[0]:
         raise ValueError(f"need W of shape [instance, 2, feature] and one title per instance, got {tuple(W.shape)}")
-    n = W.shape[0]
-    fig, axes = figure(n, width=2.3, height=2.9)
+    fig, axes = _grid(W.shape[0], width=2.6, height=2.8)
     colours = matplotlib.colormaps["viridis_r"](0.25 + 0.75 * _np(importance / importance.max()))
     for ax, w, title in zip(axes, _np(W), titles):
         for i in range(w.shape[1]):
             if np.linalg.norm(w[:, i]) < 0.05:  # a dropped feature: no arrow
                 continue
             ax.annotate("", xy=w[:, i], xytext=(0, 0), arrowprops=dict(arrowstyle="-|>", color=colours[i], lw=2))
-            if np.linalg.norm(w[:, i]) > 0.3:
-                ax.text(*(1.2 * w[:, i]), str(i), ha="center", va="center", fontsize=9)
-        ax.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), aspect="equal", title=title, xticks=[-1, 0, 1], yticks=[-1, 0, 1])
+            ax.text(*(1.22 * w[:, i]), str(i), ha="center", va="center", fontsize=11)
+        ax.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), aspect="equal", xticks=[-1, 0, 1], yticks=[-1, 0, 1])
+        ax.set_title(title, fontsize=12)
+        ax.set_xlabel("hidden dimension 0")
+        ax.set_ylabel("hidden dimension 1")
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("hidden dimension 1")
-    for ax in axes:
-        ax.set_xlabel("hidden dim. 0")
     return fig
 
 
-def gram_and_norms(W: Float[Tensor, "instance d_hidden feature"], titles: Sequence[str]) -> Figure:
-    """Top row: WᵀW per instance (diagonal: ‖W_i‖², off-diagonal: interference). Bottom row: ‖W_i‖ per feature,
-    coloured by how much it shares its direction with other features, Σ_{j≠i} (Ŵ_i·W_j)²."""
+def gram_matrices(W: Float[Tensor, "instance d_hidden feature"], titles: Sequence[str]) -> Figure:
+    """WᵀW per instance: the diagonal is each feature's squared length ‖W_i‖², an off-diagonal entry the
+    interference W_i·W_j between two features (red positive, blue negative)."""
     n, _, f = W.shape
-    fig, axes = figure(n, 2, width=2.3, height=2.2)
+    fig, axes = _grid(n, width=2.6, height=2.5)
     W = W.detach()
     gram = W.transpose(1, 2) @ W                                            # [instance, feature, feature]
-    norms = W.norm(dim=1)
-    unit = W / norms[:, None].clamp_min(1e-12)
-    interference = (unit.transpose(1, 2) @ W).pow(2).sum(-1) - norms**2    # Σ_{j≠i} (Ŵ_i·W_j)²
-    share = matplotlib.colormaps["plasma"]
-    for k in range(n):
-        top, bottom = axes[k], axes[n + k]
-        heatmap(top, gram[k], cmap="RdBu_r", vmin=-1.2, vmax=1.2, colorbar=False)
-        top.set(title=titles[k], xticks=range(f), yticks=range(f))
-        top.tick_params(labelsize=8)
-        bottom.bar(range(f), _np(norms[k]), color=share(np.clip(_np(interference[k]), 0, 1) * 0.9))
-        bottom.set(ylim=(0, 1.3), xticks=range(f), xlabel="feature")
-        bottom.tick_params(labelsize=8)
-    axes[0].set_ylabel("WᵀW")
-    axes[n].set_ylabel("‖W_i‖")
-    fig.legend(handles=[Patch(color=share(0.0), label="own direction"), Patch(color=share(0.9), label="shared direction")],
-               loc="outside lower center", ncols=2, fontsize=9, frameon=False)
+    for ax, matrix, title in zip(axes, gram, titles):
+        heatmap(ax, matrix, cmap="RdBu_r", vmin=-1.3, vmax=1.3, colorbar=False, annotate=False)
+        ax.set(xticks=range(f), yticks=range(f), xlabel="feature j", ylabel="feature i")
+        ax.set_title(title, fontsize=12)
+    image = axes[0].images[0]
+    fig.colorbar(image, ax=list(axes[:n]), shrink=0.6, label="W_i · W_j")
     return fig
 
 
