@@ -24,5 +24,6 @@ def patch_position(
 
 def recovery_ratio(patched: Float[Tensor, "*shape"], clean: float, corrupted: float) -> Float[Tensor, "*shape"]:
     """(patched − corrupted) / (clean − corrupted): 0 where a patch recovers nothing, 1 where it recovers all of the
-    clean metric. Raises ValueError when clean and corrupted are equal (there is nothing to recover)."""
+    clean metric. Raises ValueError when clean and corrupted are equal (there is nothing to recover), to within
+    float rounding: a difference of 1e-9 would turn rounding noise into ratios of a billion."""
     raise NotImplementedError()
