@@ -105,7 +105,7 @@ def trim_page_assets(app: Sphinx, pagename: str, templatename: str, context: dic
     for asset in context.get("script_files", []):
         # circuitsvis's 1.3 MB bundle need not block the page: its widgets draw on DOMContentLoaded, which waits
         # for deferred scripts (book/_ext/glassbox_circuitsvis.py adds the bundle to widget pages).
-        if str(getattr(asset, "filename", "")).startswith("circuitsvis-"):
+        if Path(str(getattr(asset, "filename", "") or "")).name.startswith("circuitsvis-"):  # "_static/circuitsvis-…"
             asset.attributes.setdefault("defer", "defer")
 
 

@@ -101,9 +101,9 @@ def test_thebe_config_and_widget_managers_are_left_out_and_circuitsvis_is_deferr
 
     scripts = [Asset(None, body='const THEBE_JS_URL = "https://unpkg.com/thebe"'), Asset("sphinx-thebe.js"),
                Asset("https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.4/require.min.js"),
-               Asset("circuitsvis-1.43.3.js"), Asset("glassbox.js")]
-    context = {"script_files": scripts, "css_files": [Asset("sphinx-thebe.css"), Asset("glassbox.css")]}
+               Asset("_static/circuitsvis-1.43.3.js"), Asset("_static/glassbox.js")]
+    context = {"script_files": scripts, "css_files": [Asset("_static/sphinx-thebe.css"), Asset("_static/glassbox.css")]}
     site.trim_page_assets(None, "p", "page.html", context, None)
-    assert [a.filename for a in context["script_files"]] == ["circuitsvis-1.43.3.js", "glassbox.js"]
+    assert [a.filename for a in context["script_files"]] == ["_static/circuitsvis-1.43.3.js", "_static/glassbox.js"]
     assert context["script_files"][0].attributes == {"defer": "defer"}
-    assert [a.filename for a in context["css_files"]] == ["glassbox.css"]
+    assert [a.filename for a in context["css_files"]] == ["_static/glassbox.css"]
