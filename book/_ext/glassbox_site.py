@@ -23,7 +23,6 @@ from docutils import nodes
 from PIL import Image
 from sphinx.application import Sphinx
 
-
 # --- animations ----------------------------------------------------------------------------------------------------
 
 def _is_animated(path: Path) -> bool:
@@ -110,6 +109,8 @@ def trim_page_assets(app: Sphinx, pagename: str, templatename: str, context: dic
 
 
 NOT_ICONS = {"solid", "regular", "brands", "lg", "xs", "sm", "xl", "2x", "3x", "fw", "spin", "pull-left", "pull-right"}
+# An icon in Font Awesome's bundle: name (quoted or bare): [width, height, [aliases], "unicode", "svg path"]
+ICON_RE = re.compile(r'(?:"([a-z0-9-]+)"|\b([a-z][a-z0-9]*)):\[(\d+),(\d+),\[[^\]]*\],"[0-9a-f]+","([^"]+)"\]')
 FAMILY = {"fa-solid": "fas", "fas": "fas", "fa-regular": "far", "far": "far", "fa-brands": "fab", "fab": "fab"}
 
 
@@ -132,14 +133,15 @@ def _icon_paths(fontawesome_js: str) -> dict[tuple[str, str], tuple[int, int, st
     icons, start = {}, 0
     for end, family in marks:
         block = fontawesome_js[start:end]
-        for m in re.finditer(r'(?:"([a-z0-9-]+)"|\b([a-z][a-z0-9]*)):\[(\d+),(\d+),\[[^\]]*\],"[0-9a-f]+","([^"]+)"\]', block):
+        for m in ICON_RE.finditer(block):
             icons.setdefault((family, m.group(1) or m.group(2)), (int(m.group(3)), int(m.group(4)), m.group(5)))
         start = end
     return icons
 
 
 # The theme draws an admonition's icon with a Font Awesome glyph (`--pst-icon-admonition-*`): the same icons here.
-ADMONITION_ICONS = {"": "bell", "note": "circle-info", "attention": "circle-exclamation", "important": "circle-exclamation",
+ADMONITION_ICONS = {"": "bell", "note": "circle-info", "attention": "circle-exclamation",
+                    "important": "circle-exclamation",
                     "caution": "triangle-exclamation", "warning": "triangle-exclamation",
                     "danger": "triangle-exclamation", "error": "circle-xmark", "hint": "lightbulb", "tip": "lightbulb",
                     "seealso": "share", "todo": "pencil"}
@@ -157,8 +159,10 @@ def icon_stylesheet(icons: set[tuple[str, str]], paths: dict[tuple[str, str], tu
                  "far": ".fa-regular.fa-{0}::before, .far.fa-{0}::before",
                  "fab": ".fa-brands.fa-{0}::before, .fab.fa-{0}::before"}
     rules = [
-        "/* The theme's icons, drawn from its Font Awesome bundle (Font Awesome Free, CC BY 4.0 icons) by book/_ext/glassbox_site.py */",
-        ".fa-solid, .fa-regular, .fa-brands, .fas, .far, .fab { display: inline-block; line-height: 1; font-style: normal;"
+        "/* The theme's icons, drawn from its Font Awesome bundle (Font Awesome Free, CC BY 4.0 icons)"
+        " by book/_ext/glassbox_site.py */",
+        ".fa-solid, .fa-regular, .fa-brands, .fas, .far, .fab {"
+        " display: inline-block; line-height: 1; font-style: normal;"
         " font-family: inherit !important; }",
         ".fa-solid::before, .fa-regular::before, .fa-brands::before, .fas::before, .far::before, .fab::before {"
         " content: \"\"; display: inline-block; height: 1em; width: var(--gb-icon-w, 1em); vertical-align: -0.125em;"
@@ -195,7 +199,8 @@ def replace_fontawesome(app: Sphinx, exception: Exception | None) -> None:
     pages = [p for p in out.rglob("*.html") if "_static" not in p.parts]
     paths = _icon_paths(script.read_text(encoding="utf-8"))
     (out / "_static" / "glassbox-icons.css").write_text(icon_stylesheet(_icons_in(pages), paths), encoding="utf-8")
-    script.write_text("/* Font Awesome's script is replaced by _static/glassbox-icons.css (book/_ext/glassbox_site.py). */\n",
+    script.write_text("/* Font Awesome's script is replaced by _static/glassbox-icons.css"
+                      " (book/_ext/glassbox_site.py). */\n",
                       encoding="utf-8")
     for source_map in (out / "_static").rglob("*.map"):  # for debugging the theme only; never loaded by a page
         source_map.unlink()
