@@ -34,17 +34,16 @@ import math
 import os
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from torch import Tensor, nn  # noqa: E402
-
 from glassbox.config import TransformerConfig  # noqa: E402
 from glassbox.model import Transformer, next_token_loss  # noqa: E402
+from torch import Tensor, nn  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------ minimal reference model
@@ -95,7 +94,7 @@ class MinimalGPT(nn.Module):
         """Copy the weights of our model (TransformerLens layouts) into the fused nn.Linear layouts."""
         self.tok.weight.copy_(ours.embed.W_E)
         self.pos.weight.copy_(ours.pos_embed.W_pos)
-        for mine, theirs in zip(self.blocks, ours.blocks):
+        for mine, theirs in zip(self.blocks, ours.blocks, strict=True):
             a = theirs.attn
             H, M, D = a.W_Q.shape
             mine.qkv.weight.copy_(torch.cat([W.permute(0, 2, 1).reshape(H * D, M) for W in (a.W_Q, a.W_K, a.W_V)]))
@@ -116,7 +115,9 @@ class MinimalGPT(nn.Module):
 
 
 # ----------------------------------------------------------------------------------------------- timing
-def make_step(model: nn.Module, loss_fn: Callable[[Tensor], Tensor], tokens: Tensor, adamw: bool) -> Callable[[], float]:
+def make_step(
+    model: nn.Module, loss_fn: Callable[[Tensor], Tensor], tokens: Tensor, adamw: bool
+) -> Callable[[], float]:
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)  # stepped only with --adamw
 
     def step() -> float:
@@ -147,8 +148,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seq", type=int, default=32)
     parser.add_argument("--vocab", type=int, default=512)
-    parser.add_argument("--budget", type=float, default=15.0,
-                        help="stop repeating (after 3 repeats) once timing has taken this many seconds (default 15)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=15.0,
+        help="stop repeating (after 3 repeats) once timing has taken this many seconds (default 15)",
+    )
     parser.add_argument("--adamw", action="store_true", help="include an AdamW step in every timed step")
     args = parser.parse_args()
 
@@ -156,7 +161,12 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     cfg = TransformerConfig(
-        d_model=64, n_layers=2, n_heads=4, d_vocab=args.vocab, n_ctx=args.seq, act_fn="gelu_new",
+        d_model=64,
+        n_layers=2,
+        n_heads=4,
+        d_vocab=args.vocab,
+        n_ctx=args.seq,
+        act_fn="gelu_new",
         normalization_type="LN",
     )
     generator = torch.Generator().manual_seed(1234)
@@ -194,7 +204,7 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in names}
     start = time.perf_counter()
     for r in range(args.repeats):
-        order = names[r % len(names):] + names[: r % len(names)]  # rotate who goes first
+        order = names[r % len(names) :] + names[: r % len(names)]  # rotate who goes first
         for name in order:
             times[name].append(time_steps(models[name], args.steps))
         if r + 1 >= 3 and time.perf_counter() - start > args.budget:
@@ -204,29 +214,42 @@ def main() -> None:
     median = {name: statistics.median(ts) for name, ts in times.items()}
     best = {name: min(ts) for name, ts in times.items()}
     what = "zero_grad + forward + loss + backward" + (" + AdamW step" if args.adamw else " (no optimizer step)")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) on {os.cpu_count()} CPU(s); "
-          f"batch {args.batch} × seq {args.seq}, {cfg.n_layers} layers, d_model {cfg.d_model}, {cfg.n_heads} heads, "
-          f"d_mlp {cfg.d_mlp}, vocab {cfg.d_vocab}")
-    print(f"one step = {what}; {args.warmup} warm-up steps, then {repeats_done} repeats × {args.steps} steps, "
-          f"models interleaved; ms/step is the median over repeats, best the fastest repeat")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} thread(s) on {os.cpu_count()} CPU(s); "
+        f"batch {args.batch} × seq {args.seq}, {cfg.n_layers} layers, d_model {cfg.d_model}, {cfg.n_heads} heads, "
+        f"d_mlp {cfg.d_mlp}, vocab {cfg.d_vocab}"
+    )
+    print(
+        f"one step = {what}; {args.warmup} warm-up steps, then {repeats_done} repeats × {args.steps} steps, "
+        f"models interleaved; ms/step is the median over repeats, best the fastest repeat"
+    )
     print()
     print(f"{'model':<10} {'params':>8} {'loss@init':>10} {'ms/step':>9} {'best':>8} {'worst':>9} {'× minimal':>10}")
     for name in names:
-        print(f"{name:<10} {n_params[name]:>8} {init_losses[name]:>10.5f} {median[name]:>9.2f} {best[name]:>8.2f} "
-              f"{max(times[name]):>9.2f} {median[name] / median['minimal']:>10.2f}")
+        print(
+            f"{name:<10} {n_params[name]:>8} {init_losses[name]:>10.5f} {median[name]:>9.2f} {best[name]:>8.2f} "
+            f"{max(times[name]):>9.2f} {median[name] / median['minimal']:>10.2f}"
+        )
     print()
-    print(f"ours / minimal = {median['ours'] / median['minimal']:.2f} (target ≤ 1.2)"
-          f"   [best repeats: {best['ours'] / best['minimal']:.2f}]")
-    print(f"ours / TransformerLens bridge = {median['ours'] / median['TL bridge']:.2f} (target < 1)"
-          f"   [best repeats: {best['ours'] / best['TL bridge']:.2f}]")
+    print(
+        f"ours / minimal = {median['ours'] / median['minimal']:.2f} (target ≤ 1.2)"
+        f"   [best repeats: {best['ours'] / best['minimal']:.2f}]"
+    )
+    print(
+        f"ours / TransformerLens bridge = {median['ours'] / median['TL bridge']:.2f} (target < 1)"
+        f"   [best repeats: {best['ours'] / best['TL bridge']:.2f}]"
+    )
     if not all(math.isclose(v, init_losses["ours"], rel_tol=1e-4) for v in init_losses.values()):
         print("note: the initial losses differ, so the models do not compute the same function")
     load = max(load_before, os.getloadavg()[0])
     idle_cores = (os.cpu_count() or 1) - torch.get_num_threads()
     if load > idle_cores + 0.5 or any(max(ts) > 2 * min(ts) for ts in times.values()):
-        print(f"note: the machine was busy (1-min load average up to {load:.1f}, or repeats differing over 2×): "
-              "other processes compete for the cores, so these numbers are noisy; with more threads than idle "
-              "cores torch's thread pool stalls, so prefer --threads 1 (and compare the best-repeat ratios)")
+        print(
+            f"note: the machine was busy (1-min load average up to {load:.1f}, or repeats differing over 2×): "
+            "other processes compete for the cores, so these numbers are noisy; with more threads than idle "
+            "cores torch's thread pool stalls, so prefer --threads 1 (and compare the best-repeat ratios)"
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -31,10 +31,9 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from glassbox import rules
 from glassbox.rules import PlusLastEven
+from torch import nn
 
 SEED_SECONDS = 27.0  # the seed project's 20,000-step loop on this machine (from the issue)
 

@@ -7,12 +7,11 @@ import math
 import einops
 import torch
 import torch.nn.functional as F
+from glassbox.components import ACTIVATIONS, is_hooked, weight  # activations by name; hook use; GPT-2 init
+from glassbox.config import TransformerConfig
 from jaxtyping import Float, Int
 from torch import Tensor, nn
 from transformer_lens.hook_points import HookPoint
-
-from glassbox.components import ACTIVATIONS, is_hooked, weight  # activations by name; hook use; GPT-2 init
-from glassbox.config import TransformerConfig
 
 __all__ = ["Embed", "PosEmbed", "LayerNorm", "Attention", "MLP", "Block", "Unembed"]
 
@@ -93,7 +92,10 @@ class Attention(nn.Module):
         raise NotImplementedError()
 
     def project(
-        self, x: Float[Tensor, "batch pos d_model"], W: Float[Tensor, "head_index d_model d_head"], b: Float[Tensor, "head_index d_head"]
+        self,
+        x: Float[Tensor, "batch pos d_model"],
+        W: Float[Tensor, "head_index d_model d_head"],
+        b: Float[Tensor, "head_index d_head"],
     ) -> Float[Tensor, "batch pos head_index d_head"]:
         """Every head's projection of every position's vector (queries, keys or values)."""
         raise NotImplementedError()

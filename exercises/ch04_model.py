@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from glassbox.config import TransformerConfig
 from jaxtyping import Float, Int
 from torch import Tensor
-
-from glassbox.config import TransformerConfig
 
 __all__ = ["count_parameters", "next_token_loss"]
 
@@ -20,8 +19,6 @@ def count_parameters(cfg: TransformerConfig) -> int:
     raise NotImplementedError()
 
 
-def next_token_loss(
-    logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]
-) -> Float[Tensor, ""]:
+def next_token_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, ""]:
     """Mean cross-entropy of predicting token t+1 from position t (TransformerLens's `lm_cross_entropy_loss`)."""
     raise NotImplementedError()

@@ -23,4 +23,3 @@ def count_parameters(cfg: TransformerConfig) -> int:
     norms_per_block = 1 if cfg.attn_only else 2
     block = attention + mlp + norms_per_block * layer_norm
     return embed + cfg.n_layers * block + layer_norm + M * V + V
-

@@ -1,6 +1,5 @@
 """Chapter 10, "Interventions": reference solutions."""
 
-import torch
 from jaxtyping import Float
 from torch import Tensor
 

@@ -1,6 +1,5 @@
 """Chapter 12, "GPT-2 small": reference solutions."""
 
-import torch
 from jaxtyping import Float
 from torch import Tensor
 

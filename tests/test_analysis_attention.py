@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-
 from glassbox.analysis import attention
 from glassbox.induction import induction_model, repeated_random_tokens
 

@@ -2,18 +2,18 @@
 
 import pytest
 import torch
-from transformer_lens.utilities import composition_scores
-from transformer_lens import FactoredMatrix
-
 from glassbox.analysis import circuits
 from glassbox.config import TransformerConfig
 from glassbox.induction import repeated_random_tokens
 from glassbox.model import Transformer
+from transformer_lens import FactoredMatrix
+from transformer_lens.utilities import composition_scores
 
 
 def random_model(**changes) -> Transformer:
-    cfg = TransformerConfig(d_model=16, n_layers=2, n_heads=2, d_vocab=11, n_ctx=8, attn_only=True,
-                            normalization_type=None, seed=0).with_(**changes)
+    cfg = TransformerConfig(
+        d_model=16, n_layers=2, n_heads=2, d_vocab=11, n_ctx=8, attn_only=True, normalization_type=None, seed=0
+    ).with_(**changes)
     model = Transformer(cfg)
     generator = torch.Generator().manual_seed(1)
     with torch.no_grad():  # large weights and non-zero biases, so that every path and bias term matters
@@ -77,8 +77,11 @@ def test_all_composition_scores_equal_transformer_lens(mode):
     torch.testing.assert_close(ours, theirs.float())
     # and TransformerLens's function on the single pair
     W_OV = FactoredMatrix(model.W_V[0, 1], model.W_O[0, 1])
-    reads = {"Q": FactoredMatrix(model.W_Q[1, 0], model.W_K[1, 0].T), "K": FactoredMatrix(model.W_Q[1, 0], model.W_K[1, 0].T).T,
-             "V": FactoredMatrix(model.W_V[1, 0], model.W_O[1, 0])}[mode]
+    reads = {
+        "Q": FactoredMatrix(model.W_Q[1, 0], model.W_K[1, 0].T),
+        "K": FactoredMatrix(model.W_Q[1, 0], model.W_K[1, 0].T).T,
+        "V": FactoredMatrix(model.W_V[1, 0], model.W_O[1, 0]),
+    }[mode]
     assert ours[0, 1, 1, 0].item() == pytest.approx(composition_scores(W_OV, reads).item(), rel=1e-5)
     assert ours[1, :, 0].abs().sum() == 0 and ours[0, :, 0].abs().sum() == 0  # only later heads compose
 

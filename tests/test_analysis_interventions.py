@@ -3,7 +3,6 @@
 import pytest
 import torch
 import transformer_lens.patching as tl_patching
-
 from glassbox.analysis import interventions
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
@@ -88,21 +87,30 @@ def test_patching_the_one_corrupted_position_restores_everything(model, pair):
 def test_patching_equals_transformer_lens(model, pair):
     clean, corrupted = pair
     _, clean_cache = model.run_with_cache(clean)
-    torch.testing.assert_close(interventions.patch_residual(model, clean, corrupted, last_logit),
-                               tl_patching.get_act_patch_resid_pre(model, corrupted, clean_cache, last_logit))
-    torch.testing.assert_close(interventions.patch_head_output(model, clean, corrupted, last_logit),
-                               tl_patching.get_act_patch_attn_head_out_all_pos(model, corrupted, clean_cache, last_logit))
-    torch.testing.assert_close(interventions.patch_head_pattern(model, clean, corrupted, last_logit),
-                               tl_patching.get_act_patch_attn_head_pattern_all_pos(model, corrupted, clean_cache, last_logit))
+    torch.testing.assert_close(
+        interventions.patch_residual(model, clean, corrupted, last_logit),
+        tl_patching.get_act_patch_resid_pre(model, corrupted, clean_cache, last_logit),
+    )
+    torch.testing.assert_close(
+        interventions.patch_head_output(model, clean, corrupted, last_logit),
+        tl_patching.get_act_patch_attn_head_out_all_pos(model, corrupted, clean_cache, last_logit),
+    )
+    torch.testing.assert_close(
+        interventions.patch_head_pattern(model, clean, corrupted, last_logit),
+        tl_patching.get_act_patch_attn_head_pattern_all_pos(model, corrupted, clean_cache, last_logit),
+    )
 
 
 def test_recovery_ratio_refuses_equal_clean_and_corrupted_metrics():
     with pytest.raises(ValueError, match="same metric"):
         interventions.recovery_ratio(torch.tensor([0.5]), 1.0, 1.0)
-    torch.testing.assert_close(interventions.recovery_ratio(torch.tensor([1.0, 3.0, 2.0]), 3.0, 1.0),
-                               torch.tensor([0.0, 1.0, 0.5]))
+    torch.testing.assert_close(
+        interventions.recovery_ratio(torch.tensor([1.0, 3.0, 2.0]), 3.0, 1.0), torch.tensor([0.0, 1.0, 0.5])
+    )
 
 
 def test_patching_needs_matching_shapes(model):
     with pytest.raises(ValueError, match="same shape"):
-        interventions.patch_residual(model, torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 4, dtype=torch.long), last_logit)
+        interventions.patch_residual(
+            model, torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 4, dtype=torch.long), last_logit
+        )

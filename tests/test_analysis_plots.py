@@ -2,9 +2,8 @@
 
 import pytest
 import torch
-from matplotlib.figure import Figure
-
 from glassbox.plots import analysis as plots
+from matplotlib.figure import Figure
 
 
 def renders(fig: Figure) -> bool:
@@ -20,7 +19,11 @@ def test_part4_figures_render():
     assert renders(plots.matrix(torch.randn(5, 5), title="t", xlabel="x", ylabel="y"))
     assert renders(plots.matrices({"a": torch.randn(5, 5), "b": torch.randn(5, 5)}, xlabel="x", ylabel="y"))
     assert renders(plots.ranked_bars(["a", "b", "c"], torch.tensor([0.5, -0.2, 0.1]), xlabel="effect"))
-    assert renders(plots.phase_change([0, 10, 20], {"loss": [3.0, 2.0, 1.0]}, {"score": [0.1, 0.5, 0.9]}, uniform_loss=3.0, mark=10))
+    assert renders(
+        plots.phase_change(
+            [0, 10, 20], {"loss": [3.0, 2.0, 1.0]}, {"score": [0.1, 0.5, 0.9]}, uniform_loss=3.0, mark=10
+        )
+    )
     assert renders(plots.layer_position_grid(torch.randn(2, 6), title="t", labels=list("abcdef")))
     assert renders(plots.lines([0, 1, 2], {"a": [1.0, 2.0, 3.0]}, xlabel="x", ylabel="y", xticks=["p", "q", "r"]))
 

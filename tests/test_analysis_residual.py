@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-
 from glassbox.analysis import residual
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import jupytext
 import pytest
-
-from glassbox.checks import EXERCISES
 from glassbox.book import toc_chapters
+from glassbox.checks import EXERCISES
 from glassbox.exercise_blocks import EXERCISE_RE, parse_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +31,9 @@ def code(chapter: Path) -> str:
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)
 def test_chapter_opens_with_objectives_and_time(chapter):
     text = markdown(chapter)
-    assert "**You will learn to**" in text and re.search(r"\*\*Time:\*\* about \d+ minutes|\*\*Time:\*\* \d+ minutes", text)
+    assert "**You will learn to**" in text and re.search(
+        r"\*\*Time:\*\* about \d+ minutes|\*\*Time:\*\* \d+ minutes", text
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=IDS)

@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-
 from glassbox.config import TransformerConfig
 from glassbox.device import book_device
 from glassbox.model import Transformer
@@ -20,8 +19,9 @@ def test_the_environment_variable_moves_every_new_model(monkeypatch):
     assert book_device() == expected and TransformerConfig().device == expected
 
 
-@pytest.mark.parametrize("value, message", [("gpu", "must be one of cpu, cuda, mps, auto, got 'gpu'"),
-                                            ("cuda", "sees no CUDA GPU")])
+@pytest.mark.parametrize(
+    "value, message", [("gpu", "must be one of cpu, cuda, mps, auto, got 'gpu'"), ("cuda", "sees no CUDA GPU")]
+)
 def test_a_wrong_device_is_one_clear_error(monkeypatch, value, message):
     if value == "cuda" and torch.cuda.is_available():
         pytest.skip("this machine has a GPU")

@@ -46,9 +46,11 @@ def test_stubs_keep_the_signatures_and_docstrings_of_the_solutions(module):
     for name, reference in references.items():
         stub = stubs[name]
         assert inspect.getdoc(stub) and inspect.getdoc(stub) == inspect.getdoc(reference), f"{module}.{name} docstring"
-        pairs = [(name, stub, reference)] if inspect.isfunction(reference) else [
-            (f"{name}.{m}", methods(stub).get(m), fn) for m, fn in methods(reference).items()
-        ]
+        pairs = (
+            [(name, stub, reference)]
+            if inspect.isfunction(reference)
+            else [(f"{name}.{m}", methods(stub).get(m), fn) for m, fn in methods(reference).items()]
+        )
         for label, mine, theirs in pairs:
             assert mine is not None, f"{module}.{label} is missing from the stub"
             assert str(inspect.signature(mine)) == str(inspect.signature(theirs)), label
@@ -74,9 +76,7 @@ def test_stub_bodies_only_raise_not_implemented(module):
 
 def test_every_exercise_function_has_a_check_and_every_check_an_exercise():
     functions = {
-        (module, name)
-        for module in MODULES
-        for name in public_objects(importlib.import_module(f"solutions.{module}"))
+        (module, name) for module in MODULES for name in public_objects(importlib.import_module(f"solutions.{module}"))
     }
     assert functions == {(ex.module, ex.name) for ex in EXERCISES.values()}
 
@@ -85,9 +85,23 @@ def test_every_exercise_test_fails_on_its_stub_with_a_one_line_reason(tmp_path):
     report = tmp_path / "stubs.xml"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/exercises", "--impl", "exercises", "-q", "-p", "no:cacheprovider",
-         f"--junitxml={report}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/exercises",
+            "--impl",
+            "exercises",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={report}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     cases = ET.parse(report).getroot().iter("testcase")
     outcomes = {case.get("name"): case.find("failure") for case in cases}

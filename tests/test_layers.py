@@ -34,7 +34,9 @@ def imported_modules(name: str, path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(
+                    package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else [])
+                )
             targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
         else:
             continue
@@ -55,7 +57,7 @@ def test_the_import_graph_is_a_dag():
         state[node] = "open"
         for child in sorted(graph[node]):
             if state.get(child) == "open":
-                cycles.append(trail[trail.index(child):] + [node, child] if child in trail else [node, child])
+                cycles.append(trail[trail.index(child) :] + [node, child] if child in trail else [node, child])
             elif child not in state:
                 visit(child, trail + [node])
         state[node] = "done"
@@ -99,7 +101,10 @@ def test_every_module_imports_alone():
 
 def test_no_module_is_far_past_one_concept_without_saying_why():
     """~300 lines per module; a longer one states its reason in its docstring ("Longer than 300 lines: …")."""
-    long = [name for name, path in MODULES.items()
-            if len(path.read_text().splitlines()) > 320 and "Longer than 300 lines" not in (ast.get_docstring(
-                ast.parse(path.read_text())) or "")]
+    long = [
+        name
+        for name, path in MODULES.items()
+        if len(path.read_text().splitlines()) > 320
+        and "Longer than 300 lines" not in (ast.get_docstring(ast.parse(path.read_text())) or "")
+    ]
     assert not long, f"modules over 300 lines without a stated reason: {long}"

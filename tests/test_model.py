@@ -3,10 +3,9 @@
 import pytest
 import torch
 import transformer_lens.patching as patching
-from transformer_lens import ActivationCache
-
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
+from transformer_lens import ActivationCache
 
 VARIANTS = {
     "gelu_new + LN": {},
@@ -51,7 +50,7 @@ def test_round_trip_ours_to_transformer_lens_to_ours_is_exact():
     model = random_model(SMALL)
     back = Transformer.from_transformer_lens(model.to_transformer_lens())
     assert back.cfg.d_model == SMALL.d_model and back.W_E.dtype == torch.float64
-    for (name, ours), (_, theirs) in zip(model.named_parameters(), back.named_parameters()):
+    for (name, ours), (_, theirs) in zip(model.named_parameters(), back.named_parameters(), strict=True):
         assert torch.equal(ours, theirs), name
 
 
@@ -93,8 +92,15 @@ def test_shared_hooks_equal_the_bridge_cache():
     _, ours = model.run_with_cache(toks)
     _, theirs = model.to_transformer_lens().run_with_cache(toks)
     # hook_attn_scores (the pattern on the bridge) and hook_resid_mid (an MLP-input alias there) differ by design
-    for name in ["hook_embed", "blocks.0.attn.hook_q", "blocks.1.attn.hook_pattern", "blocks.1.attn.hook_z",
-                 "blocks.0.ln1.hook_normalized", "blocks.1.mlp.hook_post", "blocks.1.hook_resid_post"]:
+    for name in [
+        "hook_embed",
+        "blocks.0.attn.hook_q",
+        "blocks.1.attn.hook_pattern",
+        "blocks.1.attn.hook_z",
+        "blocks.0.ln1.hook_normalized",
+        "blocks.1.mlp.hook_post",
+        "blocks.1.hook_resid_post",
+    ]:
         torch.testing.assert_close(ours[name], theirs[name], atol=1e-9, rtol=0, msg=name)
 
 
@@ -183,14 +189,19 @@ def test_bad_tokens_are_a_clear_error(bad, message):
 
 
 def test_variants_needed_later_run():
-    for changes in [{"use_residual": False}, {"positional_embedding": "sinusoidal"}, {"positional_embedding": "none"},
-                    {"d_model": 2, "n_heads": 1, "d_mlp": 32}, {"d_model": 1, "n_heads": 1, "normalization_type": None}]:
+    for changes in [
+        {"use_residual": False},
+        {"positional_embedding": "sinusoidal"},
+        {"positional_embedding": "none"},
+        {"d_model": 2, "n_heads": 1, "d_mlp": 32},
+        {"d_model": 1, "n_heads": 1, "normalization_type": None},
+    ]:
         model = Transformer(SMALL.with_(**changes))
         assert model(tokens()).shape == (3, 11, SMALL.d_vocab)
 
 
 def test_components_built_alone_have_finite_gpt2_initial_weights():
-    from glassbox.components import Attention, Embed, MLP, PosEmbed, Unembed
+    from glassbox.components import MLP, Attention, Embed, PosEmbed, Unembed
 
     for component in (Embed, PosEmbed, Attention, MLP, Unembed):
         for name, param in component(SMALL).named_parameters():
@@ -206,7 +217,7 @@ def test_weights_are_seeded_and_views_are_stacked_like_transformer_lens():
     assert a.W_Q.shape == (L, H, M, D) and a.W_O.shape == (L, H, D, M)
     assert a.W_in.shape == (L, M, SMALL.d_mlp) and a.W_U.shape == (M, SMALL.d_vocab)
     with pytest.raises(AttributeError, match="W_in"):
-        Transformer(SMALL.with_(attn_only=True)).W_in
+        _ = Transformer(SMALL.with_(attn_only=True)).W_in
 
 
 def test_loss_and_generation():
@@ -225,8 +236,19 @@ def test_loss_and_generation():
 
 def test_tiny_model_without_attention_biases_or_output_projection():
     """Part III's 2-D model: no b_Q/b_K/b_V/b_O and W_O fixed to I — 250 parameters, still equal to TransformerLens."""
-    cfg = TransformerConfig(d_model=2, n_layers=1, n_heads=1, d_mlp=32, d_vocab=12, n_ctx=8, act_fn="relu",
-                            normalization_type=None, attn_bias=False, attn_out_proj=False, seed=3)
+    cfg = TransformerConfig(
+        d_model=2,
+        n_layers=1,
+        n_heads=1,
+        d_mlp=32,
+        d_vocab=12,
+        n_ctx=8,
+        act_fn="relu",
+        normalization_type=None,
+        attn_bias=False,
+        attn_out_proj=False,
+        seed=3,
+    )
     model = Transformer(cfg)
     assert sum(p.numel() for p in model.parameters()) == 250
     assert torch.equal(model.W_O[0, 0], torch.eye(2)) and not model.b_Q.any()

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from glassbox.book import toc_chapters
 from glassbox.colab import colab_requirements, install_source
 from glassbox.exercise_blocks import EXERCISE_RE, object_source, parse_exercise
 from glassbox.glue import glue
 from glassbox.myst import BookLinks, myst_to_markdown
 from glassbox.notebooks import build_all, chapter_to_notebook
+from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 CH01 = ROOT / "book" / "part1" / "ch01_attention.md"
@@ -38,8 +37,9 @@ def test_install_cell_uses_the_pins_and_the_repository_of_the_book_at_this_commi
     pins = colab_requirements(ROOT / "requirements.txt")
     assert "transformer-lens==4.3.0" in pins and "einops==0.8.2" in pins
     assert not any(pin.startswith(("torch==", "jupyter-book", "pytest")) for pin in pins), "Colab keeps its own torch"
-    assert not any(pin.startswith(("ipython==", "ipywidgets==", "ipykernel==")) for pin in pins), \
+    assert not any(pin.startswith(("ipython==", "ipywidgets==", "ipykernel==")) for pin in pins), (
         "replacing IPython under Colab's running kernel breaks it"
+    )
     assert all(f"'{pin}'" in source for pin in pins)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     assert f'"https://github.com/glass-box-book/glass-box", "{head}"' in source
@@ -81,8 +81,13 @@ def test_myst_is_rewritten_for_jupyter():
 def test_cross_references_become_links_to_the_published_pages():
     links = BookLinks.of_book(ROOT)
     here = "book/part1/quiz"
-    out = myst_to_markdown("See {doc}`ch01_attention`, {doc}`the quiz <quiz>` and {ref}`3 <ch-components>`; "
-                           "{ref}`ch-positions`.", {}, {}, links, here)
+    out = myst_to_markdown(
+        "See {doc}`ch01_attention`, {doc}`the quiz <quiz>` and {ref}`3 <ch-components>`; {ref}`ch-positions`.",
+        {},
+        {},
+        links,
+        here,
+    )
     base = "https://glass-box-book.github.io/glass-box/"
     title = links.titles["book/part1/ch01_attention"]
     assert f"[{title}]({base}book/part1/ch01_attention.html)" in out
@@ -118,12 +123,16 @@ def test_exercise_options_are_validated():
         parse_exercise("causal_mask", "")
 
 
-@pytest.mark.parametrize("chapter", [CH01, ROOT / "book" / "part2" / "ch03_components.md"], ids=["functions", "classes"])
+@pytest.mark.parametrize(
+    "chapter", [CH01, ROOT / "book" / "part2" / "ch03_components.md"], ids=["functions", "classes"]
+)
 def test_generated_notebook_runs_top_to_bottom_with_the_solutions_filled_in(tmp_path, chapter):
     notebook = chapter_to_notebook(chapter, root=ROOT, fill_solutions=True)
     notebook.cells = [c for c in notebook.cells if "colab-install" not in c.metadata.get("tags", [])]
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     printed = [
         output.get("text", "")
         for cell in notebook.cells
@@ -172,6 +181,14 @@ def test_figures_are_numbered_through_the_book_as_the_site_numbers_them():
     assert list(links.figures.values()) == list(range(1, len(links.figures) + 1))
     notebook = chapter_to_notebook(ROOT / "book" / "part2" / "ch05_training.md", root=ROOT, links=links)
     captions = [s for s in sources(notebook, "markdown") if s.startswith("**Fig.")]
-    earlier = sum(1 for name in links.figures if links.figures[name] < min(
-        links.figures[n] for n in links.figures if n in "".join(ROOT.joinpath("book/part2/ch05_training.md").read_text())))
+    earlier = sum(
+        1
+        for name in links.figures
+        if links.figures[name]
+        < min(
+            links.figures[n]
+            for n in links.figures
+            if n in "".join(ROOT.joinpath("book/part2/ch05_training.md").read_text())
+        )
+    )
     assert captions and captions[0].startswith(f"**Fig. {earlier + 1}.**") and earlier > 0

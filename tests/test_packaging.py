@@ -13,11 +13,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("glassbox", "exercises", "solutions")
@@ -43,8 +43,22 @@ def wheel(tmp_path_factory) -> Path:
     ignore = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
     for name in ("code", "exercises", "solutions"):
         shutil.copytree(ROOT / name, work / name, ignore=ignore)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "./code",
-                    "--wheel-dir", str(work / "dist")], cwd=work, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "./code",
+            "--wheel-dir",
+            str(work / "dist"),
+        ],
+        cwd=work,
+        check=True,
+    )
     (found,) = (work / "dist").glob("glassbox-*.whl")
     return found
 
@@ -68,9 +82,13 @@ def test_every_module_imports_from_the_wheel_alone(wheel, tmp_path):
         "print(json.dumps(files))\n"
     )
     # the wheel's folder comes first on the path, ahead of the editable install's finder
-    result = subprocess.run([sys.executable, "-c", script], env={"PYTHONPATH": str(site), "MPLBACKEND": "Agg",
-                                                                  "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
-                            capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"PYTHONPATH": str(site), "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr.strip().splitlines()[-1]
     files = json.loads(result.stdout.strip().splitlines()[-1])
     outside = [name for name, file in files.items() if not file.startswith(str(site))]
@@ -105,6 +123,9 @@ def test_the_project_declares_exactly_the_packages_its_code_imports():
     needed = {canonical(dist) for module in imported for dist in distributions.get(module, [module])}
     assert needed - declared - extras == set(), "imported but not declared in code/pyproject.toml"
     assert declared - needed == set(), "declared in code/pyproject.toml but imported nowhere"
-    pinned = {canonical(line.split("==")[0]) for line in (ROOT / "requirements.txt").read_text().splitlines()
-              if "==" in line and not line.startswith("#")}
+    pinned = {
+        canonical(line.split("==")[0])
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
     assert (declared | extras) - pinned == set(), "requirements.txt must pin every dependency"

@@ -5,9 +5,8 @@ import math
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
-from matplotlib.figure import Figure
-
 from glassbox import plots
+from matplotlib.figure import Figure
 
 
 def renders(fig: Figure) -> bool:

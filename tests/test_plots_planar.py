@@ -4,16 +4,14 @@ stream is not a plane."""
 import io
 
 import pytest
-import torch
-from matplotlib.figure import Figure
-from PIL import Image
-
 from glassbox import rules
 from glassbox.model import Transformer
-from glassbox.rules import cli
 from glassbox.plots import animation
 from glassbox.plots import planar as g
+from glassbox.rules import cli
 from glassbox.train import TrainConfig
+from matplotlib.figure import Figure
+from PIL import Image
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +32,12 @@ def test_every_figure_function_returns_a_figure(run):
 
 def test_every_animation_is_a_gif_with_alt_text(run):
     window = rules.demo_windows(run)[0][0]
-    for gif in (animation.embeddings_over_training(run, n_frames=3), animation.qkv_over_training(run, n_frames=3),
-                animation.qk_attention_over_training(run, window, n_frames=3),
-                animation.output_landscapes_over_training(run, [0, run.rule.plus], n_frames=3, resolution=6)):
+    for gif in (
+        animation.embeddings_over_training(run, n_frames=3),
+        animation.qkv_over_training(run, n_frames=3),
+        animation.qk_attention_over_training(run, window, n_frames=3),
+        animation.output_landscapes_over_training(run, [0, run.rule.plus], n_frames=3, resolution=6),
+    ):
         image = Image.open(io.BytesIO(gif.data))
         assert image.format == "GIF" and image.n_frames == gif.n_frames == 3
         assert 'alt="Animation: ' in gif._repr_html_()

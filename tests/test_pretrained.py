@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from glassbox import parameters, pretrained
 from glassbox.model import Transformer
 from glassbox.plots import gpt2 as plots
@@ -31,14 +30,20 @@ def save_tiny_gpt2(folder: Path, seed: int = 0) -> Path:
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=300,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     bpe.train_from_iterator(["The capital of France is Paris. The capital of Italy is Rome."] * 10, trainer)
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
-                                        unk_token="<|endoftext|>")
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe, bos_token="<|endoftext|>", eos_token="<|endoftext|>", unk_token="<|endoftext|>"
+    )
     tokenizer.save_pretrained(folder)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=64, n_embd=32, n_layer=2, n_head=4,
-                        bos_token_id=0, eos_token_id=0)
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=64, n_embd=32, n_layer=2, n_head=4, bos_token_id=0, eos_token_id=0
+    )
     torch.manual_seed(seed)
     model = GPT2LMHeadModel(config)
     with torch.no_grad():  # larger LayerNorm and bias values, so folding them is really tested
@@ -76,7 +81,7 @@ def test_offline_without_a_cached_copy_says_why_within_5_seconds(offline, tmp_pa
 
 
 def test_a_hub_that_never_answers_costs_the_timeout_not_minutes(online, monkeypatch, tmp_path):
-    silent = socket.socket()                      # accepts connections and never says a word
+    silent = socket.socket()  # accepts connections and never says a word
     silent.bind(("127.0.0.1", 0))
     silent.listen()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
@@ -94,7 +99,7 @@ def test_an_unreachable_hub_is_a_reason_too(online, monkeypatch, tmp_path):
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
-    closed.close()                                # nothing listens there: the connection is refused
+    closed.close()  # nothing listens there: the connection is refused
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
     start = time.perf_counter()
     with pytest.raises(GPT2Unavailable, match="cannot reach http://127.0.0.1"):
@@ -161,12 +166,12 @@ def test_load_gpt2_boots_a_compatibility_mode_bridge_with_the_models_probabiliti
     bridge = load_gpt2(device="cpu", model_name=str(tiny_gpt2))
     assert bridge.compatibility_mode and not bridge.training
     tokens = bridge.to_tokens(PROMPT)
-    assert tokens[0, 0] == bridge.tokenizer.bos_token_id                   # TransformerLens prepends BOS
+    assert tokens[0, 0] == bridge.tokenizer.bos_token_id  # TransformerLens prepends BOS
     hf = GPT2LMHeadModel.from_pretrained(tiny_gpt2, attn_implementation="eager").eval()
     with torch.no_grad():
         expected = hf(tokens).logits.log_softmax(-1)
         got = bridge(tokens).log_softmax(-1)
-    torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)         # folding LayerNorm keeps the probabilities
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)  # folding LayerNorm keeps the probabilities
 
 
 @pytest.mark.parametrize("compatibility_mode", [False, True], ids=["raw weights", "compatibility mode"])
@@ -189,7 +194,7 @@ def test_the_chapter_model_is_gpt2_when_it_can_be_loaded(offline, tiny_gpt2):
     assert loaded.to_str_tokens(PROMPT)[0] == "<|endoftext|>" and "".join(loaded.to_str_tokens(PROMPT)[1:]) == PROMPT
     from transformers import GPT2LMHeadModel
 
-    assert loaded.n_params == GPT2LMHeadModel.from_pretrained(tiny_gpt2).num_parameters()   # tied W_U counted once
+    assert loaded.n_params == GPT2LMHeadModel.from_pretrained(tiny_gpt2).num_parameters()  # tied W_U counted once
     with pytest.raises(ValueError, match="non-empty string"):
         loaded.to_tokens("")
 
@@ -201,7 +206,7 @@ def test_the_chapter_model_falls_back_to_chapter_5s_model_with_the_notice(offlin
 
     tokenizer = CharTokenizer.from_text(PROMPT)
     small = Transformer(TransformerConfig(d_model=16, n_layers=1, n_heads=2, d_vocab=tokenizer.d_vocab, n_ctx=32))
-    monkeypatch.setattr(zoo, "char_model", lambda: (small, tokenizer))   # no minute of training in the tests
+    monkeypatch.setattr(zoo, "char_model", lambda: (small, tokenizer))  # no minute of training in the tests
     start = time.perf_counter()
     loaded = pretrained.load_chapter_model(model_name="nobody/nothing")
     assert time.perf_counter() - start < 5
@@ -220,7 +225,7 @@ def test_gpt2_small_shapes_are_gpt2_smalls():
         hf = GPT2LMHeadModel(GPT2Config())
     counts = parameters.counts_by_kind(parameters.gpt2_small_shapes())
     n_vocab, d_model = 50257, 768
-    assert counts["unembedding"] == n_vocab * d_model + n_vocab          # W_U and b_U, tied away in GPT-2's file
+    assert counts["unembedding"] == n_vocab * d_model + n_vocab  # W_U and b_U, tied away in GPT-2's file
     assert sum(counts.values()) - counts["unembedding"] == sum(p.numel() for p in hf.parameters()) == 124_439_808
 
 
@@ -253,9 +258,9 @@ def test_the_attention_widget_is_light_deterministic_and_loads_the_bundle_once()
     pattern = pattern / pattern.sum(-1, keepdim=True)
     tokens = [f"tok{i}" for i in range(19)] + ["</script>"]
     html = plots.attention_heads_widget(pattern, tokens)._repr_html_()
-    assert len(html.encode()) < 100_000                                  # circuitsvis inline: about 1.3 MB
+    assert len(html.encode()) < 100_000  # circuitsvis inline: about 1.3 MB
     assert "var CircuitsVis" not in html and 'class="glassbox-circuitsvis"' in html
-    assert html.count("</script>") == 1                                  # a token cannot close the script early
+    assert html.count("</script>") == 1  # a token cannot close the script early
     assert html == plots.attention_heads_widget(pattern, tokens)._repr_html_()
     with pytest.raises(ValueError, match="pattern must be"):
         plots.attention_heads_widget(pattern, tokens[:-1])

@@ -3,7 +3,6 @@ hand-checkable details (plus_last_even's targets, lucky7 at the start, clear err
 
 import numpy as np
 import pytest
-
 from glassbox.rules import RULES, PlusLastEven, get_rule
 
 
@@ -55,7 +54,7 @@ def test_plus_last_even_by_hand():
 def test_lucky7_and_step_back_by_hand():
     lucky7, step_back = get_rule("lucky7"), get_rule("step_back")
     assert lucky7.verify([7, 3, 5, 7, 5]) and not lucky7.verify([7, 3, 5, 7, 4])
-    assert step_back.target([1, 2, 3, 4, 9, 0], 5) == 2      # three positions before the 9
+    assert step_back.target([1, 2, 3, 4, 9, 0], 5) == 2  # three positions before the 9
     assert get_rule("successor").target([9], 1) == 0
     assert get_rule("conditional_transform").target([6, 3], 2) == 4
 
@@ -68,4 +67,4 @@ def test_clear_errors():
     with pytest.raises((ValueError, TypeError)):  # TypeError: the tests check annotations at run time
         PlusLastEven().generate(3, 0)
     with pytest.raises(ValueError, match="has no '\\+' token"):
-        get_rule("lucky7").plus
+        _ = get_rule("lucky7").plus

@@ -6,16 +6,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 import torch
-
 from glassbox import rules
-from glassbox.rules import cli
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
-from glassbox.rules import PlusLastEven, get_rule
+from glassbox.rules import PlusLastEven, cli, get_rule
 from glassbox.train import TrainConfig
 
-TINY = rules.Recipe(16, TrainConfig(steps=20, lr=1e-2, eval_every=10, eval_batches=1, checkpoint_every=10,
-                                    progress=False))
+TINY = rules.Recipe(
+    16, TrainConfig(steps=20, lr=1e-2, eval_every=10, eval_batches=1, checkpoint_every=10, progress=False)
+)
 
 
 def test_the_plus_last_even_model_has_250_parameters():
@@ -86,7 +85,7 @@ def test_rule_accuracy_on_a_hand_made_case():
 
 def test_any_allowed_token_counts_for_rules_with_a_free_choice():
     rule = get_rule("plus_means_even")
-    sequences = [rule.encode("1 + 4 3 + 8")]                   # the oracle says 0 after each +: even, so right
+    sequences = [rule.encode("1 + 4 3 + 8")]  # the oracle says 0 after each +: even, so right
     accuracy = rules.rule_accuracy(LatestEvenOracle(PlusLastEven(), 4), sequences, rule)
     assert accuracy.correct == accuracy.counts == {"constrained": 2}
 
@@ -101,10 +100,14 @@ def test_training_records_rule_error_and_checkpoints(tmp_path):
 
 
 def test_command_line_trains_saves_and_redraws(tmp_path, capsys):
-    out = tmp_path / "step_back"          # d_model 4: the figures that do not need a plane (the 2-D ones are
-    assert cli.main(["step_back", "--out", str(out), "--steps", "20"]) == 0      # tested in test_plots_planar)
+    out = tmp_path / "step_back"  # d_model 4: the figures that do not need a plane (the 2-D ones are
+    assert cli.main(["step_back", "--out", str(out), "--steps", "20"]) == 0  # tested in test_plots_planar)
     assert (out / "run.pt").exists() and sorted(p.name for p in out.glob("*.png")) == [
-        "01_architecture.png", "02_learning_curve.png", "03_training_data.png", "04_generated_sequences.png"]
+        "01_architecture.png",
+        "02_learning_curve.png",
+        "03_training_data.png",
+        "04_generated_sequences.png",
+    ]
     assert "validation rule accuracy" in capsys.readouterr().out
     (out / "02_learning_curve.png").unlink()
     assert cli.main(["step_back", "--out", str(out), "--figures-only"]) == 0
@@ -137,8 +140,16 @@ def test_pytorch_default_init_reads_fan_in_from_shapes_for_any_setup():
     cfg = TransformerConfig(d_model=6, n_layers=1, n_heads=2, d_mlp=10, d_vocab=7, n_ctx=5, normalization_type="LN")
     model = rules.pytorch_default_init(Transformer(cfg), seed=0)
     params = dict(model.named_parameters())
-    assert torch.equal(params["blocks.0.ln1.w"], torch.ones(6)) and torch.equal(params["blocks.0.ln1.b"], torch.zeros(6))
-    for name, reads in {"blocks.0.attn.W_Q": 6, "blocks.0.attn.b_Q": 6, "blocks.0.attn.W_O": 6,
-                        "blocks.0.mlp.W_out": 10, "blocks.0.mlp.b_out": 10, "unembed.W_U": 6}.items():
-        bound = reads ** -0.5
+    assert torch.equal(params["blocks.0.ln1.w"], torch.ones(6)) and torch.equal(
+        params["blocks.0.ln1.b"], torch.zeros(6)
+    )
+    for name, reads in {
+        "blocks.0.attn.W_Q": 6,
+        "blocks.0.attn.b_Q": 6,
+        "blocks.0.attn.W_O": 6,
+        "blocks.0.mlp.W_out": 10,
+        "blocks.0.mlp.b_out": 10,
+        "unembed.W_U": 6,
+    }.items():
+        bound = reads**-0.5
         assert params[name].abs().max() <= bound and params[name].abs().max() > 0.5 * bound, name

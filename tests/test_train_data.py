@@ -2,11 +2,10 @@
 
 import pytest
 import torch
-
+from glassbox import train as train_module
 from glassbox.config import TransformerConfig
 from glassbox.data import CharTokenizer, book_text, random_windows, split
 from glassbox.model import Transformer
-from glassbox import train as train_module
 from glassbox.train import TrainConfig, load_checkpoint, train
 
 
@@ -76,7 +75,7 @@ def test_training_inside_no_grad_still_learns_and_leaves_grad_mode_alone():
 
 def test_parameter_groups_decay_matrices_only_when_asked():
     model = Transformer(TransformerConfig(d_model=8, n_layers=1, n_heads=2, d_vocab=5, n_ctx=4))
-    everything, = train_module.param_groups(model, 0.1)
+    (everything,) = train_module.param_groups(model, 0.1)
     assert everything["weight_decay"] == 0.1 and len(everything["params"]) == len(list(model.parameters()))
     matrices, vectors = train_module.param_groups(model, 0.1, "matrices")
     assert all(p.dim() >= 2 for p in matrices["params"]) and all(p.dim() == 1 for p in vectors["params"])
@@ -88,6 +87,11 @@ def test_parameter_groups_decay_matrices_only_when_asked():
 def test_a_small_model_trains_on_one_thread_and_the_callers_count_comes_back():
     seen = []
     before = torch.get_num_threads()
-    train(small_model(), copy_task, copy_task, TrainConfig(steps=2, eval_every=1, progress=False),
-          evaluate=lambda m: seen.append(torch.get_num_threads()) or {})
+    train(
+        small_model(),
+        copy_task,
+        copy_task,
+        TrainConfig(steps=2, eval_every=1, progress=False),
+        evaluate=lambda m: seen.append(torch.get_num_threads()) or {},
+    )
     assert seen and set(seen) == {1} and torch.get_num_threads() == before

@@ -1,4 +1,5 @@
-"""The GitHub workflow: actions pinned to commits, least privilege per job, timeouts, notebooks published on their own."""
+"""The GitHub workflow: actions pinned to commits, least privilege per job, timeouts, and the notebooks published
+by a job of their own."""
 
 import re
 from pathlib import Path

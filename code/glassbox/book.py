@@ -38,10 +38,13 @@ def site_url(root: Path = REPO_ROOT) -> str:
 def book_revision(root: Path = REPO_ROOT) -> str:
     """The commit the notebooks are built from (git's HEAD): the install cell installs exactly that code."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError) as error:
-        raise RuntimeError(f"{root} is not a git checkout, so there is no commit for the install cell: {error}") from None
+        raise RuntimeError(
+            f"{root} is not a git checkout, so there is no commit for the install cell: {error}"
+        ) from None
 
 
 def toc_chapters(root: Path = REPO_ROOT) -> list[Path]:

@@ -28,9 +28,9 @@ def colab_requirements(requirements: Path = REPO_ROOT / "requirements.txt") -> l
     return pins
 
 
-INSTALL_CELL = """# Colab set-up, once per session (about {minutes} minutes): installs the book's code as of commit {short} and the
-# packages it pins, then restarts Python so it loads them (Colab reports a crash: that is the restart). Then run the
-# notebook again from the top: this cell does nothing the second time, nor outside Colab.
+INSTALL_CELL = """# Colab set-up, once per session (about {minutes} minutes): installs the book's code as of commit
+# {short} and the packages it pins, then restarts Python so it loads them (Colab reports a crash: that is the
+# restart). Then run the notebook again from the top: this cell does nothing the second time, nor outside Colab.
 import importlib.metadata, json, os, subprocess, sys
 
 REPOSITORY, REVISION = "{url}", "{revision}"
@@ -61,5 +61,10 @@ def install_source(root: Path = REPO_ROOT, revision: str | None = None) -> str:
     """The first cell of every Colab notebook: install the pinned packages and the book's code at `revision`."""
     revision = revision or book_revision(root)
     pins = "[\n" + "".join(f"    {pin!r},\n" for pin in colab_requirements(root / "requirements.txt")) + "]"
-    return INSTALL_CELL.format(minutes=INSTALL_MINUTES, short=revision[:7], url=book_config(root)["repository"]["url"],
-                               revision=revision, pins=pins)
+    return INSTALL_CELL.format(
+        minutes=INSTALL_MINUTES,
+        short=revision[:7],
+        url=book_config(root)["repository"]["url"],
+        revision=revision,
+        pins=pins,
+    )

@@ -143,7 +143,9 @@ class Attention(nn.Module):
     ) -> Float[Tensor, "batch head_index query_pos key_pos"]:
         """Scaled dot products between every query and every key, per head."""
         scores = einops.einsum(
-            q, k, "batch query_pos head_index d_head, batch key_pos head_index d_head -> batch head_index query_pos key_pos"
+            q,
+            k,
+            "batch query_pos head_index d_head, batch key_pos head_index d_head -> batch head_index query_pos key_pos",
         )
         return scores / self.attn_scale
 
@@ -156,15 +158,21 @@ class Attention(nn.Module):
         return scores.masked_fill(future, float("-inf"))
 
     def project(
-        self, x: Float[Tensor, "batch pos d_model"], W: Float[Tensor, "head_index d_model d_head"], b: Float[Tensor, "head_index d_head"]
+        self,
+        x: Float[Tensor, "batch pos d_model"],
+        W: Float[Tensor, "head_index d_model d_head"],
+        b: Float[Tensor, "head_index d_head"],
     ) -> Float[Tensor, "batch pos head_index d_head"]:
         """Every head's projection of every position's vector (queries, keys or values)."""
         # the einsum "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head", written as one
         # matrix product with every head's columns side by side (half the time of an einsum call for small models)
         W_all = einops.rearrange(W, "head_index d_model d_head -> d_model (head_index d_head)")
-        return einops.rearrange(
-            x @ W_all, "batch pos (head_index d_head) -> batch pos head_index d_head", head_index=W.shape[0]
-        ) + b
+        return (
+            einops.rearrange(
+                x @ W_all, "batch pos (head_index d_head) -> batch pos head_index d_head", head_index=W.shape[0]
+            )
+            + b
+        )
 
     def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
         """Project to q, k, v; score, mask, softmax; weigh the values; map every head's z back with W_O and sum.
@@ -179,7 +187,10 @@ class Attention(nn.Module):
             scores = self.hook_attn_scores(self.apply_causal_mask(self.attention_scores(q, k)))
             pattern = self.hook_pattern(scores.softmax(dim=-1))
             z = einops.einsum(
-                pattern, v, "batch head_index query_pos key_pos, batch key_pos head_index d_head -> batch query_pos head_index d_head"
+                pattern,
+                v,
+                "batch head_index query_pos key_pos, batch key_pos head_index d_head"
+                " -> batch query_pos head_index d_head",
             )
         else:  # nothing reads or patches the scores or the pattern: one fused kernel computes the same z, faster
             z = F.scaled_dot_product_attention(

@@ -33,7 +33,9 @@ class TransformerConfig:
     seed: int | None = 0  # seeds the initial weights; None leaves torch's global generator alone
     eps: float = 1e-5  # LayerNorm epsilon, inside the square root
     init_range: float = 0.02  # std of the normal initialisation, as in GPT-2 and TransformerLens
-    device: str = field(default_factory=book_device)  # where the model is built: glassbox.device chooses, "cpu" unless told
+    device: str = field(
+        default_factory=book_device
+    )  # where the model is built: glassbox.device chooses, "cpu" unless told
 
     def __post_init__(self) -> None:
         for name in ("d_model", "n_layers", "n_heads", "d_vocab", "n_ctx"):

@@ -27,7 +27,11 @@ def chapters_as_text(root: Path) -> str:
     """The book's own text: its chapters (without YAML front matter and cell options), the README, and the
     library's source, joined in order."""
     texts = []
-    paths = [*sorted((root / "book").rglob("*.md")), root / "README.md", *sorted((root / "code" / "glassbox").rglob("*.py"))]
+    paths = [
+        *sorted((root / "book").rglob("*.md")),
+        root / "README.md",
+        *sorted((root / "code" / "glassbox").rglob("*.py")),
+    ]
     for path in paths:
         text = re.sub(r"\A---\n.*?\n---\n", "", path.read_text(encoding="utf-8"), flags=re.S)
         text = re.sub(r"^:[\w-]+:.*\n", "", text, flags=re.M)

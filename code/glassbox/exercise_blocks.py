@@ -59,7 +59,9 @@ class ExerciseBlock:
         return f"Difficulty {stars} · about {self.minutes} minutes"
 
 
-EXERCISE_RE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{exercise\}\s+(?P<target>\S+)\n(?P<body>.*?)^(?P=fence)\s*$", re.M | re.S)
+EXERCISE_RE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{exercise\}\s+(?P<target>\S+)\n(?P<body>.*?)^(?P=fence)\s*$", re.M | re.S
+)
 
 
 def parse_exercise(target: str, body: str) -> ExerciseBlock:

@@ -21,9 +21,11 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     from IPython.display import display as ipy_display
 
     if hasattr(value, "item") and getattr(value, "shape", None) == ():  # numpy or torch scalar → Python number,
-        value = value.item()                                            # which {glue:text} formats
+        value = value.item()  # which {glue:text} formats
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"glue {name!r}: the value is {value}, which no sentence should state — a computation went wrong")
+        raise ValueError(
+            f"glue {name!r}: the value is {value}, which no sentence should state — a computation went wrong"
+        )
 
     bundle, metadata = format_display_data(value)
     prefix = "" if display else GLUE_PREFIX

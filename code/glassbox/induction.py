@@ -18,10 +18,10 @@ import torch.nn.functional as F
 from jaxtyping import Float, Int
 from torch import Tensor
 
+from glassbox.cache import cached_model, model_file, save_weights
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
 from glassbox.train import History, TrainConfig, train
-from glassbox.cache import cached_model, model_file, save_weights
 
 
 def repeated_random_tokens(
@@ -46,7 +46,9 @@ def periodic_random_tokens(
     return tokens.gather(1, torch.arange(n_ctx) % period)  # position j copies position j mod period
 
 
-def per_token_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos_minus_1"]:
+def per_token_loss(
+    logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]
+) -> Float[Tensor, "batch pos_minus_1"]:
     """The loss of predicting token t+1 at each position t (not averaged)."""
     return F.cross_entropy(logits[:, :-1].transpose(1, 2), tokens[:, 1:], reduction="none")
 
@@ -89,12 +91,20 @@ class InductionRecipe:
     d_model: int = 64
     n_heads: int = 4
     batch_size: int = 64
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=600, lr=1e-2, eval_every=10, eval_batches=1, seed=0))
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(steps=600, lr=1e-2, eval_every=10, eval_batches=1, seed=0)
+    )
 
     def model_config(self) -> TransformerConfig:
         return TransformerConfig(
-            d_model=self.d_model, n_layers=2, n_heads=self.n_heads, n_ctx=2 * self.half, d_vocab=self.d_vocab,
-            attn_only=True, normalization_type=None, seed=0,
+            d_model=self.d_model,
+            n_layers=2,
+            n_heads=self.n_heads,
+            n_ctx=2 * self.half,
+            d_vocab=self.d_vocab,
+            attn_only=True,
+            normalization_type=None,
+            seed=0,
         )
 
     def batches(self, generator: torch.Generator) -> Int[Tensor, "batch pos"]:
@@ -129,5 +139,6 @@ def remember(model: Transformer, recipe: InductionRecipe = INDUCTION_RECIPE) -> 
 
 def induction_model(recipe: InductionRecipe = INDUCTION_RECIPE) -> Transformer:
     """The trained induction model, from the cache or trained now."""
-    return cached_model(_path(recipe), lambda: Transformer(recipe.model_config()),
-                        lambda: train_induction_model(recipe)[0])
+    return cached_model(
+        _path(recipe), lambda: Transformer(recipe.model_config()), lambda: train_induction_model(recipe)[0]
+    )

@@ -185,9 +185,7 @@ class Transformer(HookedRootModule):
         return bridge_from_model(self)
 
 
-def next_token_loss(
-    logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]
-) -> Float[Tensor, ""]:
+def next_token_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, ""]:
     """Mean cross-entropy of predicting token t+1 from position t (TransformerLens's `lm_cross_entropy_loss`)."""
     if tokens.shape[-1] < 2:
         raise ValueError("the loss needs sequences of at least 2 tokens (one to read, one to predict)")

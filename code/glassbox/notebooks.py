@@ -46,10 +46,14 @@ def exercise_cells(block: ExerciseBlock, fill_solutions: bool, root: Path = REPO
 def companion_note(docname: str, fill_solutions: bool, root: Path = REPO_ROOT) -> str:
     """The line under the title linking the exercise notebook and its solutions notebook to each other."""
     if fill_solutions:
-        return (f"*This is the solutions notebook: every exercise is filled in. To write them yourself, open "
-                f"[the exercise notebook]({colab_url(docname, root)}).*")
-    return (f"*The exercises below are yours to fill in, each followed by a check. Stuck? "
-            f"[The solutions notebook]({colab_url(docname, root, solutions=True)}) has every one filled in.*")
+        return (
+            f"*This is the solutions notebook: every exercise is filled in. To write them yourself, open "
+            f"[the exercise notebook]({colab_url(docname, root)}).*"
+        )
+    return (
+        f"*The exercises below are yours to fill in, each followed by a check. Stuck? "
+        f"[The solutions notebook]({colab_url(docname, root, solutions=True)}) has every one filled in.*"
+    )
 
 
 def chapter_to_notebook(
@@ -80,8 +84,11 @@ def chapter_to_notebook(
     has_exercises = any(EXERCISE_RE.search(c.source) for c in source.cells if c.cell_type == "markdown")
     set_up = [nbformat.v4.new_code_cell(install_source(root, revision), metadata={"tags": ["colab-install"]})]
     if has_exercises:
-        set_up = [nbformat.v4.new_markdown_cell(companion_note(here, fill_solutions, root)), *set_up,
-                  nbformat.v4.new_code_cell("from glassbox.checking import check")]
+        set_up = [
+            nbformat.v4.new_markdown_cell(companion_note(here, fill_solutions, root)),
+            *set_up,
+            nbformat.v4.new_code_cell("from glassbox.checking import check"),
+        ]
     cells = []
     imported: set[str] = set()
     for cell in source.cells:
@@ -152,8 +159,9 @@ def build_all(
     for chapter in toc_chapters(root):
         executed = executed_notebook(chapter, cache_path) if cache_path else None
         for solutions in (False, True):
-            notebook = chapter_to_notebook(chapter, root=root, executed=executed, revision=revision, links=links,
-                                           fill_solutions=solutions)
+            notebook = chapter_to_notebook(
+                chapter, root=root, executed=executed, revision=revision, links=links, fill_solutions=solutions
+            )
             if solutions and not any(c.source.startswith("check(") for c in notebook.cells):
                 continue  # no exercises: the one notebook is the whole chapter
             target = notebook_path(out, chapter, root, solutions)

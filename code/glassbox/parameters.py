@@ -63,8 +63,16 @@ def gpt2_small_shapes() -> dict[str, torch.Size]:
     from transformers import GPT2Config
 
     hf = GPT2Config()  # the defaults are GPT-2 small's
-    cfg = TransformerConfig(d_model=hf.n_embd, n_layers=hf.n_layer, n_heads=hf.n_head, d_vocab=hf.vocab_size,
-                            n_ctx=hf.n_positions, act_fn="gelu_new", seed=None, device="meta")
+    cfg = TransformerConfig(
+        d_model=hf.n_embd,
+        n_layers=hf.n_layer,
+        n_heads=hf.n_head,
+        d_vocab=hf.vocab_size,
+        n_ctx=hf.n_positions,
+        act_fn="gelu_new",
+        seed=None,
+        device="meta",
+    )
     with torch.device("meta"):
         model = Transformer(cfg)
     return {name: p.shape for name, p in model.named_parameters()}

@@ -53,7 +53,9 @@ def load_tl_parameters(model: torch.nn.Module, params: dict[str, Tensor]) -> Non
     with torch.no_grad():
         for name, value in params.items():
             if ours[name].shape != value.shape:
-                raise ValueError(f"{name}: TransformerLens has shape {tuple(value.shape)}, ours {tuple(ours[name].shape)}")
+                raise ValueError(
+                    f"{name}: TransformerLens has shape {tuple(value.shape)}, ours {tuple(ours[name].shape)}"
+                )
             ours[name].copy_(value.detach())
 
 
@@ -62,7 +64,9 @@ def bridge_config(cfg: TransformerConfig) -> Any:
     from transformer_lens import TransformerBridgeConfig
 
     if cfg.positional_embedding != "learned":
-        raise ValueError(f"TransformerLens's native bridge has learned positions only, not {cfg.positional_embedding!r}")
+        raise ValueError(
+            f"TransformerLens's native bridge has learned positions only, not {cfg.positional_embedding!r}"
+        )
     if not cfg.use_residual:
         raise ValueError("TransformerLens's native bridge always has residual connections (use_residual=False)")
     return TransformerBridgeConfig(

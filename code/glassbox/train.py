@@ -20,7 +20,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-SMALL_MODEL = 10_000  # parameters: below this a CPU step is mostly overhead, and one thread beats several (~10x on a busy machine)
+# parameters: below this a CPU step is mostly overhead, and one thread beats several (~10x on a busy machine)
+SMALL_MODEL = 10_000
 BatchFn = Callable[[torch.Generator], Tensor]  # returns a batch of token ids, drawn with the given generator
 LossFn = Callable[[nn.Module, Tensor], Tensor]  # (model, batch) -> scalar loss
 
@@ -93,8 +94,10 @@ def param_groups(model: nn.Module, weight_decay: float, decay: str = "all") -> l
     params = [p for p in model.parameters() if p.requires_grad]
     if decay == "all":
         return [{"params": params, "weight_decay": weight_decay}]
-    return [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
 
 
 def show_progress(cfg: TrainConfig) -> bool:
@@ -117,9 +120,17 @@ def cpu_threads_for(model: nn.Module) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def evaluate_into(history: History, step: int, model: nn.Module, cfg: TrainConfig, train_batches: BatchFn,
-                  val_batches: BatchFn, generator: torch.Generator, loss_fn: LossFn,
-                  evaluate: Callable[[nn.Module], dict[str, float]] | None) -> None:
+def evaluate_into(
+    history: History,
+    step: int,
+    model: nn.Module,
+    cfg: TrainConfig,
+    train_batches: BatchFn,
+    val_batches: BatchFn,
+    generator: torch.Generator,
+    loss_fn: LossFn,
+    evaluate: Callable[[nn.Module], dict[str, float]] | None,
+) -> None:
     """Record the train and validation loss (and any `evaluate` metrics) of `model` at `step`."""
     history.eval_steps.append(step)
     history.eval_train_loss.append(mean_loss(model, train_batches, cfg.eval_batches, generator, loss_fn))
@@ -154,8 +165,9 @@ def train(
     """
     # fused: one kernel updates every parameter (a small model's step is otherwise dominated by the optimizer's loop)
     fused = all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in model.parameters())
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay, cfg.decay), lr=cfg.lr, betas=cfg.betas,
-                                  fused=fused)
+    optimizer = torch.optim.AdamW(
+        param_groups(model, cfg.weight_decay, cfg.decay), lr=cfg.lr, betas=cfg.betas, fused=fused
+    )
     batch_generator = torch.Generator().manual_seed(cfg.seed)
     eval_generator = torch.Generator().manual_seed(cfg.seed + 1)
     history = History()

@@ -5,8 +5,9 @@ recipe and seed as the chapter, with the weights of the evaluation where the val
 trained on first use (about a minute on a laptop CPU) and then loaded from the cache. Chapter 5 stores the model it
 trains with `remember`, so a book build trains it once.
 
-The cache (`glassbox.cache`) lives in `$GLASSBOX_CACHE` (default `~/.cache/glassbox`). Each file name carries a hash of
-everything that decides the weights (configurations, data, torch version), so a changed recipe never loads stale weights.
+The cache (`glassbox.cache`) lives in `$GLASSBOX_CACHE` (default `~/.cache/glassbox`). Each file name carries a hash
+of everything that decides the weights (configurations, data, torch version), so a changed recipe never loads stale
+weights.
 """
 
 from __future__ import annotations
@@ -39,8 +40,14 @@ class CharRecipe:
 
     def model_config(self, d_vocab: int) -> TransformerConfig:
         return TransformerConfig(
-            d_model=self.d_model, n_layers=self.n_layers, n_heads=self.n_heads, n_ctx=self.n_ctx, d_vocab=d_vocab,
-            act_fn=self.act_fn, normalization_type="LN", seed=0,
+            d_model=self.d_model,
+            n_layers=self.n_layers,
+            n_heads=self.n_heads,
+            n_ctx=self.n_ctx,
+            d_vocab=d_vocab,
+            act_fn=self.act_fn,
+            normalization_type="LN",
+            seed=0,
         )
 
 
@@ -57,8 +64,15 @@ def char_data() -> tuple[CharTokenizer, Tensor, Tensor]:
 
 def _file(cfg: TransformerConfig, train_cfg: TrainConfig, batch_size: int) -> Path:
     recipe = replace(train_cfg, progress=True, checkpoint_dir=None)  # neither changes the weights
-    return model_file("char_model", "char_model", repr(cfg.with_(device="cpu")), repr(recipe), str(batch_size),
-                      hashlib.sha256(book_text().encode()).hexdigest(), torch.__version__)
+    return model_file(
+        "char_model",
+        "char_model",
+        repr(cfg.with_(device="cpu")),
+        repr(recipe),
+        str(batch_size),
+        hashlib.sha256(book_text().encode()).hexdigest(),
+        torch.__version__,
+    )
 
 
 def remember(model: Transformer, train_cfg: TrainConfig, batch_size: int) -> Path:

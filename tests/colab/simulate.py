@@ -35,17 +35,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+from glassbox.book import REPO_ROOT, SOLUTIONS_SUFFIX, book_config, toc_chapters
+from glassbox.glue import glued_values
+from glassbox.notebooks import build_all, executed_notebook
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-from glassbox.book import REPO_ROOT, SOLUTIONS_SUFFIX, book_config, toc_chapters
-from glassbox.glue import glued_values
-from glassbox.notebooks import build_all, executed_notebook
-
 # What a Colab runtime has before the install cell (older than the book's pins, on purpose), besides torch.
 COLAB_PREINSTALLED = ["numpy==2.0.2", "matplotlib==3.10.0", "pillow==11.1.0", "ipykernel==7.4.0"]
-STARTUP = '''# What Colab has imported before the first cell runs, and the module the install cell looks for.
+STARTUP = """# What Colab has imported before the first cell runs, and the module the install cell looks for.
 import importlib.machinery, sys, types
 import numpy, matplotlib, matplotlib.pyplot, PIL.Image
 for _name in ("google", "google.colab"):  # packages with a spec, as real ones: libraries probe them with find_spec
@@ -53,7 +52,7 @@ for _name in ("google", "google.colab"):  # packages with a spec, as real ones: 
     _module.__spec__ = importlib.machinery.ModuleSpec(_name, None, is_package=True)
     _module.__path__ = []
     sys.modules[_name] = _module
-'''
+"""
 KERNEL = "colab-simulation"
 
 
@@ -75,7 +74,9 @@ def make_runtime(folder: Path) -> dict[str, str]:
         shutil.rmtree(folder)
     venv.create(folder / "venv", with_pip=True)
     python = str(folder / "venv" / "bin" / "python")
-    torch_pin = next(line for line in (REPO_ROOT / "requirements.txt").read_text().splitlines() if line.startswith("torch=="))
+    torch_pin = next(
+        line for line in (REPO_ROOT / "requirements.txt").read_text().splitlines() if line.startswith("torch==")
+    )
     sh(python, "-m", "pip", "install", "--quiet", torch_pin)  # first and exactly, as Colab has its own
     sh(python, "-m", "pip", "install", "--quiet", *COLAB_PREINSTALLED)
     sh(python, "-m", "ipykernel", "install", "--prefix", str(folder / "venv"), "--name", KERNEL)
@@ -162,7 +163,11 @@ def compare_glued(chapter: Path, ran: nbformat.NotebookNode, cache: Path) -> tup
     """How many glued values the run shares with the site, and those that differ."""
     site = glued_values(executed_notebook(chapter, cache))
     here = glued_values(ran)
-    differ = [f"{name}: site {site[name]!r}, Colab {here.get(name)!r}" for name in site if not same(site[name], here.get(name, "<missing>"))]
+    differ = [
+        f"{name}: site {site[name]!r}, Colab {here.get(name)!r}"
+        for name in site
+        if not same(site[name], here.get(name, "<missing>"))
+    ]
     return len(site), differ
 
 
@@ -198,8 +203,12 @@ def worker(mode: str, out: Path, chapters: list[Path], cache: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "_build" / "colab-sim")
-    parser.add_argument("--cache", type=Path, default=REPO_ROOT / "_build" / ".jupyter_cache",
-                        help="the book build's execution cache: glued numbers are compared with it")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=REPO_ROOT / "_build" / ".jupyter_cache",
+        help="the book build's execution cache: glued numbers are compared with it",
+    )
     parser.add_argument("--only", nargs="*", default=None, help="chapter stems to run (default: every chapter)")
     parser.add_argument("--worker", choices=("stubs", "solutions"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -208,8 +217,9 @@ def main() -> int:
     if args.worker:
         return worker(args.worker, out, chapters, args.cache)
 
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout.strip()
     if dirty:
         print(f"note: uncommitted changes are not installed by the install cell (it installs HEAD):\n{dirty}")
     total = time.perf_counter()
@@ -250,8 +260,13 @@ def main() -> int:
     print(f"Colab simulation: {elapsed:.0f} s in all (install cell {install_seconds:.0f} s); per notebook:")
     for run in sorted(runs, key=lambda r: (r.notebook.replace(SOLUTIONS_SUFFIX, ""), r.mode)):
         print(f"  {run.mode:9s} {run.notebook:45s} {run.seconds:6.1f} s")
-    report = {"install_seconds": install_seconds, "total_seconds": elapsed, "runs": [asdict(r) for r in runs],
-              "glued_compared": shared, "glued_differing": differing}
+    report = {
+        "install_seconds": install_seconds,
+        "total_seconds": elapsed,
+        "runs": [asdict(r) for r in runs],
+        "glued_compared": shared,
+        "glued_differing": differing,
+    }
     (out / "report.json").write_text(json.dumps(report, indent=2))
     failed = [r for r in runs if r.problems]
     if failed or differing:

@@ -85,7 +85,9 @@ def head_correlation(pattern: Float[Tensor, "batch head query key"]) -> Float[Te
     """
     _check_pattern(pattern)
     if pattern.ndim != 4:
-        raise ValueError(f"head_correlation takes one layer's pattern [batch, head, query, key], got {tuple(pattern.shape)}")
+        raise ValueError(
+            f"head_correlation takes one layer's pattern [batch, head, query, key], got {tuple(pattern.shape)}"
+        )
     n = pattern.shape[-1]
     causal = torch.ones(n, n, dtype=torch.bool, device=pattern.device).tril()
     flat = pattern[..., causal].transpose(0, 1).flatten(1)  # [head, batch * n(n+1)/2]

@@ -22,7 +22,9 @@ from glassbox.model import Transformer
 
 def _check_head(model: Transformer, layer: int, head: int) -> None:
     if not (0 <= layer < model.cfg.n_layers and 0 <= head < model.cfg.n_heads):
-        raise ValueError(f"no head L{layer}H{head} in a model of {model.cfg.n_layers} layers × {model.cfg.n_heads} heads")
+        raise ValueError(
+            f"no head L{layer}H{head} in a model of {model.cfg.n_layers} layers × {model.cfg.n_heads} heads"
+        )
 
 
 def qk_circuit(model: Transformer, layer: int, head: int) -> FactoredMatrix:
@@ -65,7 +67,9 @@ def composition_score(left: Float[Tensor, "rows inner"], right: Float[Tensor, "i
     the input space of `right` along their largest singular directions.
     """
     if left.ndim != 2 or right.ndim != 2 or left.shape[1] != right.shape[0]:
-        raise ValueError(f"composition needs left [a, b] and right [b, c], got {tuple(left.shape)} and {tuple(right.shape)}")
+        raise ValueError(
+            f"composition needs left [a, b] and right [b, c], got {tuple(left.shape)} and {tuple(right.shape)}"
+        )
     return ((left @ right).norm() / (left.norm() * right.norm())).item()
 
 
@@ -119,7 +123,9 @@ def path_decomposition(model: Transformer, tokens: Int[Tensor, "batch pos"]) -> 
         raise ValueError("path decomposition needs an attention-only model without LayerNorm")
     tokens = model.validate_tokens(tokens)
     _, cache = model.run_with_cache(tokens)
-    paths: dict[str, Tensor] = {"direct": cache["embed"] + (cache["pos_embed"] if cfg.positional_embedding != "none" else 0)}
+    paths: dict[str, Tensor] = {
+        "direct": cache["embed"] + (cache["pos_embed"] if cfg.positional_embedding != "none" else 0)
+    }
     bias = torch.zeros_like(paths["direct"])
     for layer in range(cfg.n_layers):
         pattern = cache["pattern", layer]  # [batch, head, query, key]

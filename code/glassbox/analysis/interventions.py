@@ -74,7 +74,9 @@ def ablation_hooks(
     if reference is None:
         reference = tokens if kind == "mean" else tokens.roll(1, dims=0)
     if kind == "resample" and reference.shape != tokens.shape:
-        raise ValueError(f"resample ablation needs reference tokens of shape {tuple(tokens.shape)}, got {tuple(reference.shape)}")
+        raise ValueError(
+            f"resample ablation needs reference tokens of shape {tuple(tokens.shape)}, got {tuple(reference.shape)}"
+        )
     _, cache = model.run_with_cache(reference, names_filter=[name for name, _ in sites])
     hooks = []
     for name, head in sites:
@@ -129,7 +131,10 @@ def recovery_ratio(patched: Tensor, clean: float, corrupted: float) -> Tensor:
 def _check_pair(model: Transformer, clean: Tensor, corrupted: Tensor) -> tuple[Tensor, Tensor]:
     clean, corrupted = model.validate_tokens(clean), model.validate_tokens(corrupted)
     if clean.shape != corrupted.shape:
-        raise ValueError(f"clean and corrupted tokens must have the same shape, got {tuple(clean.shape)} and {tuple(corrupted.shape)}")
+        raise ValueError(
+            "clean and corrupted tokens must have the same shape, "
+            f"got {tuple(clean.shape)} and {tuple(corrupted.shape)}"
+        )
     return clean, corrupted
 
 

@@ -27,7 +27,9 @@ def to_numpy(x: Tensor) -> np.ndarray:
 def require_2d(model: Transformer) -> None:
     """A clear error for a model whose residual stream is not a plane."""
     if model.cfg.d_model != 2:
-        raise ValueError(f"this figure draws the residual stream as a plane: it needs d_model=2, got {model.cfg.d_model}")
+        raise ValueError(
+            f"this figure draws the residual stream as a plane: it needs d_model=2, got {model.cfg.d_model}"
+        )
 
 
 def token_positions(model: Transformer) -> Tensor:
@@ -58,7 +60,9 @@ def output_probabilities(model: Transformer, resid_mid: Tensor) -> Tensor:
     return logits.reshape(*final.shape[:-1], -1).softmax(-1)
 
 
-def plane_grid(points: np.ndarray, resolution: int, margin: float | int = 0.15) -> tuple[np.ndarray, np.ndarray, Tensor]:
+def plane_grid(
+    points: np.ndarray, resolution: int, margin: float | int = 0.15
+) -> tuple[np.ndarray, np.ndarray, Tensor]:
     """A grid covering `points` [n, 2] with a margin: x, y axes and the grid points as a [res*res, 2] tensor."""
     low, high = points.min(0), points.max(0)
     pad = (high - low) * margin + 1e-3
@@ -110,7 +114,9 @@ def trace(model: Transformer, tokens: Sequence[int]) -> Trace:
     )
 
 
-def correct_predictions(rule: Rule, tokens: Sequence[int], probs: np.ndarray, full: Sequence[int] | None = None) -> list[bool | None]:
+def correct_predictions(
+    rule: Rule, tokens: Sequence[int], probs: np.ndarray, full: Sequence[int] | None = None
+) -> list[bool | None]:
     """For each position: whether the argmax prediction of the next token is right where the rule fixes it
     (None where the next token is free or unknown). `full` is the sequence that continues `tokens`."""
     full = list(full if full is not None else tokens)

@@ -63,7 +63,9 @@ def spectral_effective_rank(x: Float[Tensor, "sample d_model"]) -> float:
 
 
 @torch.no_grad()
-def logit_lens(model: Transformer, resid: Float[Tensor, "point batch pos d_model"]) -> Float[Tensor, "point batch pos d_vocab"]:
+def logit_lens(
+    model: Transformer, resid: Float[Tensor, "point batch pos d_model"]
+) -> Float[Tensor, "point batch pos d_vocab"]:
     """The logits each snapshot of the stream would give if it went straight to the final LayerNorm and the
     unembedding. The last snapshot (the final residual stream) gives exactly the model's logits."""
     n_points, batch = resid.shape[:2]

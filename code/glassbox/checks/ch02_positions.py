@@ -58,8 +58,10 @@ def _layer_norm_cases() -> list[Case]:
         Case("one vector", args(torch.randn(8, generator=generator))),
         Case("large offset and scale", args(1e3 + 50 * torch.randn(3, 32, generator=generator))),
         Case("nearly constant vectors (variance ≈ eps)", args(1 + 1e-3 * torch.randn(4, 8, generator=generator))),
-        Case("eps = 0.1 given (use the argument, not 1e-5)",
-             (*args(1 + 0.05 * torch.randn(3, 8, generator=generator)), 0.1)),
+        Case(
+            "eps = 0.1 given (use the argument, not 1e-5)",
+            (*args(1 + 0.05 * torch.randn(3, 8, generator=generator)), 0.1),
+        ),
     ]
 
 

@@ -16,8 +16,10 @@ def _cosine_cases() -> list[Case]:
     return [
         Case("two random streams", (a, _randn(3, 5, 8, seed=1))),
         Case("a stream and a scaled, slightly changed copy", (a, 3 * a + 0.3 * _randn(3, 5, 8, seed=2))),
-        Case("orthogonal vectors (similarity 0) and opposite ones (−1)",
-             (torch.tensor([[[1.0, 0.0], [0.0, 2.0]]]), torch.tensor([[[0.0, 5.0], [0.0, -1.0]]]))),
+        Case(
+            "orthogonal vectors (similarity 0) and opposite ones (−1)",
+            (torch.tensor([[[1.0, 0.0], [0.0, 2.0]]]), torch.tensor([[[0.0, 5.0], [0.0, -1.0]]])),
+        ),
     ]
 
 

@@ -11,16 +11,21 @@ def _z(seed: int, batch: int = 3, pos: int = 5, heads: int = 4, d_head: int = 2)
 
 
 def _head_cases() -> list[Case]:
-    return [Case("batch 3, 5 positions, 4 heads, head 1", (_z(0), 1)),
-            Case("batch 2, 4 positions, 4 heads, last head", (_z(1, 2, 4), 3)),
-            Case("one sequence of one position, first head", (_z(2, 1, 1), 0))]
+    return [
+        Case("batch 3, 5 positions, 4 heads, head 1", (_z(0), 1)),
+        Case("batch 2, 4 positions, 4 heads, last head", (_z(1, 2, 4), 3)),
+        Case("one sequence of one position, first head", (_z(2, 1, 1), 0)),
+    ]
 
 
 def _patch_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(2)
     clean, corrupted = torch.randn(2, 6, 8, generator=generator), torch.randn(2, 6, 8, generator=generator)
-    return [Case("position 2 of 6", (corrupted, clean, 2)), Case("the last position", (corrupted, clean, 5)),
-            Case("the first position", (corrupted, clean, 0))]
+    return [
+        Case("position 2 of 6", (corrupted, clean, 2)),
+        Case("the last position", (corrupted, clean, 5)),
+        Case("the first position", (corrupted, clean, 0)),
+    ]
 
 
 def _ratio_cases() -> list[Case]:

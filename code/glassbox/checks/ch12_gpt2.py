@@ -30,11 +30,15 @@ def _score_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(0)
     return [
         Case("random causal patterns, 3 layers × 4 heads × 7 positions", (_causal_patterns(generator, 3, 4, 7),)),
-        Case("a planted previous-token head (layer 1, head 2)",
-             (_plant_previous_token_head(_causal_patterns(generator, 2, 4, 9), 1, 2, 0.97),)),
+        Case(
+            "a planted previous-token head (layer 1, head 2)",
+            (_plant_previous_token_head(_causal_patterns(generator, 2, 4, 9), 1, 2, 0.97),),
+        ),
         Case("two positions only", (_causal_patterns(generator, 1, 3, 2),)),
-        Case("GPT-2 small's shape: 12 layers × 12 heads, a head planted at 4.11",
-             (_plant_previous_token_head(_causal_patterns(generator, 12, 12, 10), 4, 11, 1.0),)),
+        Case(
+            "GPT-2 small's shape: 12 layers × 12 heads, a head planted at 4.11",
+            (_plant_previous_token_head(_causal_patterns(generator, 12, 12, 10), 4, 11, 1.0),),
+        ),
         Case("one position: no previous token (a ValueError, as the docstring says)", (torch.ones(2, 2, 1, 1),)),
     ]
 
@@ -42,8 +46,8 @@ def _score_cases() -> list[Case]:
 def _planted_heads_score_high(scores: torch.Tensor, args) -> str | None:
     (patterns,) = args
     pos = patterns.shape[-1]
-    below = patterns.diagonal(offset=-1, dim1=-2, dim2=-1)                  # [layer, head, pos - 1]
-    planted = below.min(dim=-1).values >= 0.95                              # heads built to look back one token
+    below = patterns.diagonal(offset=-1, dim1=-2, dim2=-1)  # [layer, head, pos - 1]
+    planted = below.min(dim=-1).values >= 0.95  # heads built to look back one token
     if pos < 3 or not planted.any():
         return None
     top = torch.zeros_like(planted)
@@ -57,7 +61,7 @@ def _planted_heads_score_high(scores: torch.Tensor, args) -> str | None:
 
 def _cosine_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(1)
-    drifting = torch.cumsum(torch.randn(13, 6, 32, generator=generator), dim=0)   # a stream that accumulates
+    drifting = torch.cumsum(torch.randn(13, 6, 32, generator=generator), dim=0)  # a stream that accumulates
     return [
         Case("a residual stream that accumulates over 13 snapshots", (drifting,)),
         Case(

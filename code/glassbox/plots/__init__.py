@@ -1,6 +1,8 @@
 """Figure functions for the book: each takes tensors and returns a matplotlib `Figure` (no pyplot state).
 
-`attention` (chapter 1), `positions` (chapter 2), `model` (chapter 4), `training` (chapter 5); `core` holds the shared heatmap and figure helpers.
+`attention` (chapter 1), `positions` (chapter 2), `model` (chapter 4), `training` (chapter 5), `planar` and
+`animation` (Part III), `analysis` (Part IV), `gpt2` (Part V), `features` (Part VI); `core` holds the shared heatmap
+and figure helpers.
 """
 
 from glassbox.plots.attention import attention_pattern, causal_masking, softmax_saturation

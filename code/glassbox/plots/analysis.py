@@ -21,11 +21,20 @@ def head_scores(
     if not scores:
         raise ValueError("head_scores needs at least one named score")
     fig, axes = figure(len(scores), width=3.6, height=2.6)
-    for ax, (title, grid) in zip(axes, scores.items()):
+    for ax, (title, grid) in zip(axes, scores.items(), strict=True):
         grid = grid.detach()
         n_layers, n_heads = grid.shape
-        heatmap(ax, grid, row_labels=[f"L{l}" for l in range(n_layers)], col_labels=[f"H{h}" for h in range(n_heads)],
-                annotate=True, fmt=fmt, vmin=vmin, vmax=float(grid.max()) if vmax is None else vmax, colorbar=False)
+        heatmap(
+            ax,
+            grid,
+            row_labels=[f"L{layer}" for layer in range(n_layers)],
+            col_labels=[f"H{h}" for h in range(n_heads)],
+            annotate=True,
+            fmt=fmt,
+            vmin=vmin,
+            vmax=float(grid.max()) if vmax is None else vmax,
+            colorbar=False,
+        )
         ax.set(title=title, xlabel="head", ylabel="layer")
     return fig
 
@@ -38,7 +47,7 @@ def attention_patterns(
         raise ValueError(f"need one title per pattern, got {len(patterns)} patterns and {len(titles)} titles")
     n = patterns[0].shape[-1]
     fig, axes = figure(len(patterns), width=3.6, height=3.4)
-    for ax, pattern, title in zip(axes, patterns, titles):
+    for ax, pattern, title in zip(axes, patterns, titles, strict=True):
         heatmap(ax, pattern, vmin=0.0, vmax=1.0, colorbar=False)
         if labels is not None and n <= 40:
             ax.set_xticks(range(n), labels=labels, fontsize=6, rotation=90)
@@ -95,11 +104,15 @@ def phase_change(
     return fig
 
 
-def layer_position_grid(values: Float[Tensor, "layer pos"], *, title: str, labels: Sequence[str] | None = None) -> Figure:
+def layer_position_grid(
+    values: Float[Tensor, "layer pos"], *, title: str, labels: Sequence[str] | None = None
+) -> Figure:
     """A layer × position grid (e.g. recovery ratios of residual-stream patches), coloured around zero."""
     fig, (ax,) = figure(width=min(0.28 * values.shape[1] + 2.5, 9.0), height=0.5 * values.shape[0] + 1.6)
     limit = max(float(values.abs().max()), 1.0)
-    heatmap(ax, values, row_labels=[f"L{l}" for l in range(values.shape[0])], cmap="RdBu_r", vmin=-limit, vmax=limit)
+    heatmap(
+        ax, values, row_labels=[f"L{layer}" for layer in range(values.shape[0])], cmap="RdBu_r", vmin=-limit, vmax=limit
+    )
     if labels is not None:
         ax.set_xticks(range(len(labels)), labels=labels, fontsize=6, rotation=90)
     ax.set(title=title, xlabel="position", ylabel="residual stream entering layer")
@@ -107,7 +120,12 @@ def layer_position_grid(values: Float[Tensor, "layer pos"], *, title: str, label
 
 
 def lines(
-    x: Sequence[int | float] | np.ndarray, series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str, title: str = "",
+    x: Sequence[int | float] | np.ndarray,
+    series: Mapping[str, Sequence[float]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
     xticks: Sequence[str] | None = None,
 ) -> Figure:
     """A few named lines against a shared x axis (e.g. a metric per layer, for two models)."""
@@ -128,7 +146,7 @@ def matrices(
     if not values:
         raise ValueError("matrices needs at least one named matrix")
     fig, axes = figure(len(values), width=4.0, height=3.6)
-    for ax, (title, grid) in zip(axes, values.items()):
+    for ax, (title, grid) in zip(axes, values.items(), strict=True):
         grid = grid.detach()
         limit = float(grid.nan_to_num().abs().max()) or 1.0
         heatmap(ax, grid, cmap=cmap, vmin=-limit, vmax=limit, colorbar=False)

@@ -60,8 +60,16 @@ def residual_geometry(
     left.set(ylabel="norm of the residual stream (log scale)", title="Norm through the layers")
     left.set_yscale("log")
     left.legend(fontsize=8)
-    heatmap(right, similarity, row_labels=layer_labels, col_labels=layer_labels, cmap="RdBu_r", vmin=-1.0, vmax=1.0,
-            annotate=len(layer_labels) <= 6)
+    heatmap(
+        right,
+        similarity,
+        row_labels=layer_labels,
+        col_labels=layer_labels,
+        cmap="RdBu_r",
+        vmin=-1.0,
+        vmax=1.0,
+        annotate=len(layer_labels) <= 6,
+    )
     right.tick_params(axis="x", labelrotation=90, labelsize=8)
     right.tick_params(axis="y", labelsize=8)
     right.set(title="Cosine similarity, last position")
@@ -101,18 +109,31 @@ def logit_lens(
     layer_labels: Sequence[str],
     pos_labels: Sequence[str],
 ) -> Figure:
-    """The logit lens: each cell is the top token read from the stream at (layer, position), shaded by its probability."""
+    """The logit lens: each cell is the top token read from the stream at (layer, position), shaded by its
+    probability."""
     if probs.shape != (len(layer_labels), len(pos_labels)):
         raise ValueError(f"probs has shape {tuple(probs.shape)}, labels give {len(layer_labels)}×{len(pos_labels)}")
     fig, (ax,) = figure(width=min(0.75 * len(pos_labels) + 2.5, 14), height=0.42 * len(layer_labels) + 1.6)
-    heatmap(ax, probs, row_labels=layer_labels, col_labels=[shown(t) for t in pos_labels], vmin=0.0, vmax=1.0,
-            cmap="Blues")
+    heatmap(
+        ax, probs, row_labels=layer_labels, col_labels=[shown(t) for t in pos_labels], vmin=0.0, vmax=1.0, cmap="Blues"
+    )
     for (i, j), p in np.ndenumerate(probs.cpu().numpy()):
-        ax.text(j, i, shown(top_tokens[i][j])[:8], ha="center", va="center", fontsize=7,
-                color="white" if p > 0.6 else "black", fontfamily="monospace")
+        ax.text(
+            j,
+            i,
+            shown(top_tokens[i][j])[:8],
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if p > 0.6 else "black",
+            fontfamily="monospace",
+        )
     ax.tick_params(axis="x", labelrotation=60, labelsize=8)
-    ax.set(xlabel="position (the token read there)", ylabel="residual stream after",
-           title="Top prediction read from each layer")
+    ax.set(
+        xlabel="position (the token read there)",
+        ylabel="residual stream after",
+        title="Top prediction read from each layer",
+    )
     return fig
 
 
@@ -121,10 +142,18 @@ def entropy_by_head(entropies: dict[str, Float[Tensor, "layer head"]]) -> Figure
     if not entropies:
         raise ValueError("no models to plot")
     fig, axes = figure(ncols=len(entropies), width=4.2, height=2.6)
-    for ax, (name, values) in zip(axes, entropies.items()):
-        heatmap(ax, values, row_labels=[str(i) for i in range(values.shape[0])],
-                col_labels=[str(i) for i in range(values.shape[1])], vmin=0.0, vmax=1.0, cmap="viridis",
-                annotate=values.shape[1] <= 8, fmt=".1f")
+    for ax, (name, values) in zip(axes, entropies.items(), strict=True):
+        heatmap(
+            ax,
+            values,
+            row_labels=[str(i) for i in range(values.shape[0])],
+            col_labels=[str(i) for i in range(values.shape[1])],
+            vmin=0.0,
+            vmax=1.0,
+            cmap="viridis",
+            annotate=values.shape[1] <= 8,
+            fmt=".1f",
+        )
         ax.set(xlabel="head", ylabel="layer", title=name)
     return fig
 
@@ -206,8 +235,11 @@ def attention_heads_widget(
 ) -> AttentionHeadsWidget:
     """The interactive attention view of `circuitsvis.attention.attention_heads` for every head of one layer."""
     if pattern.ndim != 3 or pattern.shape[1] != pattern.shape[2] or pattern.shape[1] != len(tokens):
-        raise ValueError(f"pattern must be [head, pos, pos] with pos = {len(tokens)} tokens, got {tuple(pattern.shape)}")
+        raise ValueError(
+            f"pattern must be [head, pos, pos] with pos = {len(tokens)} tokens, got {tuple(pattern.shape)}"
+        )
     names = list(head_names) if head_names is not None else [f"head {h}" for h in range(pattern.shape[0])]
     values = torch.round(pattern.detach().double().cpu() * 1e4) / 1e4  # four decimals: a smaller page, same picture
-    return AttentionHeadsWidget({"attention": values, "tokens": list(tokens), "attentionHeadNames": names,
-                                 "maskUpperTri": True})
+    return AttentionHeadsWidget(
+        {"attention": values, "tokens": list(tokens), "attentionHeadNames": names, "maskUpperTri": True}
+    )

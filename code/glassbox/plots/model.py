@@ -27,7 +27,7 @@ def parameter_breakdown(counts: dict[str, int], n_layers: int) -> Figure:
         ]
         if any(heights):
             right.bar(range(n_layers), heights, bottom=bottom, label=kind, color=colour)
-            bottom = [b + h for b, h in zip(bottom, heights)]
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     right.set(xlabel="layer", ylabel="parameters", title="Per block", xticks=range(n_layers))
     right.legend(fontsize=8)
     return fig

@@ -28,11 +28,18 @@ def next_token_logits(model: nn.Module, sequences: list[list[int]]) -> list[Tens
         raise ValueError("every sequence needs at least 2 tokens (one to read, one to predict)")
     firsts = [torch.tensor(s[:n_ctx]) for s in sequences]
     later = [torch.tensor(s[1:-1]).unfold(0, n_ctx, 1) for s in sequences]  # windows ending at n_ctx … len-2
-    first_logits = [model(first[None])[0] for first in firsts] if len({len(f) for f in firsts}) > 1 \
+    first_logits = (
+        [model(first[None])[0] for first in firsts]
+        if len({len(f) for f in firsts}) > 1
         else list(model(torch.stack(firsts)))
-    later_logits = model(torch.cat(later))[:, -1].split([len(w) for w in later]) if sum(map(len, later)) \
+    )
+    later_logits = (
+        model(torch.cat(later))[:, -1].split([len(w) for w in later])
+        if sum(map(len, later))
         else [torch.zeros(0, model.cfg.d_vocab)] * len(sequences)
-    return [torch.cat([f, l])[: len(s) - 1] for f, l, s in zip(first_logits, later_logits, sequences)]
+    )
+    rows = zip(first_logits, later_logits, sequences, strict=True)
+    return [torch.cat([head, tail])[: len(s) - 1] for head, tail, s in rows]
 
 
 @dataclass
@@ -108,5 +115,7 @@ def rule_accuracy(
     right = targets.right[torch.arange(len(predicted)), predicted]
     counts = torch.bincount(targets.group, minlength=len(targets.groups))
     correct = torch.bincount(targets.group[right], minlength=len(targets.groups))
-    return RuleAccuracy({g: int(counts[k]) for k, g in enumerate(targets.groups)},
-                        {g: int(correct[k]) for k, g in enumerate(targets.groups)})
+    return RuleAccuracy(
+        {g: int(counts[k]) for k, g in enumerate(targets.groups)},
+        {g: int(correct[k]) for k, g in enumerate(targets.groups)},
+    )

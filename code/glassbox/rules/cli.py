@@ -38,7 +38,8 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
         "02_learning_curve": lambda: g.learning_curve(run.history),
         "03_training_data": lambda: g.training_data(rule, run.data.train[:6]),
         "04_generated_sequences": lambda: g.generated_sequences(
-            rule, generations(run.at_step(0), rule, starts), generations(model, rule, starts)),
+            rule, generations(run.at_step(0), rule, starts), generations(model, rule, starts)
+        ),
     }
     if model.cfg.d_model == 2:
         names = [f"{rule.vocab[t]}_{p}" for t in range(rule.d_vocab) for p in range(model.cfg.n_ctx)]
@@ -52,20 +53,24 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
             "09_qk_space": lambda: g.qk_space(model, rule),
             "10_qk_space_focus": lambda: g.qk_focus(model, rule, focus, min(5, model.cfg.n_ctx - 1)),
             "11_probability_heatmap_with_values": lambda: g.output_landscape(
-                model, rule, planar.self_attention_points(model), labels=names, colours=colours),
+                model, rule, planar.self_attention_points(model), labels=names, colours=colours
+            ),
             "12_sequence_embeddings": lambda: g.sequence_embeddings(model, rule, windows[0]),
             "13_qk_attention": lambda: g.qk_attention(model, rule, windows),
             "14_value_output": lambda: g.value_output(model, rule, windows),
             "15_residual_stream": lambda: g.residual_stream(model, rule, windows, continuations),
-            **{f"{16 + k}_value_demo{k}": (lambda k=k: g.value_demo(model, rule, windows[k], continuations[k]))
-               for k in range(3)},
+            **{
+                f"{16 + k}_value_demo{k}": (lambda k=k: g.value_demo(model, rule, windows[k], continuations[k]))
+                for k in range(3)
+            },
             "supplementary_score_grid": lambda: g.score_grid(model, rule),
         }
     return figures
 
 
 def animation_makers(run: Run) -> dict[str, Callable[[], Any]]:
-    """The four learning-dynamics animations of chapter 6 for `run`, by file name (without .gif); none for d_model > 2."""
+    """The four learning-dynamics animations of chapter 6 for `run`, by file name (without .gif); none for a model
+    whose d_model is not 2."""
     if run.model.cfg.d_model != 2:
         return {}
     rule = run.rule
@@ -95,14 +100,21 @@ def write_figures(run: Run, out: Path, gifs: bool = True) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glassbox.rules", description=__doc__.split("\n\n")[0])
     parser.add_argument("rule", help=f"one of: {', '.join(GALLERY)}")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the figures, GIFs and checkpoints "
-                        "(default: figures/RULE)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="folder for the figures, GIFs and checkpoints (default: figures/RULE)"
+    )
     parser.add_argument("--steps", type=int, default=None, help="training steps (default: the book's recipe)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seed-recipe", action="store_true", help="train with the seed project's recipe "
-                        "(batch 8, lr 1e-3, 20,000 steps)")
-    parser.add_argument("--figures-only", action="store_true", help="no training: draw from the checkpoints "
-                        "saved in --out by a former run")
+    parser.add_argument(
+        "--seed-recipe",
+        action="store_true",
+        help="train with the seed project's recipe (batch 8, lr 1e-3, 20,000 steps)",
+    )
+    parser.add_argument(
+        "--figures-only",
+        action="store_true",
+        help="no training: draw from the checkpoints saved in --out by a former run",
+    )
     parser.add_argument("--no-gifs", action="store_true", help="skip the learning-dynamics animations")
     args = parser.parse_args(argv)
     if args.rule not in GALLERY:
@@ -119,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
         save_run(run, out)
         accuracy = rule_accuracy(run.model, run.data.val, run.rule)
         groups = ", ".join(f"{g}: {accuracy.correct[g]}/{n}" for g, n in accuracy.counts.items())
-        print(f"{args.rule}: trained {run.recipe.train.steps} steps in {run.seconds:.1f} s; "
-              f"validation rule accuracy {accuracy.overall:.2%} ({groups})")
+        print(
+            f"{args.rule}: trained {run.recipe.train.steps} steps in {run.seconds:.1f} s; "
+            f"validation rule accuracy {accuracy.overall:.2%} ({groups})"
+        )
     written = write_figures(run, out, gifs=not args.no_gifs)
     print(f"wrote {len(written)} files to {out}")
     return 0
-

@@ -38,7 +38,7 @@ def padded(sequences: list[list[int]]) -> tuple[Tensor, Tensor]:
     """The sequences as one [n_sequences, max_length] tensor (padded with 0) and their lengths."""
     lengths = torch.tensor([len(s) for s in sequences])
     tokens = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
-    for row, sequence in zip(tokens, sequences):
+    for row, sequence in zip(tokens, sequences, strict=True):
         row[: len(sequence)] = torch.tensor(sequence)
     return tokens, lengths
 

@@ -103,7 +103,9 @@ class Rule:
         if n_sequences <= 0:
             raise ValueError(f"n_sequences must be positive, got {n_sequences}")
         if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
+            raise ValueError(
+                f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
+            )
         sequences = []
         for _ in range(n_sequences):
             length = int(rng.integers(self.min_length, self.max_length + 1))
@@ -193,8 +195,11 @@ class PlusMaxOfTwo(PlusLastEven):
 
     def verify(self, sequence):
         # `+` must follow two numbers, or the rule would have nothing to take the maximum of
-        plus_ok = all(i >= 2 and self.plus not in (sequence[i - 1], sequence[i - 2])
-                      for i, t in enumerate(sequence) if int(t) == self.plus)
+        plus_ok = all(
+            i >= 2 and self.plus not in (sequence[i - 1], sequence[i - 2])
+            for i, t in enumerate(sequence)
+            if int(t) == self.plus
+        )
         return plus_ok and super().verify(sequence)
 
 
@@ -274,8 +279,17 @@ class LookupPermutation(Rule):
 
 RULES: dict[str, type[Rule]] = {
     rule.name: rule
-    for rule in (PlusLastEven, Lucky7, StepBack, PlusMaxOfTwo, PlusMeansEven, CopyModulo, Successor,
-                 ConditionalTransform, LookupPermutation)
+    for rule in (
+        PlusLastEven,
+        Lucky7,
+        StepBack,
+        PlusMaxOfTwo,
+        PlusMeansEven,
+        CopyModulo,
+        Successor,
+        ConditionalTransform,
+        LookupPermutation,
+    )
 }
 
 

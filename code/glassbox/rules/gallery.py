@@ -1,4 +1,5 @@
-"""Part III's gallery: each rule paired with the glass-box model that learns it, and the training recipes (chapters 6, 7).
+"""Part III's gallery: each rule paired with the glass-box model that learns it, and the training recipes
+(chapters 6 and 7).
 
 `Setup` fixes a rule's model (a 2-D residual stream and one head for most rules); `GALLERY` names the entries of
 chapter 7; `SEED_RECIPE` is the seed project's training recipe, `FAST_RECIPE` the book's; `pytorch_default_init`
@@ -28,14 +29,37 @@ class Recipe:
 
 # The seed project's recipe, kept as it was: AdamW (PyTorch's defaults), lr 1e-3, batch 8, 20,000 steps, no
 # gradient clipping, evaluated every 200 steps, checkpointed every 100.
-SEED_RECIPE = Recipe(8, TrainConfig(steps=20_000, lr=1e-3, betas=(0.9, 0.999), weight_decay=0.01, grad_clip=None,
-                                    eval_every=200, eval_batches=1, checkpoint_every=100))
+SEED_RECIPE = Recipe(
+    8,
+    TrainConfig(
+        steps=20_000,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        weight_decay=0.01,
+        grad_clip=None,
+        eval_every=200,
+        eval_batches=1,
+        checkpoint_every=100,
+    ),
+)
 # The book's recipe: the same optimiser with batches of 128, a learning rate thirty times larger that decays to zero
 # along a cosine, 2,000 steps. A larger batch gives a less noisy gradient, so each step can go further, and on a CPU
 # a step of a model this small costs about the same at batch 8 or 128; the decay lets the last steps settle the
 # attention exactly. See chapter 6 and benchmarks/rules_training.py.
-FAST_RECIPE = Recipe(128, TrainConfig(steps=2_000, lr=3e-2, betas=(0.9, 0.999), weight_decay=0.01, grad_clip=None,
-                                      eval_every=100, eval_batches=1, checkpoint_every=50, lr_schedule="cosine"))
+FAST_RECIPE = Recipe(
+    128,
+    TrainConfig(
+        steps=2_000,
+        lr=3e-2,
+        betas=(0.9, 0.999),
+        weight_decay=0.01,
+        grad_clip=None,
+        eval_every=100,
+        eval_batches=1,
+        checkpoint_every=50,
+        lr_schedule="cosine",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -52,9 +76,19 @@ class Setup:
 
     def model_config(self, d_vocab: int, seed: int = 0) -> TransformerConfig:
         return TransformerConfig(
-            d_model=self.d_model, n_layers=1, n_heads=1, d_head=self.d_model, d_mlp=self.d_mlp, d_vocab=d_vocab,
-            n_ctx=self.n_ctx, act_fn="relu", normalization_type=None, attn_bias=False, attn_out_proj=False,
-            use_residual=self.use_residual, seed=seed,
+            d_model=self.d_model,
+            n_layers=1,
+            n_heads=1,
+            d_head=self.d_model,
+            d_mlp=self.d_mlp,
+            d_vocab=d_vocab,
+            n_ctx=self.n_ctx,
+            act_fn="relu",
+            normalization_type=None,
+            attn_bias=False,
+            attn_out_proj=False,
+            use_residual=self.use_residual,
+            seed=seed,
         )
 
 

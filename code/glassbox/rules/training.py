@@ -40,7 +40,9 @@ class Run:
     def at_step(self, step: int) -> Transformer:
         """The model as it was at checkpoint `step`."""
         if step not in self.history.checkpoints:
-            raise ValueError(f"no checkpoint at step {step}; checkpoints every {self.recipe.train.checkpoint_every} steps")
+            raise ValueError(
+                f"no checkpoint at step {step}; checkpoints every {self.recipe.train.checkpoint_every} steps"
+            )
         return load_checkpoint(self.model, self.history.checkpoints[step]).eval()
 
 
@@ -89,7 +91,7 @@ def demo_windows(run: Run, n: int = 3, min_constrained: int = 2) -> tuple[list[l
     n_ctx, windows, continuations = run.setup.n_ctx, [], []
     for sequence in run.data.val:
         for start in range(0, len(sequence) - n_ctx, n_ctx):
-            span = sequence[start: start + n_ctx + 1]
+            span = sequence[start : start + n_ctx + 1]
             if sum(run.rule.allowed(span, i) is not None for i in range(1, len(span))) >= min_constrained:
                 windows.append(span[:-1])
                 continuations.append(span)
@@ -109,8 +111,18 @@ def save_run(run: Run, out: Path) -> Path:
     """Save what `--figures-only` needs (the model, its history with checkpoint files, the data) to out/run.pt."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / "run.pt"
-    torch.save({"name": run.name, "recipe": run.recipe, "seconds": run.seconds, "model": run.model.state_dict(),
-                "history": run.history, "train": run.data.train, "val": run.data.val}, path)
+    torch.save(
+        {
+            "name": run.name,
+            "recipe": run.recipe,
+            "seconds": run.seconds,
+            "model": run.model.state_dict(),
+            "history": run.history,
+            "train": run.data.train,
+            "val": run.data.val,
+        },
+        path,
+    )
     return path
 
 
@@ -124,5 +136,12 @@ def load_run(out: Path) -> Run:
     rule = get_rule(setup.rule)
     model = Transformer(setup.model_config(rule.d_vocab))
     model.load_state_dict(saved["model"])
-    return Run(saved["name"], setup, RuleData(rule, saved["train"], saved["val"]), model.eval(), saved["history"],
-               saved["recipe"], saved["seconds"])
+    return Run(
+        saved["name"],
+        setup,
+        RuleData(rule, saved["train"], saved["val"]),
+        model.eval(),
+        saved["history"],
+        saved["recipe"],
+        saved["seconds"],
+    )
