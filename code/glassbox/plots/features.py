@@ -171,3 +171,38 @@ class ContextTable:
             lines.append(label)
             lines += [f"  {before!r} [{char!r}] {after!r}  ({value:.2f})" for before, char, after, value in contexts]
         return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------- chapter 15
+def probe_accuracy(
+    layers: Sequence[str], trained: Mapping[str, Sequence[float]], twin: Mapping[str, Sequence[float]],
+    majority: Mapping[str, float],
+) -> Figure:
+    """Probe accuracy by layer for each property: the trained model, its randomly initialised twin, and the
+    majority-class baseline."""
+    fig, axes = _grid(len(trained), width=3.4, height=2.9, ncols=2)
+    x = np.arange(len(layers))
+    low = min(majority.values()) - 0.05  # one scale for every panel: small differences look small
+    for ax, name in zip(axes, trained):
+        ax.plot(x, trained[name], "o-", color="tab:blue", label="trained model")
+        ax.plot(x, twin[name], "s--", color="tab:orange", label="random twin")
+        ax.axhline(majority[name], color="0.4", ls=":", label="majority class")
+        ax.set_xticks(x, labels=layers, fontsize=9)
+        ax.set_title(name, fontsize=11)
+        ax.set(ylabel="test accuracy", ylim=(low, 1.0))
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=9, frameon=False)
+    return fig
+
+
+def steering(alphas: Sequence[float], probe: Sequence[float], random: Sequence[Sequence[float]], *, ylabel: str) -> Figure:
+    """A probability against the steering strength, along the probe's direction and along random directions."""
+    fig, (ax,) = figure(width=5.6, height=3.6)
+    for k, curve in enumerate(random):
+        ax.plot(alphas, curve, color="0.6", lw=1, label="random directions" if k == 0 else None)
+    ax.plot(alphas, probe, "o-", color="tab:blue", label="probe direction")
+    ax.set(xlabel="steering strength α (in units of the stream's mean norm)", ylabel=ylabel, ylim=(0, 1))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, frameon=False)
+    return fig

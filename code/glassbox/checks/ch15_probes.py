@@ -1,0 +1,77 @@
+"""Checks for chapter 15, "Probing the residual stream": training a probe, and the model's logits when steered."""
+
+import torch
+import torch.nn.functional as F
+
+from glassbox.config import TransformerConfig
+from glassbox.features.probes import steer, train_probe
+from glassbox.judge import Case, Exercise
+from glassbox.model import Transformer
+
+
+def _planted(n: int, d: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Features with a bias column, and labels set by a planted direction (with some noise)."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d - 1, generator=generator)
+    direction = torch.randn(d - 1, generator=generator)
+    labels = x @ direction + 0.5 * torch.randn(n, generator=generator) > 0.3
+    return torch.cat([x, torch.ones(n, 1)], -1), labels
+
+
+def _probe_cases() -> list[Case]:
+    return [
+        Case("a planted direction, 200 samples, 8 features", (*_planted(200, 8, 0), 50, 0.5)),
+        Case("one step (the first gradient from w = 0)", (*_planted(100, 5, 1), 1, 1.0)),
+        Case("imbalanced labels, 30 features", (*_planted(300, 30, 2)[0], _planted(300, 30, 2)[0][:, 0] > 1.0, 100, 0.3)),
+    ]
+
+
+def _separates(w: torch.Tensor, args) -> str | None:
+    features, labels, steps, _ = args
+    if steps < 50:
+        return None
+    accuracy = ((features @ w > 0) == labels).float().mean()
+    if accuracy < 0.8:
+        return f"the probe should separate the training data, but its accuracy is {accuracy:.2f}: predict `labels` with sigmoid(features · w)"
+    return None
+
+
+def _steer_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(3)
+    cfg = TransformerConfig(d_model=16, n_layers=2, n_heads=2, n_ctx=10, d_vocab=13, normalization_type="LN", seed=0)
+    model = Transformer(cfg).eval()
+    tokens = torch.randint(0, 13, (3, 10), generator=generator)
+    direction = F.normalize(torch.randn(16, generator=generator), dim=0)
+    return [
+        Case("after the last layer, α = 2", (model, tokens, "blocks.1.hook_resid_post", direction, 2.0)),
+        Case("between the layers, α = −3", (model, tokens, "blocks.1.hook_resid_pre", direction, -3.0)),
+        Case("on the embeddings, one sequence, α = 0.5", (model, tokens[:1], "blocks.0.hook_resid_pre", direction, 0.5)),
+    ]
+
+
+EXERCISES = [
+    Exercise(
+        name="train_probe",
+        module="ch15_probes",
+        cases=_probe_cases,
+        mistakes={
+            "descend the gradient: w −= lr · grad, not +=": lambda x, y, s, lr: train_probe(x, y, s, -lr),
+            "the loss is the MEAN binary cross-entropy over the samples, not the sum": lambda x, y, s, lr: train_probe(x, y, s, lr * len(y)),
+            "start from w = 0, the zero vector": lambda x, y, s, lr: train_probe(x, y, s, lr) + 0.01,
+        },
+        properties=[_separates],
+        agrees_with={"glassbox.features.probes.train_probe": train_probe},
+        atol=1e-4,
+    ),
+    Exercise(
+        name="steer_logits",
+        module="ch15_probes",
+        cases=_steer_cases,
+        mistakes={
+            "add alpha · direction to the activation (the hook must return the changed activation)": lambda m, t, h, d, a: m(t),
+            "multiply the direction by alpha before adding it": lambda m, t, h, d, a: steer(m, t, h, d, 1.0),
+            "add the direction, do not replace the activation with it": lambda m, t, h, d, a: m.run_with_hooks(t, fwd_hooks=[(h, lambda x, hook: (a * d).expand_as(x))]),
+        },
+        agrees_with={"glassbox.features.probes.steer": steer},
+    ),
+]

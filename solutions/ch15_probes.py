@@ -1,0 +1,31 @@
+"""Chapter 15, "Probing the residual stream": reference solutions."""
+
+import torch
+import torch.nn.functional as F
+from jaxtyping import Bool, Float, Int
+from torch import Tensor, nn
+
+
+@torch.enable_grad()  # gradients on, even when called inside torch.no_grad()
+def train_probe(features: Float[Tensor, "n d"], labels: Bool[Tensor, "n"], steps: int, lr: float) -> Float[Tensor, "d"]:
+    """Logistic-regression weights w for predicting `labels` from `features`: start from w = 0 and take `steps`
+    full-batch gradient-descent steps of size `lr` on the mean binary cross-entropy of sigmoid(features · w)."""
+    w = torch.zeros(features.shape[1], dtype=features.dtype, requires_grad=True)
+    for _ in range(steps):
+        loss = F.binary_cross_entropy_with_logits(features @ w, labels.to(features.dtype))
+        (grad,) = torch.autograd.grad(loss, w)
+        with torch.no_grad():
+            w -= lr * grad
+    return w.detach()
+
+
+def steer_logits(
+    model: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str, direction: Float[Tensor, "d_model"], alpha: float
+) -> Float[Tensor, "batch pos d_vocab"]:
+    """The model's logits on `tokens` with alpha · direction added to the activation at `hook_name`, at every
+    position."""
+    def add(activation: Tensor, hook) -> Tensor:
+        return activation + alpha * direction
+
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[(hook_name, add)])
