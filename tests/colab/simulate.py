@@ -40,7 +40,7 @@ from glassbox.glue import glued_values
 from glassbox.notebooks import build_all, executed_notebook
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, DeadKernelError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 # What a Colab runtime has before the install cell (older than the book's pins, on purpose), besides torch.
 COLAB_PREINSTALLED = ["numpy==2.0.2", "matplotlib==3.10.0", "pillow==11.1.0", "ipykernel==7.4.0"]
@@ -91,6 +91,8 @@ def make_runtime(folder: Path) -> dict[str, str]:
         "VIRTUAL_ENV": str(folder / "venv"),
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
+        # two notebooks run side by side on a two-core machine: one thread each, or their threads fight for the cores
+        "OMP_NUM_THREADS": "1",
     }
 
 
@@ -129,6 +131,8 @@ def run_notebook(notebook_file: Path, mode: str, cwd: Path) -> tuple[Run, nbform
     start = time.perf_counter()
     try:
         client(notebook, cwd).execute()
+    except CellTimeoutError:
+        run.problems.append("a cell ran past the 900 s limit")
     except CellExecutionError as error:
         lines = [line for line in str(error).splitlines() if line.strip()]
         run.problems.append(f"a cell raised: {lines[-1][:300]}")
