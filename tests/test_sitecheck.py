@@ -37,12 +37,15 @@ def test_assets_from_outside_the_site_are_reported_links_are_not():
     badge = '<img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open in Colab">'
     assert "colab-badge.svg from outside" in page_problems(Path("p.html"), badge, chapter=False)[0]
     assert page_problems(Path("p.html"), '<link rel="stylesheet" href="//fonts.example/x.css">', chapter=False)
-    fine = ('<a href="https://example.org">a link</a><link rel="canonical" href="https://glass-box.example/p.html">'
-            '<script src="../_static/mathjax/tex-chtml.js"></script><img src="../_static/colab-badge.svg" alt="b">')
+    fine = (
+        '<a href="https://example.org">a link</a><link rel="canonical" href="https://glass-box.example/p.html">'
+        '<script src="../_static/mathjax/tex-chtml.js"></script><img src="../_static/colab-badge.svg" alt="b">'
+    )
     assert page_problems(Path("p.html"), fine, chapter=False) == []
 
 
 def test_an_inlined_animation_is_reported():
     page = '<img src="data:image/gif;base64,R0lGODlh" alt="Animation">'
     assert page_problems(Path("p.html"), page, chapter=False) == [
-        "p.html: an animation inlined into the page: write it as a file beside the page"]
+        "p.html: an animation inlined into the page: write it as a file beside the page"
+    ]

@@ -12,11 +12,10 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
-from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
-
 from glassbox.book import colab_url, toc_chapters
 from glassbox.exercise_blocks import ExerciseBlock
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
 
 # Shipped with the site (book/_static/), so that a page makes no request outside it until the reader clicks.
 COLAB_BADGE = "_static/colab-badge.svg"
@@ -52,7 +51,7 @@ class ExerciseDirective(SphinxDirective):
             "```",
             "",
             f"Check your version: in the chapter's Colab notebook run `check({name})`; on your machine fill in "
-            f"`exercises/{module}.py` and run `pytest tests/exercises --impl exercises -k \"[{name}]\"` (the brackets "
+            f'`exercises/{module}.py` and run `pytest tests/exercises --impl exercises -k "[{name}]"` (the brackets '
             "select this exercise alone).",
             "",
         ]

@@ -13,9 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sphinx.application import Sphinx
-
 from glassbox.plots.gpt2 import circuitsvis_bundle_name, circuitsvis_bundle_path
+from sphinx.application import Sphinx
 
 MARKER = 'class="glassbox-circuitsvis"'
 

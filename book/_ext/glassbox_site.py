@@ -25,6 +25,7 @@ from sphinx.application import Sphinx
 
 # --- animations ----------------------------------------------------------------------------------------------------
 
+
 def _is_animated(path: Path) -> bool:
     try:
         with Image.open(path) as image:
@@ -59,8 +60,13 @@ def wrap_animations(app: Sphinx, doctree: nodes.document) -> None:
         moving = image.deepcopy()
         moving["classes"] = [*image.get("classes", []), "glassbox-animation-moving"]
         moving["loading"] = "lazy"
-        still = nodes.image(uri=still_uri, alt=image.get("alt", ""), candidates={"*": still_uri},
-                            classes=["glassbox-animation-still"], loading="lazy")
+        still = nodes.image(
+            uri=still_uri,
+            alt=image.get("alt", ""),
+            candidates={"*": still_uri},
+            classes=["glassbox-animation-still"],
+            loading="lazy",
+        )
         for key in ("width", "height", "scale", "align"):
             if key in image:
                 still[key] = image[key]
@@ -70,6 +76,7 @@ def wrap_animations(app: Sphinx, doctree: nodes.document) -> None:
 
 
 # --- widgets ---------------------------------------------------------------------------------------------------------
+
 
 def drop_widgets(app: Sphinx, doctree: nodes.document) -> None:
     """Remove Jupyter widget outputs (progress bars) whole, text fallback included ("0%| | 0/32"), and the widget
@@ -90,13 +97,17 @@ def drop_widgets(app: Sphinx, doctree: nodes.document) -> None:
 
 # --- what every page loads -----------------------------------------------------------------------------------------
 
+
 def trim_page_assets(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     """Leave out thebe's configuration and script (twice over, and unused) and any widget manager; defer the
     circuitsvis bundle."""
+
     def keep(asset: Any) -> bool:
         text = f"{getattr(asset, 'filename', asset)} {getattr(asset, 'attributes', {}).get('body', '')}"
-        return not any(word in text for word in ("THEBE_JS_URL", "sphinx-thebe", "require.min.js",
-                                                 "@jupyter-widgets", "widget-state+json"))
+        return not any(
+            word in text
+            for word in ("THEBE_JS_URL", "sphinx-thebe", "require.min.js", "@jupyter-widgets", "widget-state+json")
+        )
 
     for key in ("script_files", "css_files"):
         if key in context:
@@ -140,24 +151,35 @@ def _icon_paths(fontawesome_js: str) -> dict[tuple[str, str], tuple[int, int, st
 
 
 # The theme draws an admonition's icon with a Font Awesome glyph (`--pst-icon-admonition-*`): the same icons here.
-ADMONITION_ICONS = {"": "bell", "note": "circle-info", "attention": "circle-exclamation",
-                    "important": "circle-exclamation",
-                    "caution": "triangle-exclamation", "warning": "triangle-exclamation",
-                    "danger": "triangle-exclamation", "error": "circle-xmark", "hint": "lightbulb", "tip": "lightbulb",
-                    "seealso": "share", "todo": "pencil"}
+ADMONITION_ICONS = {
+    "": "bell",
+    "note": "circle-info",
+    "attention": "circle-exclamation",
+    "important": "circle-exclamation",
+    "caution": "triangle-exclamation",
+    "warning": "triangle-exclamation",
+    "danger": "triangle-exclamation",
+    "error": "circle-xmark",
+    "hint": "lightbulb",
+    "tip": "lightbulb",
+    "seealso": "share",
+    "todo": "pencil",
+}
 
 
 def _mask_url(width: int, height: int, path: str) -> str:
     svg = f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {width} {height}'><path d='{path}'/></svg>"
-    return "url(\"data:image/svg+xml," + quote(svg, safe=" ='/:") + "\")"
+    return 'url("data:image/svg+xml,' + quote(svg, safe=" ='/:") + '")'
 
 
 def icon_stylesheet(icons: set[tuple[str, str]], paths: dict[tuple[str, str], tuple[int, int, str]]) -> str:
     """CSS that draws each icon as a mask in the current text colour (so it follows the theme and dark mode), and
     keeps every element off Font Awesome's web fonts (270 KB that a page would otherwise load for one glyph)."""
-    selectors = {"fas": ".fa-solid.fa-{0}::before, .fas.fa-{0}::before",
-                 "far": ".fa-regular.fa-{0}::before, .far.fa-{0}::before",
-                 "fab": ".fa-brands.fa-{0}::before, .fab.fa-{0}::before"}
+    selectors = {
+        "fas": ".fa-solid.fa-{0}::before, .fas.fa-{0}::before",
+        "far": ".fa-regular.fa-{0}::before, .far.fa-{0}::before",
+        "fab": ".fa-brands.fa-{0}::before, .fab.fa-{0}::before",
+    }
     rules = [
         "/* The theme's icons, drawn from its Font Awesome bundle (Font Awesome Free, CC BY 4.0 icons)"
         " by book/_ext/glassbox_site.py */",
@@ -165,7 +187,7 @@ def icon_stylesheet(icons: set[tuple[str, str]], paths: dict[tuple[str, str], tu
         " display: inline-block; line-height: 1; font-style: normal;"
         " font-family: inherit !important; }",
         ".fa-solid::before, .fa-regular::before, .fa-brands::before, .fas::before, .far::before, .fab::before {"
-        " content: \"\"; display: inline-block; height: 1em; width: var(--gb-icon-w, 1em); vertical-align: -0.125em;"
+        ' content: ""; display: inline-block; height: 1em; width: var(--gb-icon-w, 1em); vertical-align: -0.125em;'
         " background-color: currentColor; -webkit-mask: var(--gb-icon) center / contain no-repeat;"
         " mask: var(--gb-icon) center / contain no-repeat; }",
         ".fa-lg { font-size: 1.25em; line-height: 0.05em; vertical-align: -0.075em; }",
@@ -175,12 +197,16 @@ def icon_stylesheet(icons: set[tuple[str, str]], paths: dict[tuple[str, str], tu
         if found is None:
             continue
         width, height, path = found
-        rules.append(f"{selectors[family].format(name)} {{ --gb-icon: {_mask_url(width, height, path)};"
-                     f" --gb-icon-w: {width / height:.4f}em; }}")
-    rules.append(".admonition > .admonition-title::after, div.admonition > .admonition-title::after {"
-                 " content: \"\" !important; font: inherit !important; background-color: currentColor;"
-                 " -webkit-mask: var(--gb-admonition-icon) center / contain no-repeat;"
-                 " mask: var(--gb-admonition-icon) center / contain no-repeat; }")
+        rules.append(
+            f"{selectors[family].format(name)} {{ --gb-icon: {_mask_url(width, height, path)};"
+            f" --gb-icon-w: {width / height:.4f}em; }}"
+        )
+    rules.append(
+        ".admonition > .admonition-title::after, div.admonition > .admonition-title::after {"
+        ' content: "" !important; font: inherit !important; background-color: currentColor;'
+        " -webkit-mask: var(--gb-admonition-icon) center / contain no-repeat;"
+        " mask: var(--gb-admonition-icon) center / contain no-repeat; }"
+    )
     for kind, name in ADMONITION_ICONS.items():
         if ("fas", name) in paths:
             selector = f".admonition.{kind} > .admonition-title" if kind else ".admonition > .admonition-title"
@@ -199,9 +225,10 @@ def replace_fontawesome(app: Sphinx, exception: Exception | None) -> None:
     pages = [p for p in out.rglob("*.html") if "_static" not in p.parts]
     paths = _icon_paths(script.read_text(encoding="utf-8"))
     (out / "_static" / "glassbox-icons.css").write_text(icon_stylesheet(_icons_in(pages), paths), encoding="utf-8")
-    script.write_text("/* Font Awesome's script is replaced by _static/glassbox-icons.css"
-                      " (book/_ext/glassbox_site.py). */\n",
-                      encoding="utf-8")
+    script.write_text(
+        "/* Font Awesome's script is replaced by _static/glassbox-icons.css (book/_ext/glassbox_site.py). */\n",
+        encoding="utf-8",
+    )
     for source_map in (out / "_static").rglob("*.map"):  # for debugging the theme only; never loaded by a page
         source_map.unlink()
 

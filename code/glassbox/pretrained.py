@@ -66,8 +66,10 @@ class Source:
 
 def hub_offline() -> bool:
     """True when the environment forbids the hub (`HF_HUB_OFFLINE` or `TRANSFORMERS_OFFLINE` set to a true value)."""
-    return any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-               for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(
+        os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 def complete_folder(folder: Path) -> str | None:
@@ -227,8 +229,10 @@ class ChapterModel:
             kind, title, body = "warning", "Not GPT-2", f"{self.notice} Why: {self.reason}."
         else:
             kind, title, body = "note", self.name, f"The outputs below come from {self.name}, {self.reason}."
-        return (f'<div class="admonition {kind}"><p class="admonition-title">{html.escape(title, quote=False)}</p>'
-                f"<p>{html.escape(body, quote=False)}</p></div>")
+        return (
+            f'<div class="admonition {kind}"><p class="admonition-title">{html.escape(title, quote=False)}</p>'
+            f"<p>{html.escape(body, quote=False)}</p></div>"
+        )
 
     @property
     def cfg(self) -> Any:

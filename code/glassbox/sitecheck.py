@@ -71,8 +71,10 @@ def main() -> int:
     pages = [p for p in site.rglob("*.html") if "_static" not in p.parts]
     largest = max(pages, key=lambda p: p.stat().st_size, default=None)
     if largest is not None:
-        print(f"sitecheck: {len(pages)} pages, largest {largest.relative_to(site)} "
-              f"({largest.stat().st_size / 1024:.0f} KB), {len(problems)} problem(s)")
+        print(
+            f"sitecheck: {len(pages)} pages, largest {largest.relative_to(site)} "
+            f"({largest.stat().st_size / 1024:.0f} KB), {len(problems)} problem(s)"
+        )
     return 1 if problems else 0
 
 

@@ -99,9 +99,13 @@ def test_thebe_config_and_widget_managers_are_left_out_and_circuitsvis_is_deferr
         def __init__(self, filename, **attributes):
             self.filename, self.attributes = filename, attributes
 
-    scripts = [Asset(None, body='const THEBE_JS_URL = "https://unpkg.com/thebe"'), Asset("sphinx-thebe.js"),
-               Asset("https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.4/require.min.js"),
-               Asset("_static/circuitsvis-1.43.3.js"), Asset("_static/glassbox.js")]
+    scripts = [
+        Asset(None, body='const THEBE_JS_URL = "https://unpkg.com/thebe"'),
+        Asset("sphinx-thebe.js"),
+        Asset("https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.4/require.min.js"),
+        Asset("_static/circuitsvis-1.43.3.js"),
+        Asset("_static/glassbox.js"),
+    ]
     context = {"script_files": scripts, "css_files": [Asset("_static/sphinx-thebe.css"), Asset("_static/glassbox.css")]}
     site.trim_page_assets(None, "p", "page.html", context, None)
     assert [a.filename for a in context["script_files"]] == ["_static/circuitsvis-1.43.3.js", "_static/glassbox.js"]

@@ -17,9 +17,9 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from PIL import Image
 
+from glassbox.analysis.planar import head, output_probabilities, require_2d, to_numpy, token_positions, trace
 from glassbox.model import Transformer
 from glassbox.plots.core import figure
-from glassbox.analysis.planar import head, output_probabilities, require_2d, to_numpy, token_positions, trace
 from glassbox.plots.planar import LANDSCAPE, token_colour
 
 
@@ -40,8 +40,11 @@ class GIF:
         return f'<img src="data:image/gif;base64,{encoded}" alt="{html.escape(self.alt)}" style="max-width:100%">'
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        return {"image/gif": base64.b64encode(self.data).decode("ascii"), "text/html": self._repr_html_(),
-                "text/plain": f"<GIF: {self.n_frames} frames, {self.kilobytes:.0f} KB>"}
+        return {
+            "image/gif": base64.b64encode(self.data).decode("ascii"),
+            "text/html": self._repr_html_(),
+            "text/plain": f"<GIF: {self.n_frames} frames, {self.kilobytes:.0f} KB>",
+        }
 
     def save(self, path: str | Path) -> Path:
         Path(path).write_bytes(self.data)
@@ -61,9 +64,14 @@ def frame_steps(steps: Sequence[int], n_frames: int) -> list[int]:
     return [steps[i] for i in picks]
 
 
-def animate(draw: Callable[[], tuple[object, Callable[[Transformer, int], None]]],
-            models: Sequence[tuple[int, Transformer]], alt: str, *, seconds_per_frame: float = 0.15,
-            hold_last: int = 8) -> GIF:
+def animate(
+    draw: Callable[[], tuple[object, Callable[[Transformer, int], None]]],
+    models: Sequence[tuple[int, Transformer]],
+    alt: str,
+    *,
+    seconds_per_frame: float = 0.15,
+    hold_last: int = 8,
+) -> GIF:
     """Join one frame per (step, model) into a GIF.
 
     `draw()` builds the figure once and returns it with an `update(model, step)` that moves its artists to a
@@ -85,8 +93,9 @@ def animate(draw: Callable[[], tuple[object, Callable[[Transformer, int], None]]
     durations = [int(seconds_per_frame * 1000)] * len(frames)
     durations[-1] *= hold_last  # pause on the trained model before looping
     buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
-                   optimize=True)
+    frames[0].save(
+        buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True
+    )
     return GIF(buffer.getvalue(), alt, len(frames))
 
 
@@ -100,16 +109,20 @@ def _limits(arrays: Sequence[np.ndarray], margin: float | int = 0.1) -> tuple[tu
 class _Dots:
     """A scatter plot with optional labels whose points can be moved frame by frame."""
 
-    def __init__(self, ax: Axes, n: int, colours: Sequence[str], limits, title: str, labels: Sequence[str] | None = None):
+    def __init__(
+        self, ax: Axes, n: int, colours: Sequence[str], limits, title: str, labels: Sequence[str] | None = None
+    ):
         self.scatter = ax.scatter(np.zeros(n), np.zeros(n), c=list(colours), s=6)
-        self.labels = [ax.annotate(label, (0, 0), fontsize=7, color=colour) for label, colour in zip(labels or [], colours)]
+        # no labels: no annotations (zip stops at the shorter, on purpose)
+        pairs = zip(labels or [], colours, strict=False)
+        self.labels = [ax.annotate(label, (0, 0), fontsize=7, color=colour) for label, colour in pairs]
         ax.set(xlim=limits[0], ylim=limits[1], title=title)
         ax.tick_params(labelsize=6)
         ax.title.set_fontsize(8)
 
     def move(self, points: np.ndarray) -> None:
         self.scatter.set_offsets(points)
-        for label, point in zip(self.labels, points):
+        for label, point in zip(self.labels, points, strict=False):  # no labels: nothing to move
             label.xy = tuple(point)
 
 
@@ -123,38 +136,51 @@ def embeddings_over_training(run, n_frames: int = 40) -> GIF:
     rule, models = run.rule, _checkpoints(run, n_frames)
     V, T = rule.d_vocab, run.model.cfg.n_ctx
     token_colours = [token_colour(rule, t) for t in range(V)]
-    lims = [_limits([to_numpy(m.W_E) for _, m in models]), _limits([to_numpy(m.W_pos) for _, m in models]),
-            _limits([to_numpy(token_positions(m)) for _, m in models])]
+    lims = [
+        _limits([to_numpy(m.W_E) for _, m in models]),
+        _limits([to_numpy(m.W_pos) for _, m in models]),
+        _limits([to_numpy(token_positions(m)) for _, m in models]),
+    ]
 
     def draw():
         fig, axes = figure(3, 1, width=2.6, height=2.5)
-        dots = [_Dots(axes[0], V, token_colours, lims[0], "tokens", rule.vocab),
-                _Dots(axes[1], T, ["tab:purple"] * T, lims[1], "positions", [f"p{p}" for p in range(T)]),
-                _Dots(axes[2], V * T, [c for c in token_colours for _ in range(T)], lims[2], "token + position")]
+        dots = [
+            _Dots(axes[0], V, token_colours, lims[0], "tokens", rule.vocab),
+            _Dots(axes[1], T, ["tab:purple"] * T, lims[1], "positions", [f"p{p}" for p in range(T)]),
+            _Dots(axes[2], V * T, [c for c in token_colours for _ in range(T)], lims[2], "token + position"),
+        ]
 
         def update(model: Transformer, step: int) -> None:
-            for d, points in zip(dots, (model.W_E, model.W_pos, token_positions(model))):
+            for d, points in zip(dots, (model.W_E, model.W_pos, token_positions(model)), strict=True):
                 d.move(to_numpy(points).reshape(-1, 2))
             fig.suptitle(f"step {step}", fontsize=9)
 
         return fig, update
 
-    return animate(draw, models, "Animation: the token, position and token-plus-position embeddings moving from "
-                   "random points into their trained arrangement over training.")
+    return animate(
+        draw,
+        models,
+        "Animation: the token, position and token-plus-position embeddings moving from "
+        "random points into their trained arrangement over training.",
+    )
 
 
 def qkv_over_training(run, n_frames: int = 40) -> GIF:
     """Every token+position input and its query, key and value (coloured by token kind), at each checkpoint."""
     require_2d(run.model)
     rule, models = run.rule, _checkpoints(run, n_frames)
-    spaces = {"inputs": lambda m, x: x, "queries": lambda m, x: head(m, x, "q"), "keys": lambda m, x: head(m, x, "k"),
-              "values": lambda m, x: head(m, x, "v")}
+    spaces = {
+        "inputs": lambda m, x: x,
+        "queries": lambda m, x: head(m, x, "q"),
+        "keys": lambda m, x: head(m, x, "k"),
+        "values": lambda m, x: head(m, x, "v"),
+    }
     lims = {name: _limits([to_numpy(f(m, token_positions(m))) for _, m in models]) for name, f in spaces.items()}
     colours = [token_colour(rule, t) for t in range(rule.d_vocab) for _ in range(run.model.cfg.n_ctx)]
 
     def draw():
         fig, axes = figure(4, 1, width=2.3, height=2.3)
-        dots = {name: _Dots(ax, len(colours), colours, lims[name], name) for ax, name in zip(axes, spaces)}
+        dots = {name: _Dots(ax, len(colours), colours, lims[name], name) for ax, name in zip(axes, spaces, strict=True)}
 
         def update(model: Transformer, step: int) -> None:
             x = token_positions(model)
@@ -164,8 +190,12 @@ def qkv_over_training(run, n_frames: int = 40) -> GIF:
 
         return fig, update
 
-    return animate(draw, models, "Animation: inputs, queries, keys and values of every token at every position (blue "
-                   "even, orange odd, red plus), spreading from overlapping random clouds into distinct shapes.")
+    return animate(
+        draw,
+        models,
+        "Animation: inputs, queries, keys and values of every token at every position (blue "
+        "even, orange odd, red plus), spreading from overlapping random clouds into distinct shapes.",
+    )
 
 
 def qk_attention_over_training(run, window: Sequence[int], n_frames: int = 40) -> GIF:
@@ -194,8 +224,12 @@ def qk_attention_over_training(run, window: Sequence[int], n_frames: int = 40) -
 
         return fig, update
 
-    return animate(draw, models, "Animation: queries and keys separating, while the attention pattern of one window "
-                   "goes from uniform rows to sharp ones in which each plus attends to the latest even number.")
+    return animate(
+        draw,
+        models,
+        "Animation: queries and keys separating, while the attention pattern of one window "
+        "goes from uniform rows to sharp ones in which each plus attends to the latest even number.",
+    )
 
 
 @torch.no_grad()
@@ -212,9 +246,16 @@ def output_landscapes_over_training(run, tokens: Sequence[int], n_frames: int = 
     def draw():
         fig, axes = figure(len(tokens), 1, width=2.0, height=2.0)
         panels = []
-        for ax, token in zip(axes, tokens):
-            image = ax.imshow(np.zeros((resolution, resolution)), cmap=LANDSCAPE, vmin=0.0, vmax=1.0, origin="lower",
-                              extent=(*lims[0], *lims[1]), aspect="auto")
+        for ax, token in zip(axes, tokens, strict=True):
+            image = ax.imshow(
+                np.zeros((resolution, resolution)),
+                cmap=LANDSCAPE,
+                vmin=0.0,
+                vmax=1.0,
+                origin="lower",
+                extent=(*lims[0], *lims[1]),
+                aspect="auto",
+            )
             dots = _Dots(ax, V * T, colours, lims, f"P(next = {rule.vocab[token]})")
             ax.set_xticks([])
             ax.set_yticks([])
@@ -230,5 +271,9 @@ def output_landscapes_over_training(run, tokens: Sequence[int], n_frames: int = 
 
         return fig, update
 
-    return animate(draw, models, "Animation: output-probability landscapes of a few tokens sharpening from a uniform "
-                   "haze into bright regions while the token-plus-position points move into place.")
+    return animate(
+        draw,
+        models,
+        "Animation: output-probability landscapes of a few tokens sharpening from a uniform "
+        "haze into bright regions while the token-plus-position points move into place.",
+    )

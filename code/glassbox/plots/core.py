@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-
 from collections.abc import Sequence
 
 import matplotlib
@@ -22,7 +21,9 @@ class BookFigure(Figure):
         is about a third the size of a full-colour one, which keeps figure-heavy pages light."""
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=self.dpi)
-        image = Image.open(buffer).convert("RGB").quantize(128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        image = (
+            Image.open(buffer).convert("RGB").quantize(128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        )
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", optimize=True)
         return buffer.getvalue()
