@@ -80,3 +80,44 @@ def test_activations_are_collected_in_batches_and_the_sae_is_cached(tmp_path):
     assert len(list(tmp_path.glob("sae-*.pt"))) == 1
     again = saes.train_sae(acts.flatten(0, 1), recipe, decided_by=saes.weights_digest(model))
     assert torch.equal(first.W_dec, again.W_dec)
+
+
+def test_same_forward_as_saelens_standard_sae_on_the_same_weights(monkeypatch):
+    """SAELens is not a dependency: its releases that fit our pins import TransformerLens 2/3 module paths that
+    TransformerLens 4 removed (chapter 14). Where it is installed (e.g. `pip install --no-deps sae-lens==6.51.1`
+    into a scratch path), stand-ins for those paths let its StandardSAE load our state dict (strictly: same names
+    and shapes) and compute the same encoding and reconstruction."""
+    import importlib.util
+    import sys
+    import types
+
+    if importlib.util.find_spec("sae_lens") is None:
+        pytest.skip("sae-lens is not installed (not a dependency of the book)")
+    import transformer_lens
+    import transformer_lens.utilities
+
+    stand_ins = {
+        "transformer_lens.HookedTransformer": {"HookedRootModule": transformer_lens.HookedRootModule,
+                                               "HookedTransformer": object, "Loss": object, "Output": object},
+        "transformer_lens.ActivationCache": {"ActivationCache": transformer_lens.ActivationCache},
+        "transformer_lens.components": {}, "transformer_lens.components.mlps": {},
+        "transformer_lens.components.mlps.can_be_used_as_mlp": {"CanBeUsedAsMLP": object},
+    }
+    for name, attributes in stand_ins.items():
+        module = types.ModuleType(name)
+        module.__dict__.update(attributes)
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setitem(sys.modules, "transformer_lens.utils", transformer_lens.utilities)
+    monkeypatch.setitem(transformer_lens.__dict__, "HookedTransformer", object)  # its __getattr__ raises otherwise
+    from sae_lens import StandardSAE, StandardSAEConfig
+
+    ours = saes.SparseAutoencoder(16, 64, seed=0)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for param in ours.parameters():
+            param.copy_(0.5 * torch.randn(param.shape, generator=generator))
+    theirs = StandardSAE(StandardSAEConfig(d_in=16, d_sae=64, dtype="float32", device="cpu", apply_b_dec_to_input=True))
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    x = torch.randn(32, 16, generator=generator)
+    torch.testing.assert_close(ours.encode(x), theirs.encode(x))
+    torch.testing.assert_close(ours(x), theirs(x))
