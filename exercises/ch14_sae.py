@@ -6,7 +6,10 @@ from torch import Tensor, nn
 
 
 def sae_encode(
-    x: Float[Tensor, "... d_in"], W_enc: Float[Tensor, "d_in d_sae"], b_enc: Float[Tensor, "d_sae"], b_dec: Float[Tensor, "d_in"]
+    x: Float[Tensor, "... d_in"],
+    W_enc: Float[Tensor, "d_in d_sae"],
+    b_enc: Float[Tensor, "d_sae"],
+    b_dec: Float[Tensor, "d_in"],
 ) -> Float[Tensor, "... d_sae"]:
     """The SAE's feature activations f = ReLU((x − b_dec) W_enc + b_enc), for activations with any leading
     dimensions."""
@@ -25,7 +28,9 @@ def sae_loss(
     raise NotImplementedError()
 
 
-def spliced_loss(model: nn.Module, sae: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str) -> Float[Tensor, ""]:
+def spliced_loss(
+    model: nn.Module, sae: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str
+) -> Float[Tensor, ""]:
     """The model's mean next-token loss on `tokens` when the activation at `hook_name` is replaced by the SAE's
     reconstruction of it, `sae(activation)`."""
     raise NotImplementedError()

@@ -29,7 +29,7 @@ def importance_weighted_loss(
 def feature_dimensionality(W: Float[Tensor, "instance d_hidden feature"]) -> Float[Tensor, "instance feature"]:
     """D_i = ‖W_i‖² / Σ_j (Ŵ_i · W_j)² for every feature i of every instance (W_i: column i of W, Ŵ_i = W_i/‖W_i‖;
     j runs over all features, i included). A feature whose column is zero has dimensionality 0."""
-    norms = W.norm(dim=1, keepdim=True)                                     # [instance, 1, feature]
+    norms = W.norm(dim=1, keepdim=True)  # [instance, 1, feature]
     unit = W / norms.clamp_min(1e-12)
-    overlaps = torch.einsum("idf,idg->ifg", unit, W)                        # Ŵ_i · W_j
+    overlaps = torch.einsum("idf,idg->ifg", unit, W)  # Ŵ_i · W_j
     return norms[:, 0] ** 2 / overlaps.pow(2).sum(-1).clamp_min(1e-12)

@@ -20,10 +20,15 @@ def train_probe(features: Float[Tensor, "n d"], labels: Bool[Tensor, "n"], steps
 
 
 def steer_logits(
-    model: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str, direction: Float[Tensor, "d_model"], alpha: float
+    model: nn.Module,
+    tokens: Int[Tensor, "batch pos"],
+    hook_name: str,
+    direction: Float[Tensor, "d_model"],
+    alpha: float,
 ) -> Float[Tensor, "batch pos d_vocab"]:
     """The model's logits on `tokens` with alpha · direction added to the activation at `hook_name`, at every
     position."""
+
     def add(activation: Tensor, hook) -> Tensor:
         return activation + alpha * direction
 

@@ -3,7 +3,6 @@ stream; the majority baseline; steering adds exactly alpha · direction at the h
 
 import torch
 import torch.nn.functional as F
-
 from glassbox.config import TransformerConfig
 from glassbox.features import interpret, probes
 from glassbox.model import Transformer
@@ -24,7 +23,7 @@ def test_a_probe_finds_a_planted_linear_feature_in_the_raw_stream():
 def test_train_probe_is_gradient_descent_from_zero_and_works_under_no_grad():
     x, y = torch.randn(50, 4), torch.rand(50) > 0.5
     w = probes.train_probe(x, y, steps=1, lr=0.5)
-    expected = -0.5 * x.T @ (torch.sigmoid(torch.zeros(50)) - y.float()) / 50     # one step from w = 0
+    expected = -0.5 * x.T @ (torch.sigmoid(torch.zeros(50)) - y.float()) / 50  # one step from w = 0
     torch.testing.assert_close(w, expected)
     with torch.no_grad():
         torch.testing.assert_close(probes.train_probe(x, y, steps=1, lr=0.5), expected)

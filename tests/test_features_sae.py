@@ -4,7 +4,6 @@ loss, and the spliced-in loss is the model's loss with the reconstruction in pla
 import pytest
 import torch
 import torch.nn.functional as F
-
 from glassbox.config import TransformerConfig
 from glassbox.features import sae as saes
 from glassbox.model import Transformer
@@ -20,7 +19,7 @@ def planted(n: int, d_in: int = 16, n_features: int = 24, p: float = 0.06, seed:
     generator = torch.Generator().manual_seed(seed)
     dictionary = F.normalize(torch.randn(n_features, d_in, generator=generator), dim=-1)
     present = torch.rand(n, n_features, generator=generator) < p
-    coefficients = (0.5 + 0.5 * torch.rand(n, n_features, generator=generator)) * present   # clearly on or off
+    coefficients = (0.5 + 0.5 * torch.rand(n, n_features, generator=generator)) * present  # clearly on or off
     return coefficients @ dictionary, dictionary
 
 
@@ -29,10 +28,10 @@ def test_sae_recovers_a_planted_sparse_dictionary():
     recipe = saes.SAERecipe(expansion=3, l1_coefficient=0.1, steps=400, batch_size=256, lr=1e-2)
     sae = saes.train_sae(acts, recipe, decided_by="planted")
     learned = F.normalize(sae.W_dec.detach(), dim=-1)
-    best = (dictionary @ learned.T).max(-1).values          # each true direction's closest learned one
+    best = (dictionary @ learned.T).max(-1).values  # each true direction's closest learned one
     assert best.min() > 0.85 and (best > 0.95).float().mean() >= 0.75, best
     stats = saes.sae_stats(sae, acts)
-    assert stats.explained_variance > 0.9 and stats.l0 < 8       # about 1.4 planted features are active a sample
+    assert stats.explained_variance > 0.9 and stats.l0 < 8  # about 1.4 planted features are active a sample
 
 
 def test_loss_is_reconstruction_plus_decoder_weighted_l1():
@@ -44,7 +43,9 @@ def test_loss_is_reconstruction_plus_decoder_weighted_l1():
     # Scaling a decoder row up and its activation down leaves the penalty unchanged (what the norm weighting is for)
     with torch.no_grad():
         sae.W_dec[0] *= 4
-    torch.testing.assert_close(saes.sae_loss(x, f * torch.tensor([0.25, 1, 1, 1, 1, 1]), sae.W_dec, sae.b_dec, 0.3), expected)
+    torch.testing.assert_close(
+        saes.sae_loss(x, f * torch.tensor([0.25, 1, 1, 1, 1, 1]), sae.W_dec, sae.b_dec, 0.3), expected
+    )
 
 
 def tiny_model() -> Transformer:
@@ -62,10 +63,12 @@ def test_spliced_loss_with_a_perfect_reconstruction_is_the_clean_loss_and_with_z
     hook = "blocks.1.hook_resid_pre"
     clean = model(tokens, return_type="loss")
     torch.testing.assert_close(saes.spliced_loss(model, Identity(), tokens, hook), clean)
-    zero_sae = saes.SparseAutoencoder(8, 16)                  # biases zero, so an all-zero code decodes to zero
+    zero_sae = saes.SparseAutoencoder(8, 16)  # biases zero, so an all-zero code decodes to zero
     with torch.no_grad():
         zero_sae.b_enc.fill_(-1e3)
-    torch.testing.assert_close(saes.spliced_loss(model, zero_sae, tokens, hook), saes.zero_ablated_loss(model, tokens, hook))
+    torch.testing.assert_close(
+        saes.spliced_loss(model, zero_sae, tokens, hook), saes.zero_ablated_loss(model, tokens, hook)
+    )
     assert saes.loss_recovered(2.0, 2.0, 4.0) == 1 and saes.loss_recovered(2.0, 4.0, 4.0) == 0
 
 
@@ -97,10 +100,15 @@ def test_same_forward_as_saelens_standard_sae_on_the_same_weights(monkeypatch):
     import transformer_lens.utilities
 
     stand_ins = {
-        "transformer_lens.HookedTransformer": {"HookedRootModule": transformer_lens.HookedRootModule,
-                                               "HookedTransformer": object, "Loss": object, "Output": object},
+        "transformer_lens.HookedTransformer": {
+            "HookedRootModule": transformer_lens.HookedRootModule,
+            "HookedTransformer": object,
+            "Loss": object,
+            "Output": object,
+        },
         "transformer_lens.ActivationCache": {"ActivationCache": transformer_lens.ActivationCache},
-        "transformer_lens.components": {}, "transformer_lens.components.mlps": {},
+        "transformer_lens.components": {},
+        "transformer_lens.components.mlps": {},
         "transformer_lens.components.mlps.can_be_used_as_mlp": {"CanBeUsedAsMLP": object},
     }
     for name, attributes in stand_ins.items():

@@ -5,7 +5,6 @@ import math
 
 import pytest
 import torch
-
 from glassbox.features import superposition as toy
 
 

@@ -36,7 +36,7 @@ def _loss_cases() -> list[Case]:
     x = torch.randn(16, 8, generator=generator)
     acts = sae.encode(x).detach()
     W_dec, b_dec = sae.W_dec.detach(), sae.b_dec.detach()
-    long_rows = W_dec * torch.linspace(0.2, 3, 32)[:, None]          # decoder rows of very different lengths
+    long_rows = W_dec * torch.linspace(0.2, 3, 32)[:, None]  # decoder rows of very different lengths
     return [
         Case("random SAE, λ = 0.1", (x, acts, W_dec, b_dec, 0.1)),
         Case("decoder rows of different lengths, λ = 1", (x, acts, long_rows, b_dec, 1.0)),
@@ -52,8 +52,22 @@ def _spliced_cases() -> list[Case]:
     return [
         Case("a random SAE between the two layers", (model, _sae(16, 64, 2), tokens, "blocks.1.hook_resid_pre")),
         Case("a random SAE on the MLP output of layer 0", (model, _sae(16, 32, 3), tokens, "blocks.0.hook_mlp_out")),
-        Case("one sequence, the last residual stream", (model, _sae(16, 64, 4), tokens[:1], "blocks.1.hook_resid_post")),
+        Case(
+            "one sequence, the last residual stream", (model, _sae(16, 64, 4), tokens[:1], "blocks.1.hook_resid_post")
+        ),
     ]
+
+
+def _unweighted_l1(x, f, W, b, lam):
+    return (f @ W + b - x).pow(2).sum(-1).mean() + lam * f.sum(-1).mean()
+
+
+def _mean_mse(x, f, W, b, lam):
+    return (f @ W + b - x).pow(2).mean() + lam * (f * W.norm(dim=-1)).sum(-1).mean()
+
+
+def _no_decoder_bias(x, f, W, b, lam):
+    return (f @ W - x).pow(2).sum(-1).mean() + lam * (f * W.norm(dim=-1)).sum(-1).mean()
 
 
 EXERCISES = [
@@ -73,10 +87,9 @@ EXERCISES = [
         module="ch14_sae",
         cases=_loss_cases,
         mistakes={
-            "weight each activation by the norm of its decoder row, W_dec.norm(dim=-1)": lambda x, f, W, b, l: (f @ W + b - x).pow(2).sum(-1).mean() + l * f.sum(-1).mean(),
-            "sum the squared error over d_in, then average over the batch (mse_loss averages over d_in too)": lambda x, f, W, b, l: (f @ W + b - x).pow(2).mean() + l * (f * W.norm(dim=-1)).sum(-1).mean(),
-            "the reconstruction adds the decoder bias: x̂ = f W_dec + b_dec": lambda x, f, W, b, l: (f @ W - x).pow(2).sum(-1).mean() + l * (f * W.norm(dim=-1)).sum(-1).mean(),
-            "the norm of a decoder row is over d_in (dim=-1), one number per feature": lambda x, f, W, b, l: (f @ W + b - x).pow(2).sum(-1).mean() + l * (f.sum(0) * W.norm(dim=0).sum() / f.shape[1]).sum() / f.shape[0],
+            "weight each activation by the norm of its decoder row, W_dec.norm(dim=-1)": _unweighted_l1,
+            "sum the squared error over d_in, then average over the batch (mse_loss averages over d_in too)": _mean_mse,
+            "the reconstruction adds the decoder bias: x̂ = f W_dec + b_dec": _no_decoder_bias,
         },
         agrees_with={"glassbox.features.sae.sae_loss": sae_loss},
     ),
@@ -85,8 +98,14 @@ EXERCISES = [
         module="ch14_sae",
         cases=_spliced_cases,
         mistakes={
-            "that is the clean loss: the hook must return the SAE's reconstruction, sae(activation)": lambda m, s, t, h: m(t, return_type="loss"),
-            "that is the zero-ablated loss: replace the activation by sae(activation), not by zeros": lambda m, s, t, h: zero_ablated_loss(m, t, h),
+            "that is the clean loss: the hook must return the SAE's reconstruction, sae(activation)": lambda m,
+            s,
+            t,
+            h: m(t, return_type="loss"),
+            "that is the zero-ablated loss: replace the activation by sae(activation), not by zeros": lambda m,
+            s,
+            t,
+            h: zero_ablated_loss(m, t, h),
         },
         agrees_with={"glassbox.features.sae.spliced_loss": spliced_loss},
     ),

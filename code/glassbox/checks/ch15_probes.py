@@ -22,7 +22,9 @@ def _probe_cases() -> list[Case]:
     return [
         Case("a planted direction, 200 samples, 8 features", (*_planted(200, 8, 0), 50, 0.5)),
         Case("one step (the first gradient from w = 0)", (*_planted(100, 5, 1), 1, 1.0)),
-        Case("imbalanced labels, 30 features", (*_planted(300, 30, 2)[0], _planted(300, 30, 2)[0][:, 0] > 1.0, 100, 0.3)),
+        Case(
+            "imbalanced labels, 30 features", (*_planted(300, 30, 2)[0], _planted(300, 30, 2)[0][:, 0] > 1.0, 100, 0.3)
+        ),
     ]
 
 
@@ -32,7 +34,10 @@ def _separates(w: torch.Tensor, args) -> str | None:
         return None
     accuracy = ((features @ w > 0) == labels).float().mean()
     if accuracy < 0.8:
-        return f"the probe should separate the training data, but its accuracy is {accuracy:.2f}: predict `labels` with sigmoid(features · w)"
+        return (
+            f"the probe should separate the training data, but its accuracy is {accuracy:.2f}: "
+            "predict `labels` with sigmoid(features · w)"
+        )
     return None
 
 
@@ -45,7 +50,9 @@ def _steer_cases() -> list[Case]:
     return [
         Case("after the last layer, α = 2", (model, tokens, "blocks.1.hook_resid_post", direction, 2.0)),
         Case("between the layers, α = −3", (model, tokens, "blocks.1.hook_resid_pre", direction, -3.0)),
-        Case("on the embeddings, one sequence, α = 0.5", (model, tokens[:1], "blocks.0.hook_resid_pre", direction, 0.5)),
+        Case(
+            "on the embeddings, one sequence, α = 0.5", (model, tokens[:1], "blocks.0.hook_resid_pre", direction, 0.5)
+        ),
     ]
 
 
@@ -56,7 +63,9 @@ EXERCISES = [
         cases=_probe_cases,
         mistakes={
             "descend the gradient: w −= lr · grad, not +=": lambda x, y, s, lr: train_probe(x, y, s, -lr),
-            "the loss is the MEAN binary cross-entropy over the samples, not the sum": lambda x, y, s, lr: train_probe(x, y, s, lr * len(y)),
+            "the loss is the MEAN binary cross-entropy over the samples, not the sum": lambda x, y, s, lr: train_probe(
+                x, y, s, lr * len(y)
+            ),
             "start from w = 0, the zero vector": lambda x, y, s, lr: train_probe(x, y, s, lr) + 0.01,
         },
         properties=[_separates],
@@ -68,9 +77,15 @@ EXERCISES = [
         module="ch15_probes",
         cases=_steer_cases,
         mistakes={
-            "add alpha · direction to the activation (the hook must return the changed activation)": lambda m, t, h, d, a: m(t),
+            "add alpha · direction to the activation (the hook must return the changed activation)": lambda m,
+            t,
+            h,
+            d,
+            a: m(t),
             "multiply the direction by alpha before adding it": lambda m, t, h, d, a: steer(m, t, h, d, 1.0),
-            "add the direction, do not replace the activation with it": lambda m, t, h, d, a: m.run_with_hooks(t, fwd_hooks=[(h, lambda x, hook: (a * d).expand_as(x))]),
+            "add the direction, do not replace the activation with it": lambda m, t, h, d, a: m.run_with_hooks(
+                t, fwd_hooks=[(h, lambda x, hook: (a * d).expand_as(x))]
+            ),
         },
         agrees_with={"glassbox.features.probes.steer": steer},
     ),

@@ -49,8 +49,8 @@ def char_properties(text: str) -> dict[str, Bool[Tensor, "n"]]:
         "is uppercase": [c.isupper() for c in chars],
         "is a digit": [c.isdigit() for c in chars],
         "is a space": [c == " " for c in chars],
-        "inside a word": [c.isalpha() and p.isalpha() for c, p in zip(chars, prev)],
-        "starts a word": [c.isalpha() and not p.isalpha() for c, p in zip(chars, prev)],
+        "inside a word": [c.isalpha() and p.isalpha() for c, p in zip(chars, prev, strict=False)],
+        "starts a word": [c.isalpha() and not p.isalpha() for c, p in zip(chars, prev, strict=False)],
         "starts a line": line_start,
         "next character is a space": [n == " " for n in nxt],
         "inside `inline code`": _inside(text, "`"),
@@ -83,7 +83,8 @@ def token_properties(tokens: Int[Tensor, "n"], chars: str) -> dict[str, Bool[Ten
 
 @dataclass(frozen=True)
 class Explanation:
-    """The property that best matches where a feature fires: precision P(property | fires), recall P(fires | property)."""
+    """The property that best matches where a feature fires: precision P(property | fires), recall
+    P(fires | property)."""
 
     feature: int
     property: str
@@ -91,20 +92,20 @@ class Explanation:
     recall: float
 
 
-def best_properties(
-    fires: Bool[Tensor, "n feature"], properties: dict[str, Bool[Tensor, "n"]]
-) -> list[Explanation]:
+def best_properties(fires: Bool[Tensor, "n feature"], properties: dict[str, Bool[Tensor, "n"]]) -> list[Explanation]:
     """For every feature, the property with the highest F1 score (harmonic mean of precision and recall)."""
     names = list(properties)
-    labels = torch.stack([properties[name] for name in names], -1).float()   # [n, property]
+    labels = torch.stack([properties[name] for name in names], -1).float()  # [n, property]
     fires = fires.float()
-    both = fires.T @ labels                                                   # [feature, property]
+    both = fires.T @ labels  # [feature, property]
     precision = both / fires.sum(0)[:, None].clamp_min(1)
     recall = both / labels.sum(0)[None].clamp_min(1)
     f1 = 2 * precision * recall / (precision + recall).clamp_min(1e-12)
     best = f1.argmax(-1)
-    return [Explanation(f, names[int(best[f])], float(precision[f, best[f]]), float(recall[f, best[f]]))
-            for f in range(fires.shape[1])]
+    return [
+        Explanation(f, names[int(best[f])], float(precision[f, best[f]]), float(recall[f, best[f]]))
+        for f in range(fires.shape[1])
+    ]
 
 
 def top_contexts(

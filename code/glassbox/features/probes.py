@@ -70,9 +70,14 @@ def majority_accuracy(train_labels: Bool[Tensor, "n"], test_labels: Bool[Tensor,
 
 
 def steer(
-    model: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str, direction: Float[Tensor, "d_model"], alpha: float
+    model: nn.Module,
+    tokens: Int[Tensor, "batch pos"],
+    hook_name: str,
+    direction: Float[Tensor, "d_model"],
+    alpha: float,
 ) -> Float[Tensor, "batch pos d_vocab"]:
     """The model's logits with alpha · direction added to the activation at `hook_name`, at every position."""
+
     def add(activation: Tensor, hook) -> Tensor:
         return activation + alpha * direction
 

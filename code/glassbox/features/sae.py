@@ -23,7 +23,7 @@ class SAERecipe:
     """Everything that decides an SAE's weights, given its training activations."""
 
     hook_name: str = "blocks.1.hook_resid_pre"  # the residual stream between the two layers
-    expansion: int = 8          # d_sae = expansion · d_in features
+    expansion: int = 8  # d_sae = expansion · d_in features
     l1_coefficient: float = 0.6  # L0 ≈ 24 of 512 on chapter 5's model; 0.3 keeps 56 active, 1.0 only 14 but loses more
     steps: int = 2000
     batch_size: int = 512
@@ -32,7 +32,10 @@ class SAERecipe:
 
 
 def sae_encode(
-    x: Float[Tensor, "... d_in"], W_enc: Float[Tensor, "d_in d_sae"], b_enc: Float[Tensor, "d_sae"], b_dec: Float[Tensor, "d_in"]
+    x: Float[Tensor, "... d_in"],
+    W_enc: Float[Tensor, "d_in d_sae"],
+    b_enc: Float[Tensor, "d_sae"],
+    b_dec: Float[Tensor, "d_in"],
 ) -> Float[Tensor, "... d_sae"]:
     """Feature activations f = ReLU((x − b_dec) W_enc + b_enc)."""
     return torch.relu((x - b_dec) @ W_enc + b_enc)
@@ -61,7 +64,7 @@ class SparseAutoencoder(nn.Module):
         W_dec = torch.randn(d_sae, d_in, generator=generator)
         W_dec = 0.1 * W_dec / W_dec.norm(dim=-1, keepdim=True)  # short decoder rows, as SAELens starts
         self.W_dec = nn.Parameter(W_dec)
-        self.W_enc = nn.Parameter(W_dec.T.clone())                # the encoder starts as the decoder's transpose
+        self.W_enc = nn.Parameter(W_dec.T.clone())  # the encoder starts as the decoder's transpose
         self.b_enc = nn.Parameter(torch.zeros(d_sae))
         self.b_dec = nn.Parameter(torch.zeros(d_in))
 
@@ -125,9 +128,9 @@ def train_sae(acts: Float[Tensor, "n d_in"], recipe: SAERecipe, decided_by: str)
 class SAEStats:
     """What SAE users look at first: sparsity, reconstruction, and how often each feature fires."""
 
-    l0: float                                # mean number of features active on a token
-    explained_variance: float                # 1 − ‖x − x̂‖² / ‖x − mean(x)‖², over all tokens
-    density: Float[Tensor, "d_sae"]          # fraction of tokens on which each feature fires
+    l0: float  # mean number of features active on a token
+    explained_variance: float  # 1 − ‖x − x̂‖² / ‖x − mean(x)‖², over all tokens
+    density: Float[Tensor, "d_sae"]  # fraction of tokens on which each feature fires
 
 
 @torch.no_grad()
@@ -143,6 +146,7 @@ def spliced_loss(
     model: nn.Module, sae: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str
 ) -> Float[Tensor, ""]:
     """The model's mean next-token loss with the activation at `hook_name` replaced by the SAE's reconstruction."""
+
     def splice(activation: Tensor, hook) -> Tensor:
         return sae(activation)
 
@@ -153,7 +157,9 @@ def spliced_loss(
 def zero_ablated_loss(model: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str) -> Float[Tensor, ""]:
     """The model's mean next-token loss with the activation at `hook_name` set to zero."""
     with torch.no_grad():
-        return model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook_name, lambda a, hook: torch.zeros_like(a))])
+        return model.run_with_hooks(
+            tokens, return_type="loss", fwd_hooks=[(hook_name, lambda a, hook: torch.zeros_like(a))]
+        )
 
 
 def loss_recovered(clean: float, spliced: float, zero: float) -> float:

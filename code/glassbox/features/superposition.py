@@ -85,17 +85,24 @@ def train_toy_model(
     The weights are cached (`glassbox.cache`) under a hash of everything that decides them."""
     n_instances = feature_probability.shape[0]
     if importance.shape != (n_instances, recipe.n_features):
-        raise ValueError(f"importance must have shape {(n_instances, recipe.n_features)}, got {tuple(importance.shape)}")
-    path = model_file("toy_model", repr(recipe), repr(feature_probability.tolist()), repr(importance.tolist()),
-                      torch.__version__)
+        raise ValueError(
+            f"importance must have shape {(n_instances, recipe.n_features)}, got {tuple(importance.shape)}"
+        )
+    path = model_file(
+        "toy_model", repr(recipe), repr(feature_probability.tolist()), repr(importance.tolist()), torch.__version__
+    )
 
     def untrained() -> ToyModel:
         return ToyModel(n_instances, recipe.n_features, recipe.d_hidden, seed=recipe.seed)
 
     model = cached_model(path, untrained, lambda: _train(untrained(), feature_probability, importance, recipe))
     with torch.no_grad():
-        x = sparse_features(64 * recipe.batch_size, feature_probability, recipe.n_features,
-                            torch.Generator().manual_seed(recipe.seed + 2))
+        x = sparse_features(
+            64 * recipe.batch_size,
+            feature_probability,
+            recipe.n_features,
+            torch.Generator().manual_seed(recipe.seed + 2),
+        )
         final = importance_weighted_loss(model(x), x, importance)
     return model, final
 
@@ -128,7 +135,7 @@ def dimensions_per_feature(W: Float[Tensor, "instance d_hidden feature"]) -> Flo
 def feature_dimensionality(W: Float[Tensor, "instance d_hidden feature"]) -> Float[Tensor, "instance feature"]:
     """D_i = ‖W_i‖² / Σ_j (Ŵ_i · W_j)²: the fraction of a dimension feature i owns (1 alone, 1/2 in an antipodal
     pair, 2/5 in a pentagon, 0 when dropped)."""
-    norms = W.norm(dim=1, keepdim=True)                                     # [instance, 1, feature]
+    norms = W.norm(dim=1, keepdim=True)  # [instance, 1, feature]
     unit = W / norms.clamp_min(1e-12)
     overlaps = einops.einsum(unit, W, "instance d i, instance d j -> instance i j")
     return norms[:, 0] ** 2 / overlaps.pow(2).sum(-1).clamp_min(1e-12)

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib
 import numpy as np
-import torch
 from jaxtyping import Float
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -39,7 +38,7 @@ def toy_geometry(
         raise ValueError(f"need W of shape [instance, 2, feature] and one title per instance, got {tuple(W.shape)}")
     fig, axes = _grid(W.shape[0], width=2.6, height=2.8)
     colours = matplotlib.colormaps["viridis_r"](0.25 + 0.75 * _np(importance / importance.max()))
-    for ax, w, title in zip(axes, _np(W), titles):
+    for ax, w, title in zip(axes, _np(W), titles, strict=False):
         for i in range(w.shape[1]):
             if np.linalg.norm(w[:, i]) < 0.05:  # a dropped feature: no arrow
                 continue
@@ -59,8 +58,8 @@ def gram_matrices(W: Float[Tensor, "instance d_hidden feature"], titles: Sequenc
     n, _, f = W.shape
     fig, axes = _grid(n, width=2.6, height=2.5)
     W = W.detach()
-    gram = W.transpose(1, 2) @ W                                            # [instance, feature, feature]
-    for ax, matrix, title in zip(axes, gram, titles):
+    gram = W.transpose(1, 2) @ W  # [instance, feature, feature]
+    for ax, matrix, title in zip(axes, gram, titles, strict=False):
         heatmap(ax, matrix, cmap="RdBu_r", vmin=-1.3, vmax=1.3, colorbar=False, annotate=False)
         ax.set(xticks=range(f), yticks=range(f), xlabel="feature j", ylabel="feature i")
         ax.set_title(title, fontsize=12)
@@ -73,7 +72,9 @@ PHASES = ("feature 2 dropped", "superposition", "feature 2 gets the dimension")
 
 
 def phase_diagram(
-    phase: Float[Tensor, "density importance"], densities: Float[Tensor, "density"], importances: Float[Tensor, "importance"]
+    phase: Float[Tensor, "density importance"],
+    densities: Float[Tensor, "density"],
+    importances: Float[Tensor, "importance"],
 ) -> Figure:
     """The n = 2, m = 1 phase diagram: which solution training found for each feature density (1 − S) and
     relative importance of the second feature."""
@@ -83,13 +84,20 @@ def phase_diagram(
     ax.set_xticks(range(len(densities)), labels=[f"{d:.2g}" for d in _np(densities)], fontsize=8)
     ax.set_yticks(range(len(importances)), labels=[f"{r:.2g}" for r in _np(importances)], fontsize=8)
     ax.set(xlabel="feature density 1 − S  (sparser →)", ylabel="relative importance of feature 2")
-    fig.legend(handles=[Patch(color=c, label=p) for c, p in zip(("0.25", "tab:blue", "tab:red"), PHASES)],
-               loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    fig.legend(
+        handles=[Patch(color=c, label=p) for c, p in zip(("0.25", "tab:blue", "tab:red"), PHASES, strict=False)],
+        loc="outside lower center",
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+    )
     return fig
 
 
 def dimensionality(
-    sparsity: Float[Tensor, "instance"], per_model: Float[Tensor, "instance"], per_feature: Float[Tensor, "instance feature"]
+    sparsity: Float[Tensor, "instance"],
+    per_model: Float[Tensor, "instance"],
+    per_feature: Float[Tensor, "instance feature"],
 ) -> Figure:
     """Dimensions per feature, D* = m/‖W‖_F² (line), and every feature's own dimensionality D_i (dots), against
     1/(1 − S), the expected number of features between two occurrences of one."""
@@ -97,7 +105,9 @@ def dimensionality(
     x = 1 / (1 - _np(sparsity))
     dots = _np(per_feature)
     jitter = np.exp(np.random.default_rng(0).uniform(-0.06, 0.06, dots.shape))  # spread dots that fall on each other
-    ax.scatter((x[:, None] * jitter).ravel(), dots.ravel(), s=10, alpha=0.5, color="tab:blue", label="each feature, D_i")
+    ax.scatter(
+        (x[:, None] * jitter).ravel(), dots.ravel(), s=10, alpha=0.5, color="tab:blue", label="each feature, D_i"
+    )
     ax.plot(x, _np(per_model), "o-", color="black", label="whole model, D* = m / ‖W‖²")
     for value, label in ((1, "1"), (1 / 2, "1/2"), (1 / 3, "1/3"), (1 / 4, "1/4")):
         ax.axhline(value, color="grey", lw=0.6, ls=":")
@@ -154,15 +164,20 @@ class ContextTable:
         return html.escape(text).replace("\n", "⏎").replace(" ", "&nbsp;")
 
     def _repr_html_(self) -> str:
-        parts = ['<table class="glassbox-contexts"><thead><tr><th scope="col">feature</th>'
-                 '<th scope="col">top-activating contexts (the highlighted character is where it fires)</th></tr></thead><tbody>']
+        parts = [
+            '<table class="glassbox-contexts"><thead><tr><th scope="col">feature</th>'
+            '<th scope="col">top-activating contexts (the highlighted character is where it fires)</th>'
+            "</tr></thead><tbody>"
+        ]
         for label, contexts in self.rows:
             cells = "<br>".join(
-                f'<code>{self._show(before)}<mark>{self._show(char)}</mark>{self._show(after)}</code> '
-                f'<small>({value:.2f})</small>'
+                f"<code>{self._show(before)}<mark>{self._show(char)}</mark>{self._show(after)}</code> "
+                f"<small>({value:.2f})</small>"
                 for before, char, after, value in contexts
             )
-            parts.append(f'<tr><th scope="row" style="text-align:left;vertical-align:top">{label}</th><td>{cells}</td></tr>')
+            parts.append(
+                f'<tr><th scope="row" style="text-align:left;vertical-align:top">{label}</th><td>{cells}</td></tr>'
+            )
         return "".join(parts) + "</tbody></table>"
 
     def __repr__(self) -> str:
@@ -175,7 +190,9 @@ class ContextTable:
 
 # ------------------------------------------------------------------------------------------- chapter 15
 def probe_accuracy(
-    layers: Sequence[str], trained: Mapping[str, Sequence[float]], twin: Mapping[str, Sequence[float]],
+    layers: Sequence[str],
+    trained: Mapping[str, Sequence[float]],
+    twin: Mapping[str, Sequence[float]],
     majority: Mapping[str, float],
 ) -> Figure:
     """Probe accuracy by layer for each property: the trained model, its randomly initialised twin, and the
@@ -183,7 +200,7 @@ def probe_accuracy(
     fig, axes = _grid(len(trained), width=3.4, height=2.9, ncols=2)
     x = np.arange(len(layers))
     low = min(majority.values()) - 0.05  # one scale for every panel: small differences look small
-    for ax, name in zip(axes, trained):
+    for ax, name in zip(axes, trained, strict=False):
         ax.plot(x, trained[name], "o-", color="tab:blue", label="trained model")
         ax.plot(x, twin[name], "s--", color="tab:orange", label="random twin")
         ax.axhline(majority[name], color="0.4", ls=":", label="majority class")
@@ -196,7 +213,9 @@ def probe_accuracy(
     return fig
 
 
-def steering(alphas: Sequence[float], probe: Sequence[float], random: Sequence[Sequence[float]], *, ylabel: str) -> Figure:
+def steering(
+    alphas: Sequence[float], probe: Sequence[float], random: Sequence[Sequence[float]], *, ylabel: str
+) -> Figure:
     """A probability against the steering strength, along the probe's direction and along random directions."""
     fig, (ax,) = figure(width=5.6, height=3.6)
     for k, curve in enumerate(random):
