@@ -12,7 +12,7 @@ import pytest
 import yaml
 from glassbox.quiz import Question, Quiz, arrange, load_quiz, main, parse_letters
 
-QUIZZES = [f"part{n}" for n in range(1, 6)]
+QUIZZES = [f"part{n}" for n in range(1, 7)]
 FILES = Path(__file__).resolve().parents[1] / "code" / "glassbox" / "quizzes"
 
 

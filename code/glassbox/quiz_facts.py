@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from glassbox.analysis.circuits import composition_score
 from glassbox.analysis.interventions import recovery_ratio
 from glassbox.config import TransformerConfig
+from glassbox.features.superposition import feature_dimensionality
 from glassbox.model import Transformer
 from glassbox.parameters import gpt2_small_shapes
 from glassbox.rules import Lucky7
@@ -118,12 +119,31 @@ def part5() -> dict[str, Any]:
     }
 
 
+def part6() -> dict[str, Any]:
+    angles = torch.arange(5) * 2 * math.pi / 5
+    pentagon = torch.stack([angles.cos(), angles.sin()])[None]  # [instance, d_hidden, feature]
+    pair = torch.tensor([[[1.0, -1.0]]])  # an antipodal pair on one axis
+    clean, spliced, zero = 2.0, 2.2, 4.5  # the question's losses: clean, SAE spliced in, stream zeroed
+    recovered = float(recovery_ratio(torch.tensor(spliced), clean=clean, corrupted=zero))
+    return {
+        "pentagon_dim": float(feature_dimensionality(pentagon)[0, 0]),
+        "pair_dim": float(feature_dimensionality(pair)[0, 0]),
+        "sae_clean": clean,
+        "sae_spliced": spliced,
+        "sae_zero": zero,
+        "sae_recovered": recovered,
+        "sae_wrong_ratio": spliced / zero,  # spliced over zero-ablated: not a recovery
+        "sae_gap": spliced - clean,
+    }
+
+
 FACTS: dict[str, Callable[[], dict[str, Any]]] = {
     "part1": part1,
     "part2": part2,
     "part3": part3,
     "part4": part4,
     "part5": part5,
+    "part6": part6,
 }
 
 
