@@ -192,3 +192,11 @@ def test_figures_are_numbered_through_the_book_as_the_site_numbers_them():
         )
     )
     assert captions and captions[0].startswith(f"**Fig. {earlier + 1}.**") and earlier > 0
+
+
+def test_a_solutions_notebook_imports_what_the_solutions_use():
+    """Chapter 4's next_token_loss solution uses F (torch.nn.functional), which its stub does not import."""
+    notebook = chapter_to_notebook(ROOT / "book" / "part2" / "ch04_model.md", root=ROOT, fill_solutions=True)
+    imports = next(s for s in sources(notebook, "code") if s.startswith("# What the exercises below use"))
+    assert "import torch.nn.functional as F" in imports
+    compile(imports, "imports", "exec")

@@ -26,12 +26,19 @@ def object_source(path: Path, name: str) -> str:
     raise ValueError(f"{path} has no top-level function or class named {name!r}")
 
 
-def module_imports(path: Path) -> str:
-    """The top-level import statements of a Python file, which its stubs need in a notebook."""
-    text = Path(path).read_text()
-    lines = text.splitlines()
-    imports = [n for n in ast.parse(text).body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    return "\n".join("\n".join(lines[n.lineno - 1 : n.end_lineno]) for n in imports)
+def module_imports(*paths: Path) -> str:
+    """The top-level import statements of Python files (each statement once), which their functions need in a
+    notebook: the stubs' module, and for a solutions notebook the solutions' module too."""
+    statements: list[str] = []
+    for path in paths:
+        text = Path(path).read_text()
+        lines = text.splitlines()
+        for node in ast.parse(text).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                statement = "\n".join(lines[node.lineno - 1 : node.end_lineno])
+                if statement not in statements:
+                    statements.append(statement)
+    return "\n".join(statements)
 
 
 @dataclass(frozen=True)
@@ -47,12 +54,20 @@ class ExerciseBlock:
     def stub(self, root: Path = REPO_ROOT) -> str:
         return object_source(root / "exercises" / f"{self.module}.py", self.name)
 
-    def solution(self, root: Path = REPO_ROOT) -> str:
-        """The reference's source; a solution module may re-export the library's own code (chapter 3 does)."""
+    def reference(self) -> object:
+        """The reference solution itself (a solution module may re-export the library's own code, as chapter 3 does)."""
         reference = getattr(importlib.import_module(f"solutions.{self.module}"), self.name, None)
         if reference is None:
             raise ValueError(f"solutions/{self.module}.py has no {self.name!r}")
-        return inspect.getsource(reference).rstrip()
+        return reference
+
+    def solution(self, root: Path = REPO_ROOT) -> str:
+        """The reference's source."""
+        return inspect.getsource(self.reference()).rstrip()
+
+    def solution_file(self) -> Path:
+        """The file that defines the reference (whose imports its source needs to run)."""
+        return Path(inspect.getsourcefile(inspect.unwrap(self.reference())))  # not a checking wrapper
 
     def heading(self) -> str:
         stars = "★" * self.difficulty + "☆" * (3 - self.difficulty)

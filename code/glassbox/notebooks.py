@@ -73,6 +73,7 @@ def chapter_to_notebook(
     import jupytext
 
     source = jupytext.read(chapter, fmt="md:myst")
+    chapter_text = chapter.read_text()
     here = chapter.relative_to(root).with_suffix("").as_posix()
     links = links or BookLinks.of_book(root)
     glued = glued_values(executed)
@@ -100,7 +101,12 @@ def chapter_to_notebook(
                     cells.append(nbformat.v4.new_markdown_cell(markdown(before)))
                 block = parse_exercise(match["target"], match["body"])
                 if block.module not in imported:
-                    imports = module_imports(root / "exercises" / f"{block.module}.py")
+                    # a solutions notebook runs the solutions' code, which may use more than the stubs import
+                    sources = [root / "exercises" / f"{block.module}.py"]
+                    if fill_solutions:
+                        blocks = [parse_exercise(m["target"], m["body"]) for m in EXERCISE_RE.finditer(chapter_text)]
+                        sources += [b.solution_file() for b in blocks if b.module == block.module]
+                    imports = module_imports(*sources)
                     cells.append(nbformat.v4.new_code_cell(f"# What the exercises below use\n{imports}"))
                     imported.add(block.module)
                 cells += exercise_cells(block, fill_solutions, root)
@@ -162,7 +168,7 @@ def build_all(
             notebook = chapter_to_notebook(
                 chapter, root=root, executed=executed, revision=revision, links=links, fill_solutions=solutions
             )
-            if solutions and not any(c.source.startswith("check(") for c in notebook.cells):
+            if solutions and not EXERCISE_RE.search(chapter.read_text()):
                 continue  # no exercises: the one notebook is the whole chapter
             target = notebook_path(out, chapter, root, solutions)
             target.parent.mkdir(parents=True, exist_ok=True)
