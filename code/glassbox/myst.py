@@ -12,7 +12,7 @@ from pathlib import Path
 from glassbox.book import REPO_ROOT, site_url, toc_chapters
 
 
-def _format_glued(raw: str, spec: str) -> str:
+def format_glued(raw: str, spec: str) -> str:
     """Format a glued value's text as the page does (`{glue:text}` specs like `.3f`, `,d`, `.0f`; none: as recorded)."""
     if not spec:
         return raw  # a whole number stays "8", never "8.0"
@@ -70,7 +70,7 @@ def myst_to_markdown(
 
     def glue_text(match: re.Match) -> str:
         name, _, spec = match[1].partition(":")
-        return _format_glued(glued[name], spec) if name in glued else f"`{name}`"
+        return format_glued(glued[name], spec) if name in glued else f"`{name}`"
 
     def cross_reference(match: re.Match) -> str:
         role, content = match[1], match[2]

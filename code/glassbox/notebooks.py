@@ -33,7 +33,7 @@ def exercise_cells(block: ExerciseBlock, fill_solutions: bool, root: Path = REPO
             f"*{block.heading()}.* Write your `{block.name}` in the next cell, run it, then run the check."
         ),
         nbformat.v4.new_code_cell(code),
-        nbformat.v4.new_code_cell(f"check({block.name})"),
+        nbformat.v4.new_code_cell(f"check({block.name})", metadata={"tags": ["exercise-check"]}),
     ]
     folded = []
     if block.hint:
