@@ -18,7 +18,7 @@ export TQDM_DISABLE := 1
 # torch first and exactly as pinned: anything else would pull several GB of CUDA wheels.
 # TORCH_INDEX (e.g. https://download.pytorch.org/whl/cpu on GitHub's runners) picks where the CPU build comes from.
 $(INSTALLED): requirements.txt code/pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)   # none yet, or one left half-made
 	$(PY) -m pip install --quiet "$$(grep -E '^torch==' requirements.txt)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -r requirements.txt -e code
 	touch $@
