@@ -99,24 +99,39 @@ class Quiz:
         return QuizResult(correct, self.needed)
 
     def to_html(self) -> str:
-        """The quiz as a self-contained form; answers are checked in the browser, nothing is sent anywhere."""
+        """The quiz as a self-contained form; answers are checked in the browser, nothing is sent anywhere.
+
+        For screen readers and keyboards: the button submits (Enter grades too); the result is announced by a live
+        region present from page load, and focus moves to it, with links to the questions to look at again; each
+        question is described by its feedback once shown, and the ✓/✗ marks are hidden from speech (the words
+        "Right."/"Not quite." carry the verdict).
+        """
         quiz_id = f"quiz-{uuid.uuid5(uuid.NAMESPACE_URL, self.title).hex[:8]}"  # stable across builds
-        parts = [f'<form class="glassbox-quiz" id="{quiz_id}" onsubmit="return false;">']
+        answers = html.escape(json.dumps([sorted(q.answer) for q in self.questions]), quote=True)
+        parts = [
+            f'<form class="glassbox-quiz" id="{quiz_id}" data-answers="{answers}" data-needed="{self.needed}" '
+            "novalidate>"
+        ]
         for n, question in enumerate(self.questions):
             kind = "radio" if question.kind == "single" else "checkbox"
             note = "" if question.kind == "single" else " <em>(select all that apply)</em>"
             prompt = html.escape(question.prompt)
-            parts.append(f'<fieldset data-q="{n}"><legend><strong>{n + 1}.</strong> {prompt}{note}</legend>')
+            parts.append(
+                f'<fieldset data-q="{n}" id="{quiz_id}-q{n + 1}">'
+                f"<legend><strong>{n + 1}.</strong> {prompt}{note}</legend>"
+            )
             for i, option in enumerate(question.options):
                 parts.append(
-                    f'<label style="display:block"><input type="{kind}" name="{quiz_id}-{n}" value="{i}"> '
+                    f'<label class="quiz-option"><input type="{kind}" name="{quiz_id}-{n}" value="{i}"> '
                     f"{LETTERS[i]}) {html.escape(option)}</label>"
                 )
-            parts.append(f'<p class="quiz-feedback" hidden>{html.escape(question.explanation)}</p></fieldset>')
-        answers = json.dumps([sorted(q.answer) for q in self.questions])
+            parts.append(
+                f'<p class="quiz-feedback" id="{quiz_id}-fb{n + 1}" hidden><span class="quiz-mark" aria-hidden="true">'
+                f'</span><span class="quiz-verdict"></span> {html.escape(question.explanation)}</p></fieldset>'
+            )
         parts.append(
-            f'<button type="button" onclick="glassboxGrade(\'{quiz_id}\', {answers}, {self.needed})">'
-            'Check my answers</button> <span class="quiz-score"></span></form>'
+            '<button type="submit">Check my answers</button>'
+            '<div class="quiz-summary" tabindex="-1" role="status" aria-live="polite" aria-atomic="true"></div></form>'
         )
         parts.append(_GRADER_JS)
         return "\n".join(parts)
@@ -126,21 +141,42 @@ class Quiz:
 
 
 _GRADER_JS = """<script>
-function glassboxGrade(id, answers, needed) {
-  const form = document.getElementById(id);
-  let right = 0;
-  answers.forEach((answer, n) => {
-    const set = form.querySelector(`fieldset[data-q="${n}"]`);
-    const chosen = [...set.querySelectorAll("input:checked")].map(i => Number(i.value)).sort();
-    const ok = chosen.length === answer.length && chosen.every((v, i) => v === answer[i]);
-    right += ok;
-    const feedback = set.querySelector(".quiz-feedback");
-    feedback.hidden = false;
-    feedback.textContent = (ok ? "✓ Right. " : "✗ Not quite. ") + feedback.textContent.replace(/^[✓✗][^.]*\\. /, "");
+(function () {
+  function grade(form) {
+    const answers = JSON.parse(form.dataset.answers), needed = Number(form.dataset.needed), wrong = [];
+    let right = 0;
+    answers.forEach((answer, n) => {
+      const set = form.querySelector(`fieldset[data-q="${n}"]`);
+      const chosen = [...set.querySelectorAll("input:checked")].map(i => Number(i.value)).sort();
+      const ok = chosen.length === answer.length && chosen.every((v, i) => v === answer[i]);
+      right += ok;
+      if (!ok) wrong.push(set);
+      const feedback = set.querySelector(".quiz-feedback");
+      feedback.querySelector(".quiz-mark").textContent = ok ? "✓ " : "✗ ";
+      feedback.querySelector(".quiz-verdict").textContent = ok ? "Right." : "Not quite.";
+      feedback.hidden = false;
+      set.setAttribute("aria-describedby", feedback.id);
+    });
+    const summary = form.querySelector(".quiz-summary");
+    summary.textContent = `${right} of ${answers.length} — ${needed} needed: ` +
+      (right >= needed ? "passed." : "not passed yet.");
+    if (wrong.length) {
+      summary.append(" Look again at ");
+      wrong.forEach((set, k) => {
+        const link = document.createElement("a");
+        link.href = "#" + set.id;
+        link.textContent = "question " + (Number(set.dataset.q) + 1);
+        summary.append(k ? (k === wrong.length - 1 ? " and " : ", ") : "", link);
+      });
+      summary.append(".");
+    }
+    summary.focus();
+  }
+  document.querySelectorAll("form.glassbox-quiz:not([data-bound])").forEach((form) => {
+    form.dataset.bound = "1";
+    form.addEventListener("submit", (event) => { event.preventDefault(); grade(form); });
   });
-  form.querySelector(".quiz-score").textContent =
-    `${right} of ${answers.length} — ${needed} needed: ` + (right >= needed ? "passed." : "not passed yet.");
-}
+})();
 </script>"""
 
 
