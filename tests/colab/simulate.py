@@ -10,10 +10,9 @@ What "the way Colab runs it" means here:
   repository URL points at this clone (`file://`), so the install cell installs this commit from it;
 - the install cell runs first in a kernel of its own: it installs, then ends the kernel process, as in Colab, where
   the runtime restarts; every notebook then runs top to bottom in a fresh kernel, its install cell a no-op;
-- every chapter twice, the two runs side by side in two processes (the stub run on one thread, the solution run
-  with the build's thread count, so that its numbers can be compared): as generated, with the stubs (every `check(...)`
-  prints exactly one line and "Run all" reaches the end), and with the solutions filled in (every check ends
-  "all checks passed."). Each run starts with an empty model cache of its own; the stub run goes backwards through
+- every chapter twice, one run after the other, each with the build's thread count: as generated, with the stubs
+  (every `check(...)` prints exactly one line and "Run all" reaches the end), and with the solutions filled in
+  (every check ends "all checks passed."). Each run starts with an empty model cache of its own; the stub run goes backwards through
   the book, as a reader who opens a later chapter first in a new session does (chapter 12 then trains chapter 5's
   model itself), the solution run forwards;
 - the glued numbers of the solution run are compared with the site's (the book build's execution cache).
@@ -250,17 +249,13 @@ def main() -> int:
     # the two modes side by side (two cores; the book's small models train on one thread each)
     command = [sys.executable, __file__, "--out", str(out), "--cache", str(args.cache)]
     command += ["--only", *args.only] if args.only else []
-    # The solution run, whose glued numbers are compared with the site's, computes with as many threads as the book
-    # build did (training on one thread does not reproduce two-thread arithmetic bit for bit, and ch09's, ch10's and
-    # ch14's numbers then read differently); the stub run, compared with nothing, takes one thread beside it.
-    threads = {"stubs": {"OMP_NUM_THREADS": "1"}, "solutions": {}}
-    workers = [
-        subprocess.Popen([*command, "--worker", mode], env={**os.environ, **threads[mode]})
-        for mode in ("stubs", "solutions")
-    ]
-    if any(w.wait() for w in workers):
-        print("FAILED: a worker crashed")
-        return 1
+    # One run after the other, each alone on the machine with the build's thread count: the solution run's numbers
+    # must equal the site's (training on another thread count does not reproduce them bit for bit), and two kernels
+    # side by side made PyTorch's threads fight (chapter 5 took 580 s instead of 86 s).
+    for mode in ("solutions", "stubs"):
+        if subprocess.run([*command, "--worker", mode]).returncode:
+            print(f"FAILED: the {mode} run crashed")
+            return 1
 
     runs, comparisons = [], {}
     for mode in ("stubs", "solutions"):
