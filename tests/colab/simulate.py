@@ -12,9 +12,9 @@ What "the way Colab runs it" means here:
   the runtime restarts; every notebook then runs top to bottom in a fresh kernel, its install cell a no-op;
 - every chapter twice, one run after the other, each with the build's thread count: as generated, with the stubs
   (every `check(...)` prints exactly one line and "Run all" reaches the end), and with the solutions filled in
-  (every check ends "all checks passed."). Each run starts with an empty model cache of its own; the stub run goes backwards through
-  the book, as a reader who opens a later chapter first in a new session does (chapter 12 then trains chapter 5's
-  model itself), the solution run forwards;
+  (every check ends "all checks passed."). Each run starts with an empty model cache of its own; the stub run goes
+  backwards through the book, as a reader who opens a later chapter first in a new session does (chapter 12 then
+  trains chapter 5's model itself), the solution run forwards;
 - the glued numbers of the solution run are compared with the site's (the book build's execution cache).
 
 Prints the install time and each notebook's time, writes `report.json`, and exits 1 on any failure.
@@ -38,7 +38,7 @@ import nbformat
 from glassbox.book import REPO_ROOT, SOLUTIONS_SUFFIX, book_config, toc_chapters
 from glassbox.glue import glued_values
 from glassbox.myst import format_glued
-from glassbox.notebooks import build_all, executed_notebook
+from glassbox.notebooks import build_all, executed_notebook, notebook_path
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
@@ -179,11 +179,6 @@ def compare_glued(chapter: Path, ran: nbformat.NotebookNode, cache: Path) -> tup
     return len([n for n in shown if n in site]), differ, below
 
 
-def notebook_file(notebooks: Path, chapter: Path, solutions: bool) -> Path:
-    relative = chapter.relative_to(REPO_ROOT).with_suffix("")
-    return notebooks / relative.with_name(relative.name + (SOLUTIONS_SUFFIX if solutions else "") + ".ipynb")
-
-
 def worker(mode: str, out: Path, chapters: list[Path], cache: Path) -> int:
     """Run one mode's notebooks in order (a process of its own, so the two modes run side by side)."""
     notebooks, work = out / "notebooks", out / f"work-{mode}"
@@ -192,12 +187,12 @@ def worker(mode: str, out: Path, chapters: list[Path], cache: Path) -> int:
     runs, comparisons = [], {}
     order = chapters[::-1] if mode == "stubs" else chapters
     for chapter in order:
-        path = notebook_file(notebooks, chapter, mode == "solutions")
+        path = notebook_path(notebooks, chapter, solutions=mode == "solutions")
         if not path.exists():  # no exercises: one notebook, run with the stubs
             continue
         run, ran = run_notebook(path, mode, work)
         runs.append(run)
-        if mode == "solutions" or not notebook_file(notebooks, chapter, True).exists():
+        if mode == "solutions" or not notebook_path(notebooks, chapter, solutions=True).exists():
             comparisons[chapter.stem] = compare_glued(chapter, ran, cache) if cache.exists() else (0, [], 0)
         flag = "ok" if not run.problems else "FAILED"
         print(f"{mode:9s} {run.notebook:45s} {run.seconds:6.1f} s  {flag}", flush=True)
@@ -241,7 +236,7 @@ def main() -> int:
     os.environ.update(env)  # the kernels nbclient starts, and the workers, inherit this environment
     KernelSpecManager().get_kernel_spec(KERNEL)  # fails now, in one line, if the kernel is not found
 
-    install_seconds, problems = install(notebook_file(notebooks, chapters[0], False), out / "work")
+    install_seconds, problems = install(notebook_path(notebooks, chapters[0]), out / "work")
     print(f"install cell: {install_seconds:.0f} s, then the kernel restarted" + (f" — {problems}" if problems else ""))
     if problems:
         print(f"FAILED: {problems}")
