@@ -5,6 +5,7 @@ import pytest
 import torch
 from glassbox import induction
 from glassbox.analysis import attention, interventions
+from transformer_lens.hook_points import HookPoint
 
 from solutions import ch10_interventions, ch11_induction, ch12_gpt2
 
@@ -36,3 +37,55 @@ def test_second_half_loss_is_one_quantity_in_the_exercise_the_library_and_half_l
     expected = ch11_induction.second_half_loss(logits, tokens)
     torch.testing.assert_close(induction.second_half_loss(logits, tokens), expected)
     assert induction.half_losses(logits, tokens).second == pytest.approx(expected.item(), rel=1e-6)
+
+
+# Chapter 3: the reader sees the clear solutions (solutions/ch03_components.py: named steps, einsum, every hook);
+# every later chapter runs the library's (glassbox/components.py: fused kernels when no hook is attached, Part III's
+# flags). The two are pinned to the same numbers on every config variant, hooked and unhooked.
+_CONFIG_VARIANTS = {
+    "default": {},
+    "relu": {"act_fn": "relu"},
+    "exact gelu": {"act_fn": "gelu"},
+    "no LayerNorm": {"normalization_type": None},
+    "attention only": {"attn_only": True},
+    "no residual": {"use_residual": False},
+    "attention only, no residual": {"attn_only": True, "use_residual": False},
+    "d_head != d_model / n_heads": {"n_heads": 4, "d_head": 3},
+    "eps 0.1": {"eps": 0.1},
+    "no attention biases (Part III)": {"attn_bias": False},
+    "no W_O (Part III)": {"attn_out_proj": False, "attn_bias": False},
+    "sinusoidal positions": {"positional_embedding": "sinusoidal"},
+}
+_COMPONENTS = ("Embed", "PosEmbed", "LayerNorm", "Attention", "MLP", "Block", "Unembed")
+
+
+@pytest.mark.parametrize("variant", list(_CONFIG_VARIANTS))
+@pytest.mark.parametrize("name", _COMPONENTS)
+@pytest.mark.parametrize("hooked", [False, True], ids=["fast path", "hooked"])
+def test_chapter_3_solutions_compute_what_the_library_computes(name, variant, hooked):
+    from glassbox import components
+    from glassbox.answer import randomize
+    from glassbox.config import TransformerConfig
+
+    from solutions import ch03_components
+
+    cfg = TransformerConfig(d_model=16, n_heads=2, d_vocab=11, n_ctx=8, d_mlp=24).with_(**_CONFIG_VARIANTS[variant])
+    library = randomize(getattr(components, name)(cfg), seed=1).eval()
+    teaching = getattr(ch03_components, name)(cfg).eval()
+    teaching.load_state_dict(library.state_dict())  # every weight, and the fixed zeros/identity of Part III's flags
+    generator = torch.Generator().manual_seed(2)
+    if name in ("Embed", "PosEmbed"):
+        x = torch.randint(0, cfg.d_vocab, (3, cfg.n_ctx), generator=generator)
+    else:
+        x = 3 * torch.randn(3, cfg.n_ctx, cfg.d_model, generator=generator)
+    seen = {"library": {}, "teaching": {}}
+    if hooked:  # a hook on every hook point switches the library off its fast paths
+        for who, module in (("library", library), ("teaching", teaching)):
+            for hook_name, hook in module.named_modules():
+                if isinstance(hook, HookPoint):
+                    hook.add_hook(lambda act, hook, who=who, n=hook_name: seen[who].__setitem__(n, act))
+    with torch.no_grad():
+        torch.testing.assert_close(teaching(x), library(x), atol=1e-5, rtol=1e-5)
+    assert seen["teaching"].keys() == seen["library"].keys()
+    for hook_name, act in seen["library"].items():
+        torch.testing.assert_close(seen["teaching"][hook_name], act, atol=1e-5, rtol=1e-5, msg=hook_name)

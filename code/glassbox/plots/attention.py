@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from jaxtyping import Float
@@ -35,13 +36,24 @@ def softmax_saturation(
     for label in max_weight:
         left.plot(d_heads, max_weight[label], marker="o", label=label)
         right.plot(d_heads, entropy[label], marker="o", label=label)
-    right.axhline(uniform_entropy, color="grey", linestyle=":", label="uniform")
+    right.axhline(uniform_entropy, color="grey", linestyle=":")
+    right.annotate(  # the dotted line is named where it is drawn, not in a legend the eye must travel to
+        f"uniform row (ln {round(math.exp(uniform_entropy))})",
+        (d_heads[0], uniform_entropy),
+        xytext=(0, 2),
+        textcoords="offset points",
+        va="bottom",
+        fontsize=8,
+        color="dimgrey",
+    )
     for ax in (left, right):
         ax.set_xscale("log", base=2)
         ax.set_xlabel("d_head")
         ax.grid(alpha=0.3)
     left.set(ylabel="largest weight in a row (mean)", ylim=(0, 1.02), title="How peaked is each row?")
-    right.set(ylabel="entropy of a row (nats, mean)", title="How spread out is each row?")
+    right.set(
+        ylabel="entropy of a row (nats, mean)", title="How spread out is each row?", ylim=(0, uniform_entropy * 1.15)
+    )
     left.legend()
     return fig
 
@@ -53,7 +65,17 @@ def causal_masking(
 ) -> Figure:
     """Masked scores (−∞ above the diagonal) next to the attention weights they produce."""
     fig, (left, right) = figure(ncols=2, width=4.4, height=3.6)
-    heatmap(left, scores, row_labels=labels, col_labels=labels, annotate=True, cmap="coolwarm", colorbar=False)
+    # the scores here are ≥ 0 (or −∞), so a sequential map from 0 with its colour bar; −∞ cells are grey
+    finite = scores[scores.isfinite()]
+    heatmap(
+        left,
+        scores,
+        row_labels=labels,
+        col_labels=labels,
+        annotate=True,
+        cmap="Oranges",
+        vmin=min(0.0, finite.min().item()),
+    )
     left.set(xlabel="key", ylabel="query", title="Scores after the mask")
     heatmap(right, pattern, row_labels=labels, col_labels=labels, annotate=True, vmin=0.0, vmax=1.0)
     right.set(xlabel="key", ylabel="query", title="Weights after softmax")
