@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from glassbox.config import TransformerConfig
-from glassbox.model import next_token_loss
+from glassbox.model import DemoTransformer, next_token_loss  # one source: the library's are the clear versions
 
-__all__ = ["count_parameters", "next_token_loss"]
+__all__ = ["count_parameters", "next_token_loss", "DemoTransformer"]
 
 
 def count_parameters(cfg: TransformerConfig) -> int:

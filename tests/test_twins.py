@@ -89,3 +89,39 @@ def test_chapter_3_solutions_compute_what_the_library_computes(name, variant, ho
     assert seen["teaching"].keys() == seen["library"].keys()
     for hook_name, act in seen["library"].items():
         torch.testing.assert_close(seen["teaching"][hook_name], act, atol=1e-5, rtol=1e-5, msg=hook_name)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"attn_only": True}, {"normalization_type": None}, {"n_layers": 3, "n_heads": 4, "d_head": 3}],
+    ids=["GPT-2-like", "attention only", "no LayerNorm", "d_head 3"],
+)
+def test_chapter_4_demo_transformer_computes_what_transformer_computes(changes):
+    """The reader's assembled model (from the library's parts or from chapter 3's clear solutions) and the library's
+    `Transformer`, on the same weights: the same logits and the same cache."""
+    from glassbox.answer import randomize
+    from glassbox.config import TransformerConfig
+    from glassbox.model import DemoTransformer, Transformer
+
+    from solutions import ch03_components
+
+    cfg = TransformerConfig(d_model=16, n_layers=2, n_heads=2, d_vocab=13, n_ctx=8, d_mlp=24).with_(**changes)
+    library = randomize(Transformer(cfg), seed=3).eval()
+    tokens = torch.randint(0, cfg.d_vocab, (3, cfg.n_ctx), generator=torch.Generator().manual_seed(4))
+    expected, expected_cache = library.run_with_cache(tokens)
+    for parts in (None, ch03_components):
+        demo = DemoTransformer(cfg, parts=parts).eval()
+        demo.load_state_dict(library.state_dict())
+        logits, cache = demo.run_with_cache(tokens)
+        torch.testing.assert_close(logits, expected, atol=1e-5, rtol=1e-5)
+        assert set(cache.keys()) == set(expected_cache.keys())
+        for name in expected_cache.keys():
+            torch.testing.assert_close(cache[name], expected_cache[name], atol=1e-5, rtol=1e-5, msg=name)
+
+
+def test_demo_transformer_refuses_positions_it_does_not_have():
+    from glassbox.config import TransformerConfig
+    from glassbox.model import DemoTransformer
+
+    with pytest.raises(ValueError, match="learned positions only"):
+        DemoTransformer(TransformerConfig(positional_embedding="sinusoidal"))

@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)] if str(ROOT) not in sys.path else []
 
 from glassbox.checks import EXERCISES  # noqa: E402
+from wrong_answers_generation import EXPECTED as GENERATION_EXPECTED  # noqa: E402
+from wrong_answers_generation import SPECIAL as GENERATION_SPECIAL  # noqa: E402
+from wrong_answers_generation import learner_mistakes  # noqa: E402
 
 TIME_LIMIT = 1.0  # seconds: every answer here that does not hang runs in milliseconds
 HANGS = {  # one of each kind of answer: tensor functions, classes, an int, a bool, lists
@@ -344,6 +347,38 @@ CH03_SPECIFIC = {
     "Block": _block_specific,
     "Unembed": _unembed_specific,
 }
+
+
+def _demo_transformer_specific(ref: type) -> dict[str, type]:
+    """Chapter 4's assembled model: a step of the assembly left out."""
+
+    def run(self, tokens, positions=True, hooks=True, final_ln=True, first_block_only=False):
+        embed, pos = self.embed(tokens), self.pos_embed(tokens)
+        residual = (self.hook_embed(embed) + self.hook_pos_embed(pos)) if hooks else embed + pos
+        if not positions:
+            residual = self.hook_embed(embed)
+        for block in self.blocks[:1] if first_block_only else self.blocks:
+            residual = block(residual)
+        return self.unembed(self.ln_final(residual) if final_ln else residual)
+
+    def variant(**kwargs):
+        return type("DemoTransformer", (ref,), {"forward": lambda self, tokens: run(self, tokens, **kwargs)})
+
+    return {
+        "positions forgotten": variant(positions=False),
+        "final LayerNorm forgotten": variant(final_ln=False),
+        "only the first block": variant(first_block_only=True),
+        "embedding hooks skipped": variant(hooks=False),
+    }
+
+
+CH03_SPECIFIC["DemoTransformer"] = _demo_transformer_specific  # chapter 4's class exercise, the same way
+EXPECTED |= {
+    "positions forgotten": r"position embedding",
+    "final LayerNorm forgotten": r"final LayerNorm",
+    "only the first block": r"run every block",
+    "embedding hooks skipped": r"hook_embed",
+}
 EXPECTED |= {
     "hooks never fire": r"never fires",
     "hooks never fire (fused attention)": r"never fires",
@@ -492,6 +527,7 @@ EXPECTED |= {
     "documented ValueError not raised": r"should raise ValueError",
 }
 EXPECTED["numpy array"] = r"numpy\.ndarray"
+EXPECTED |= GENERATION_EXPECTED
 
 OUT_KIND = {"causal_mask": "bool"}
 SCALAR = {"next_token_loss", "mean_cosine_similarity", "participation_ratio", "composition_score", "second_half_loss"}
@@ -507,6 +543,7 @@ def answers_for(name: str) -> dict[str, Any]:
         "count_parameters": count_parameters_answers,
         "lucky7_verify": lucky7_verify_answers,
         "lucky7_generate": lucky7_generate_answers,
+        **GENERATION_SPECIAL,
     }
     if name in special:
         answers = special[name](ref)
@@ -515,6 +552,7 @@ def answers_for(name: str) -> dict[str, Any]:
         answers |= documented_error_answers(name, ref)
         if name == "layer_norm":
             answers |= layer_norm_answers(ref)
+    answers |= learner_mistakes(name, ref)
     return {kind: _name(fn, name) for kind, fn in answers.items()}
 
 

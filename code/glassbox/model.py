@@ -1,8 +1,10 @@
 """`Transformer`: the full model of chapter 4, a TransformerLens `HookedRootModule`.
 
 Same weight names, layouts and hook names as TransformerLens, so `run_with_cache` returns a real
-`ActivationCache` (`cache["pattern", 0]`, `accumulated_resid`, `decompose_resid`, `logit_attrs`, ...), the
-`transformer_lens.patching` functions run on it, and weights move to and from a TransformerLens bridge unchanged.
+`ActivationCache` (`cache["pattern", 0]`, `accumulated_resid`, `decompose_resid`, `logit_attrs`, ...), every
+`transformer_lens.patching` function but the two direct-path ones runs on it (those need hooks before the Q/K/V
+projections; `glassbox.analysis.interventions.path_patch` does that edge; tests/test_analysis_interventions.py),
+and weights move to and from a TransformerLens bridge unchanged.
 """
 
 from __future__ import annotations
@@ -112,21 +114,9 @@ class Transformer(HookedRootModule):
 
         Only the last `n_ctx` tokens are fed back, so the output may be longer than the context.
         """
-        if temperature < 0:
-            raise ValueError(f"temperature must be ≥ 0, got {temperature}")
-        tokens = self.validate_tokens(tokens)
-        generator = torch.Generator(device=tokens.device)
-        if seed is not None:
-            generator.manual_seed(seed)
-        for _ in range(max_new_tokens):
-            logits = self(tokens[:, -self.cfg.n_ctx :])[:, -1]  # [batch, d_vocab]
-            if temperature == 0:
-                next_token = logits.argmax(dim=-1, keepdim=True)
-            else:
-                probs = (logits / temperature).softmax(dim=-1)
-                next_token = torch.multinomial(probs, 1, generator=generator)
-            tokens = torch.cat([tokens, next_token], dim=-1)
-        return tokens
+        from glassbox.sampling import generate  # chapter 5b: top-k, top-p, penalties and the KV cache live there
+
+        return generate(self, self.validate_tokens(tokens), max_new_tokens, temperature=temperature, seed=seed)
 
     # ------------------------------------------------------------------------ TransformerLens-shaped views
     def _stack(self, path: str) -> Tensor:
@@ -183,6 +173,47 @@ class Transformer(HookedRootModule):
     def to_transformer_lens(self) -> Any:
         """A TransformerLens `TransformerBridge` (booted natively) holding exactly our weights."""
         return bridge_from_model(self)
+
+
+class DemoTransformer(HookedRootModule):
+    """The full model assembled from chapter 3's parts, written to be read (chapter 4's exercise): embed the tokens
+    and their positions, run the blocks, apply the final LayerNorm, unembed.
+
+    `parts` is any module with chapter 3's `Embed, PosEmbed, LayerNorm, Block, Unembed` — yours
+    (`exercises.ch03_components`, once filled in), the book's clear solutions, or by default the library's. The
+    parameter and hook names are TransformerLens's, so the same weights load into this model, into `Transformer`
+    and into a TransformerLens bridge, and give the same logits (tests/test_twins.py pins this model to
+    `Transformer`).
+    """
+
+    def __init__(self, cfg: TransformerConfig, parts: Any = None):
+        super().__init__()
+        if cfg.positional_embedding != "learned":
+            raise ValueError(f"DemoTransformer is GPT-2: learned positions only, not {cfg.positional_embedding!r}")
+        if parts is None:
+            from glassbox import components as parts
+        self.cfg = cfg
+        self.embed = parts.Embed(cfg)
+        self.pos_embed = parts.PosEmbed(cfg)
+        self.blocks = nn.ModuleList(parts.Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_final = parts.LayerNorm(cfg) if cfg.normalization_type == "LN" else nn.Identity()
+        self.unembed = parts.Unembed(cfg)
+        self.hook_embed = HookPoint()  # [batch, pos, d_model]
+        self.hook_pos_embed = HookPoint()  # [batch, pos, d_model]
+        self.setup()  # names every HookPoint after its place: "blocks.0.attn.hook_pattern", ...
+
+    def forward(self, tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, "batch pos d_vocab"]:
+        """Logits for the next token at every position; the embeddings pass through `hook_embed` and
+        `hook_pos_embed`."""
+        residual = self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(self.pos_embed(tokens))
+        for block in self.blocks:
+            residual = block(residual)  # [batch, pos, d_model]: each block adds to the stream
+        return self.unembed(self.ln_final(residual))
+
+    def run_with_cache(self, *args: Any, **kwargs: Any) -> tuple[Any, ActivationCache]:
+        """Run the model and keep every hooked activation, as a TransformerLens `ActivationCache`."""
+        output, cache = super().run_with_cache(*args, **kwargs)
+        return output, cache if isinstance(cache, ActivationCache) else ActivationCache(cache, self)
 
 
 def next_token_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, ""]:

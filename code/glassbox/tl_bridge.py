@@ -99,3 +99,58 @@ def bridge_from_model(model: Any, dtype: torch.dtype | None = None) -> Any:
         weights = {name: t.detach().to(dtype).cpu() for name, t in model.state_dict().items()}
         bridge.load_state_dict(convert_tl_checkpoint(weights, bridge.cfg), strict=True)
         return bridge.to(model.W_E.device).eval()
+
+
+# ------------------------------------------------------------------------------ GPT-2's own checkpoint format
+def config_from_gpt2(hf_config: Any, seed: int | None = None) -> TransformerConfig:
+    """Our config from a Hugging Face `GPT2Config` (n_embd, n_layer, n_head, n_positions, vocab_size)."""
+    if getattr(hf_config, "activation_function", "gelu_new") != "gelu_new":
+        raise ValueError(f"GPT-2 uses gelu_new, this config {hf_config.activation_function!r}")
+    return TransformerConfig(
+        d_model=hf_config.n_embd,
+        n_layers=hf_config.n_layer,
+        n_heads=hf_config.n_head,
+        d_mlp=hf_config.n_inner or 4 * hf_config.n_embd,
+        d_vocab=hf_config.vocab_size,
+        n_ctx=hf_config.n_positions,
+        act_fn="gelu_new",
+        eps=hf_config.layer_norm_epsilon,
+        seed=seed,
+        device="cpu",
+    )
+
+
+def gpt2_weights(state_dict: dict[str, Tensor], cfg: TransformerConfig) -> dict[str, Tensor]:
+    """GPT-2's weights as Hugging Face stores them (`GPT2LMHeadModel.state_dict()`), renamed and reshaped into
+    TransformerLens's names and per-head layouts, ready for `load_tl_parameters`.
+
+    GPT-2's `Conv1D` layers compute x @ W + b (weights stored [in, out], no transpose); `c_attn` holds W_Q, W_K
+    and W_V side by side, each [d_model, n_heads · d_head]; the unembedding is tied to the token embedding, and
+    GPT-2 has no unembedding bias (b_U = 0).
+    """
+    import einops
+
+    sd = {k.removeprefix("transformer."): v.detach() for k, v in state_dict.items()}
+    H, D = cfg.n_heads, cfg.d_head
+    out = {"embed.W_E": sd["wte.weight"], "pos_embed.W_pos": sd["wpe.weight"]}
+    for layer in range(cfg.n_layers):
+        h, ours = f"h.{layer}.", f"blocks.{layer}."
+        W_Q, W_K, W_V = sd[h + "attn.c_attn.weight"].split(H * D, dim=1)  # each [d_model, n_heads·d_head]
+        b_Q, b_K, b_V = sd[h + "attn.c_attn.bias"].split(H * D)
+        for name, W, b in (("Q", W_Q, b_Q), ("K", W_K, b_K), ("V", W_V, b_V)):
+            out[ours + f"attn.W_{name}"] = einops.rearrange(
+                W, "d_model (head_index d_head) -> head_index d_model d_head", head_index=H
+            )
+            out[ours + f"attn.b_{name}"] = einops.rearrange(b, "(head_index d_head) -> head_index d_head", head_index=H)
+        out[ours + "attn.W_O"] = einops.rearrange(
+            sd[h + "attn.c_proj.weight"], "(head_index d_head) d_model -> head_index d_head d_model", head_index=H
+        )
+        out[ours + "attn.b_O"] = sd[h + "attn.c_proj.bias"]
+        for theirs, mine in (("ln_1", "ln1"), ("ln_2", "ln2")):
+            out[ours + f"{mine}.w"], out[ours + f"{mine}.b"] = sd[h + theirs + ".weight"], sd[h + theirs + ".bias"]
+        out[ours + "mlp.W_in"], out[ours + "mlp.b_in"] = sd[h + "mlp.c_fc.weight"], sd[h + "mlp.c_fc.bias"]
+        out[ours + "mlp.W_out"], out[ours + "mlp.b_out"] = sd[h + "mlp.c_proj.weight"], sd[h + "mlp.c_proj.bias"]
+    out["ln_final.w"], out["ln_final.b"] = sd["ln_f.weight"], sd["ln_f.bias"]
+    out["unembed.W_U"] = sd.get("lm_head.weight", sd["wte.weight"]).T  # tied: the same matrix, transposed
+    out["unembed.b_U"] = torch.zeros(cfg.d_vocab, dtype=out["unembed.W_U"].dtype)
+    return out

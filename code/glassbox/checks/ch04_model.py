@@ -1,11 +1,18 @@
-"""Checks for chapter 4, "The full model": parameter counting and the next-token loss."""
+"""Checks for chapter 4, "The full model": parameter counting, the next-token loss, and the reader's own model
+assembled from chapter 3's parts (against ours and TransformerLens's on the same weights, its hooks, and GPT-2's
+checkpoint format loaded into it)."""
+
+from functools import partial
 
 import torch
 from transformer_lens.utilities import lm_cross_entropy_loss
 
+from glassbox.answer import Answer, ReaderFailed
 from glassbox.config import TransformerConfig
+from glassbox.diagnose import close, value_difference
 from glassbox.judge import Case, Exercise
-from glassbox.model import Transformer
+from glassbox.model import DemoTransformer, Transformer
+from glassbox.tl_bridge import config_from_gpt2, gpt2_weights, load_tl_parameters
 
 
 def _configs() -> list[Case]:
@@ -49,6 +56,109 @@ def _sum_not_mean(logits, tokens):
     return torch.nn.functional.cross_entropy(logits[:, :-1].flatten(0, 1), tokens[:, 1:].flatten(), reduction="sum")
 
 
+# ---------------------------------------------------------------------------------- DemoTransformer
+DEMO_CFG = TransformerConfig(d_model=16, n_layers=2, n_heads=2, d_vocab=13, n_ctx=8, d_mlp=24)
+
+
+def _demo_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(0)
+
+    def tokens(cfg, batch, pos):
+        return torch.randint(0, cfg.d_vocab, (batch, pos), generator=generator)
+
+    variants = {
+        "config n_layers=1": DEMO_CFG.with_(n_layers=1),
+        "config n_layers=3, d_head=3 (d_head ≠ d_model / n_heads)": DEMO_CFG.with_(n_layers=3, n_heads=4, d_head=3),
+        "config attn_only=True": DEMO_CFG.with_(attn_only=True),
+    }
+    return [
+        Case("random batch", (DEMO_CFG, tokens(DEMO_CFG, 2, 5))),
+        Case("batch of 1, one position", (DEMO_CFG, tokens(DEMO_CFG, 1, 1))),
+        Case("full context", (DEMO_CFG, tokens(DEMO_CFG, 3, DEMO_CFG.n_ctx))),
+        *(Case(name, (cfg, tokens(cfg, 2, 6))) for name, cfg in variants.items()),
+        Case(
+            "config normalization_type=None", (DEMO_CFG.with_(normalization_type=None), tokens(DEMO_CFG, 2, 6)), False
+        ),
+    ]
+
+
+def _demo(cfg, state, tokens, *, positions=True, final_ln=True, blocks=None):
+    """What the reference computes, with one step left out (the wrong variants)."""
+    model = DemoTransformer(cfg)
+    model.load_state_dict(state)
+    residual = model.embed(tokens) + (model.pos_embed(tokens) if positions else 0)
+    for block in model.blocks if blocks is None else model.blocks[:blocks]:
+        residual = block(residual)
+    return model.unembed(model.ln_final(residual) if final_ln else residual)
+
+
+def _ours(cfg, state, tokens):
+    model = Transformer(cfg)
+    model.load_state_dict(state)
+    return model(tokens)
+
+
+def _bridge(cfg, state, tokens):
+    model = Transformer(cfg)
+    model.load_state_dict(state)
+    return model.to_transformer_lens()(tokens)
+
+
+def _hook_names(answer: Answer) -> str | None:
+    """Every hook of the reference fires in the reader's model (so run_with_cache and patching see everything)."""
+    mine, reference = answer.build(DEMO_CFG, seed=5)
+    tokens = torch.randint(0, DEMO_CFG.d_vocab, (2, 5), generator=torch.Generator().manual_seed(5))
+    try:
+        _, cache = answer.call(mine.run_with_cache, tokens)
+    except ReaderFailed as failure:
+        return f"run_with_cache {failure.reason}"
+    _, expected = reference.run_with_cache(tokens)
+    missing = [name for name in expected.keys() if name not in cache.keys()]
+    if missing:
+        return f"these hooks never fire in your forward: {', '.join(missing[:4])} — pass the embeddings through them"
+    return None
+
+
+def _tiny_gpt2(seed: int = 0):
+    """A two-layer GPT-2 in Hugging Face's format, with random LayerNorms and biases (so none is loaded by luck)."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    config = GPT2Config(vocab_size=40, n_positions=16, n_embd=16, n_layer=2, n_head=2, bos_token_id=0, eos_token_id=0)
+    torch.manual_seed(seed)
+    model = GPT2LMHeadModel(config).eval()
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "ln" in name or "bias" in name:
+                param.add_(0.3 * torch.randn(param.shape))
+    return model
+
+
+def _loads_gpt2(answer: Answer) -> str | None:
+    """GPT-2's own checkpoint, renamed by `gpt2_weights`, gives GPT-2's logits to 1e-4 in the reader's model."""
+    from glassbox.answer import preserved_random_state
+
+    with preserved_random_state():
+        hf = _tiny_gpt2()
+    cfg = config_from_gpt2(hf.config)
+    try:
+        mine = answer.call(answer.obj, cfg)
+        load_tl_parameters(mine, gpt2_weights(hf.state_dict(), cfg))
+    except (ReaderFailed, ValueError) as failure:
+        return f"could not load GPT-2's weights: {getattr(failure, 'reason', failure)}"
+    tokens = torch.randint(0, cfg.d_vocab, (2, 12), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = hf(tokens).logits
+        try:
+            got = answer.call(mine.eval(), tokens)
+        except ReaderFailed as failure:
+            return f"on GPT-2's weights your model {failure.reason}"
+    if not close(got, expected, 1e-4, 0.0):
+        return f"on GPT-2's weights the logits differ from GPT-2's: {value_difference(got, expected)}"
+    return None
+
+
 EXERCISES = [
     Exercise(
         name="count_parameters",
@@ -66,6 +176,30 @@ EXERCISES = [
             "take the mean over positions and batch, not the sum": _sum_not_mean,
         },
         agrees_with={"transformer_lens lm_cross_entropy_loss": lm_cross_entropy_loss},
+        atol=1e-4,
+    ),
+    Exercise(
+        name="DemoTransformer",
+        module="ch04_model",
+        cases=_demo_cases,
+        is_module=True,
+        mistakes={
+            "did you forget the position embedding? Add pos_embed(tokens) to embed(tokens)": partial(
+                _demo, positions=False
+            ),
+            "did you forget the final LayerNorm (ln_final) before the unembedding?": partial(_demo, final_ln=False),
+            "run every block, one after the other (each reads the stream the previous one wrote)": partial(
+                _demo, blocks=1
+            ),
+        },
+        agrees_with={
+            "glassbox.model.Transformer on the same weights": _ours,
+            "TransformerLens (a native bridge with the same weights)": _bridge,
+        },
+        behaviours={
+            "every hook fires (run_with_cache)": _hook_names,
+            "GPT-2's checkpoint format loads and gives GPT-2's logits": _loads_gpt2,
+        },
         atol=1e-4,
     ),
 ]

@@ -7,6 +7,15 @@ from matplotlib.figure import Figure
 from glassbox.parameters import component_kind
 from glassbox.plots.core import figure
 
+# one colour per kind of component, the same in both panels
+KIND_COLOURS = {
+    "attention": "tab:orange",
+    "MLP": "tab:green",
+    "LayerNorm": "tab:purple",
+    "embedding": "tab:blue",
+    "unembedding": "tab:brown",
+}
+
 
 def parameter_breakdown(counts: dict[str, int], n_layers: int) -> Figure:
     """Left: parameters by kind of component (summed over layers). Right: each layer's attention, MLP, LayerNorm."""
@@ -15,19 +24,24 @@ def parameter_breakdown(counts: dict[str, int], n_layers: int) -> Figure:
     for component, count in counts.items():
         by_kind[component_kind(component)] = by_kind.get(component_kind(component), 0) + count
     kinds = sorted(by_kind, key=by_kind.get, reverse=True)
-    bars = left.barh(kinds[::-1], [by_kind[k] for k in kinds[::-1]], color="tab:blue")
+    bars = left.barh(
+        kinds[::-1], [by_kind[k] for k in kinds[::-1]], color=[KIND_COLOURS.get(k, "tab:grey") for k in kinds[::-1]]
+    )
     left.bar_label(bars, labels=[f"{by_kind[k]:,}" for k in kinds[::-1]], padding=3, fontsize=8)
     left.set(xlabel="parameters", title="By kind of component")
     left.margins(x=0.25)
     bottom = [0] * n_layers
-    for kind, colour in (("attention", "tab:orange"), ("MLP", "tab:green"), ("LayerNorm", "tab:purple")):
+    for kind in ("attention", "MLP", "LayerNorm"):
         heights = [
             sum(c for name, c in counts.items() if name.startswith(f"blocks.{layer}.") and component_kind(name) == kind)
             for layer in range(n_layers)
         ]
         if any(heights):
-            right.bar(range(n_layers), heights, bottom=bottom, label=kind, color=colour)
+            right.bar(range(n_layers), heights, bottom=bottom, label=kind, color=KIND_COLOURS[kind])
             bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    right.set(xlabel="layer", ylabel="parameters", title="Per block", xticks=range(n_layers))
-    right.legend(fontsize=8)
+    # head room above the bars for the legend, so that it covers no data
+    right.set(
+        xlabel="layer", ylabel="parameters", title="Per block", xticks=range(n_layers), ylim=(0, 1.35 * max(bottom))
+    )
+    right.legend(fontsize=8, loc="upper center", ncol=3, frameon=False)
     return fig
