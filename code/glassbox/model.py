@@ -1,10 +1,8 @@
 """`Transformer`: the full model of chapter 4, a TransformerLens `HookedRootModule`.
 
 Same weight names, layouts and hook names as TransformerLens, so `run_with_cache` returns a real
-`ActivationCache` (`cache["pattern", 0]`, `accumulated_resid`, `decompose_resid`, `logit_attrs`, ...), every
-`transformer_lens.patching` function but the two direct-path ones runs on it (those need hooks before the Q/K/V
-projections; `glassbox.analysis.interventions.path_patch` does that edge; tests/test_analysis_interventions.py),
-and weights move to and from a TransformerLens bridge unchanged.
+`ActivationCache` (`cache["pattern", 0]`, `accumulated_resid`, `decompose_resid`, `logit_attrs`, ...), the
+`transformer_lens.patching` functions run on it, and weights move to and from a TransformerLens bridge unchanged.
 """
 
 from __future__ import annotations
@@ -114,9 +112,21 @@ class Transformer(HookedRootModule):
 
         Only the last `n_ctx` tokens are fed back, so the output may be longer than the context.
         """
-        from glassbox.sampling import generate  # chapter 5b: top-k, top-p, penalties and the KV cache live there
-
-        return generate(self, self.validate_tokens(tokens), max_new_tokens, temperature=temperature, seed=seed)
+        if temperature < 0:
+            raise ValueError(f"temperature must be ≥ 0, got {temperature}")
+        tokens = self.validate_tokens(tokens)
+        generator = torch.Generator(device=tokens.device)
+        if seed is not None:
+            generator.manual_seed(seed)
+        for _ in range(max_new_tokens):
+            logits = self(tokens[:, -self.cfg.n_ctx :])[:, -1]  # [batch, d_vocab]
+            if temperature == 0:
+                next_token = logits.argmax(dim=-1, keepdim=True)
+            else:
+                probs = (logits / temperature).softmax(dim=-1)
+                next_token = torch.multinomial(probs, 1, generator=generator)
+            tokens = torch.cat([tokens, next_token], dim=-1)
+        return tokens
 
     # ------------------------------------------------------------------------ TransformerLens-shaped views
     def _stack(self, path: str) -> Tensor:
