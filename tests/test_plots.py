@@ -37,3 +37,66 @@ def test_figures_do_not_leak_into_pyplot():
     plt.close("all")
     plots.position_similarity(torch.randn(4, 4))
     assert plt.get_fignums() == []
+
+
+# ------------------------------------------------------------------------- the book-wide style (plots.core)
+def test_png_is_full_colour_at_twice_the_display_width():
+    """High-DPI: the PNG carries 2 device pixels per CSS pixel and says its display width; no palette, so a colour
+    bar's top keeps its exact colour (quantising to 128 colours turned viridis' yellow orange)."""
+    import io
+
+    import numpy as np
+    from glassbox.plots import core
+    from PIL import Image
+
+    fig, (ax,) = core.figure(width=9.0, height=3.0)  # wider than the column: shown at the column's width
+    ax.imshow(np.linspace(0, 1, 256)[None], cmap="viridis", aspect="auto")
+    data, metadata = fig._repr_mimebundle_()
+    image = Image.open(io.BytesIO(data["image/png"]))
+    assert metadata["image/png"]["width"] == 700 and image.size[0] == 2 * 700
+    assert image.mode in ("RGB", "RGBA"), "a palette PNG changes colour scales"
+    colours = {tuple(c[:3]) for _, c in image.convert("RGB").getcolors(maxcolors=1 << 20)}
+    assert len(colours) > 256, "the gradient lost colours"
+
+
+def test_text_colour_follows_the_cells_luminance():
+    from glassbox.plots.core import text_colour
+
+    assert text_colour("#08306b") == "white"  # navy (the dark end of Blues)
+    assert text_colour("#fde725") == "black"  # yellow (the top of viridis, which is light)
+    assert text_colour("#440154") == "white"  # the bottom of viridis, which is dark
+    assert text_colour("white") == "black"
+
+
+def test_diverging_maps_are_centred_on_zero_with_a_colour_bar():
+    import numpy as np
+    from glassbox.plots import core
+
+    norm = core.diverging_norm(np.array([-2.39, 0.41]))
+    assert norm(0.0) == 0.5 and abs(norm(-2.39) - 0.0) < 1e-9 and norm(0.41) < 0.6
+    fig, (ax,) = core.figure()
+    core.heatmap(ax, np.array([[-2.39, 0.41]]), cmap="RdBu_r", colorbar=False, annotate=True)
+    assert len(fig.axes) == 2, "a diverging heatmap always gets its colour bar"
+    image = ax.images[0]
+    assert image.norm(0.0) == 0.5
+
+
+def test_right_and_wrong_have_a_second_cue():
+    from glassbox.plots import core
+    from matplotlib.colors import to_rgb
+
+    assert {core.verdict_mark(True), core.verdict_mark(False), core.verdict_mark(None)} == {"✓", "✗", "·"}
+    assert len({core.verdict_colour(c) for c in (True, False, None)}) == 3
+    # the two colours differ in lightness, not only hue: told apart in greyscale
+    assert abs(core.luminance(to_rgb(core.RIGHT)) - core.luminance(to_rgb(core.WRONG))) > 0.1
+
+
+def test_smallest_text_is_measured_at_display_size():
+    from glassbox.plots import core
+
+    fig, (ax,) = core.figure(width=14.0, height=3.0)  # shown at half size
+    ax.set_title("title", fontsize=12)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    size, text = core.smallest_text(fig)
+    assert (size, text) == (6.0, "title")

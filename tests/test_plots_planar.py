@@ -8,6 +8,7 @@ from glassbox import rules
 from glassbox.model import Transformer
 from glassbox.plots import animation
 from glassbox.plots import planar as g
+from glassbox.plots.core import MIN_POINTS, smallest_text
 from glassbox.rules import cli
 from glassbox.train import TrainConfig
 from matplotlib.figure import Figure
@@ -23,11 +24,14 @@ def run():
 def test_every_figure_function_returns_a_figure(run):
     """The figures the command line writes (one list, `cli.figure_makers`), each a readable PNG."""
     makers = cli.figure_makers(run)
-    assert len(makers) == 19  # figures 01–18 (16–18: three value demos) and the supplementary score grid
+    # figures 01–18 (16–18: three value demos, each in three stages) and the supplementary score grid
+    assert len(makers) == 25
     for name, draw in makers.items():
         fig = draw()
         assert isinstance(fig, Figure), name
         assert Image.open(io.BytesIO(fig._repr_png_())).size[0] > 100, name
+        size, text = smallest_text(fig)
+        assert size >= MIN_POINTS, f"{name}: {text!r} is {size:.1f} pt on the page"
 
 
 def test_every_animation_is_a_gif_with_alt_text(run):
@@ -55,3 +59,5 @@ def test_planar_figures_refuse_a_wider_stream(run):
         g.embeddings(wide, run.rule)
     with pytest.raises(ValueError, match="position must lie in 0"):
         g.qk_focus(run.model, run.rule, 0, 8)
+    with pytest.raises(ValueError, match="stage must be one of"):
+        g.value_demo(run.model, run.rule, [0, 1], stage="middle")

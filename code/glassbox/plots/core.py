@@ -1,4 +1,15 @@
-"""Shared figure helpers: a constrained-layout figure and an annotated heatmap on an axis."""
+"""The book-wide figure style, shared by every module of `glassbox.plots`.
+
+- `BookFigure` renders at twice the resolution it is shown at (sharp on high-DPI screens) and tells the page its
+  display width, in full colour: no palette reduction, so colour scales stay exact.
+- `figure` sizes figures for the page's content column (`COLUMN_INCHES`, about 700 px), so that text written at
+  `MIN_POINTS` or more stays at least that large when shown; `smallest_text` measures it for tests.
+- `heatmap` annotates cells with a text colour chosen from the cell's own luminance (`text_colour`), and centres
+  diverging maps on zero with a colour bar (`diverging_norm`).
+- `RIGHT`/`WRONG`/`FREE` are colour-blind-safe (Okabe–Ito sky blue and vermilion, which differ in lightness
+  too, and grey), and `verdict_mark`/`verdict_marker` give the second cue (✓/✗/·, or a marker shape) to draw beside
+  the colour wherever colour says right or wrong.
+"""
 
 from __future__ import annotations
 
@@ -9,31 +20,135 @@ import matplotlib
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import CenteredNorm, Colormap, Normalize
 from matplotlib.figure import Figure
-from PIL import Image
+from matplotlib.text import Text
+
+COLUMN_INCHES = 7.0  # the content column: ~700 CSS px at a 1280 px window, at 100 px per inch
+PIXELS_PER_INCH = 100  # CSS px per figure inch when a figure is shown unscaled
+HIDPI = 2  # device pixels per CSS pixel the PNG carries (retina screens)
+MIN_POINTS = 8.0  # the smallest text, in points at the size the page shows it
+DIVERGING = ("RdBu_r", "RdBu", "coolwarm", "bwr", "seismic", "PuOr", "PuOr_r", "BrBG", "PiYG", "PRGn", "RdYlBu")
+
+# right/wrong/free from Okabe & Ito's palette for every common colour-vision deficiency; sky blue and vermilion
+# differ in lightness as well as hue, and `verdict_mark` adds a shape, so the distinction never rests on hue alone
+RIGHT, WRONG, FREE = "#56B4E9", "#D55E00", "#BBBBBB"
+
+
+def verdict_mark(correct: bool | None) -> str:
+    """The second cue beside the colour: ✓ right, ✗ wrong, · free (the rule fixes nothing there)."""
+    return "·" if correct is None else ("✓" if correct else "✗")
+
+
+def verdict_colour(correct: bool | None) -> str:
+    """`RIGHT`, `WRONG` or `FREE` for a prediction that is right, wrong or unconstrained (None)."""
+    return FREE if correct is None else (RIGHT if correct else WRONG)
+
+
+def verdict_marker(correct: bool | None) -> str:
+    """A marker shape for scatter plots: circle right, cross wrong, small dot free."""
+    return "." if correct is None else ("o" if correct else "X")
 
 
 class BookFigure(Figure):
-    """A matplotlib Figure that shows itself as a PNG in Jupyter and Colab without pyplot's global state."""
+    """A matplotlib Figure that shows itself as a PNG in Jupyter and Colab without pyplot's global state.
+
+    The PNG has `HIDPI` device pixels per CSS pixel and carries its display width as output metadata, so a page
+    shows it at `display_pixels` wide (at most the content column) and a high-DPI screen uses every pixel."""
+
+    def display_pixels(self) -> int:
+        """The width the page shows this figure at, in CSS pixels (never more than the content column)."""
+        return round(min(self.get_figwidth(), COLUMN_INCHES) * PIXELS_PER_INCH)
+
+    def png(self) -> bytes:
+        """The figure as a full-colour PNG, `HIDPI` × its display width in pixels."""
+        buffer = io.BytesIO()
+        dpi = HIDPI * self.display_pixels() / self.get_figwidth()
+        self.savefig(buffer, format="png", dpi=dpi)
+        return buffer.getvalue()
 
     def _repr_png_(self) -> bytes:
-        """The figure as a PNG with a palette of at most 128 colours: plots have few colours, and an indexed PNG
-        is about a third the size of a full-colour one, which keeps figure-heavy pages light."""
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", dpi=self.dpi)
-        image = (
-            Image.open(buffer).convert("RGB").quantize(128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        )
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=True)
-        return buffer.getvalue()
+        return self.png()
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
+        """The PNG with its display size, so Jupyter, Colab and the book show it at `display_pixels`, not at
+        its pixel width (which is `HIDPI` times that)."""
+        width = self.display_pixels()
+        height = round(width * self.get_figheight() / self.get_figwidth())
+        return {"image/png": self.png()}, {"image/png": {"width": width, "height": height}}
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """A figure's PNG as the page shows it (`BookFigure.png`), for writing to a file."""
+    return fig.png() if isinstance(fig, BookFigure) else _plain_png(fig)
+
+
+def _plain_png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=HIDPI * PIXELS_PER_INCH)
+    return buffer.getvalue()
+
+
+def display_scale(fig: Figure) -> float:
+    """How much the page shrinks `fig`: 1 when it fits the content column, less when it is wider."""
+    return min(1.0, COLUMN_INCHES / fig.get_figwidth())
+
+
+def smallest_text(fig: Figure) -> tuple[float, str]:
+    """The smallest visible text of `fig` in points at the size the page shows it, and that text (tick labels,
+    titles, annotations, legends, colour bars). Tests assert it is at least `MIN_POINTS`."""
+    fig.canvas.draw()  # tick labels exist only once drawn
+    scale = display_scale(fig)
+    sizes = [
+        (t.get_fontsize() * scale, t.get_text())
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and t.get_window_extent().width > 0
+    ]
+    return min(sizes, default=(float("inf"), ""))
 
 
 def figure(ncols: int = 1, nrows: int = 1, *, width: float = 4.2, height: float = 3.4) -> tuple[Figure, np.ndarray]:
     """A figure with a grid of axes, sized per panel; axes come back as a flat array."""
-    fig = BookFigure(figsize=(width * ncols, height * nrows), layout="constrained", dpi=100)
+    fig = BookFigure(figsize=(width * ncols, height * nrows), layout="constrained", dpi=PIXELS_PER_INCH)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes.ravel()
+
+
+def mosaic(layout: str | list[list[str]], *, width: float, height: float) -> tuple[Figure, dict[str, Axes]]:
+    """A figure of `width` × `height` inches whose panels are named by `layout` (matplotlib's `subplot_mosaic`), for
+    figures whose panels differ in size."""
+    fig = BookFigure(figsize=(width, height), layout="constrained", dpi=PIXELS_PER_INCH)
+    return fig, fig.subplot_mosaic(layout)
+
+
+def luminance(rgba: Sequence[float | int] | np.ndarray) -> float:
+    """Relative luminance (WCAG 2.1) of an sRGB colour given as floats in 0…1."""
+    channels = np.asarray(rgba[:3], dtype=float)
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def text_colour(background: Sequence[float | int] | np.ndarray | str) -> str:
+    """Black or white, whichever contrasts more with `background` (any matplotlib colour): the rule that works for
+    every colour map, not only those dark at the top."""
+    lum = luminance(matplotlib.colors.to_rgba(background))
+    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
+
+
+def diverging_norm(
+    values: np.ndarray | torch.Tensor, vmin: float | None = None, vmax: float | None = None
+) -> Normalize:
+    """A norm centred on zero whose half-range covers the largest |value| (or `vmin`/`vmax` if given), so equal
+    magnitudes get equally strong colours: −2.4 as dark blue as +2.4 is dark red, and 0 white."""
+    array = values.detach().cpu().numpy() if isinstance(values, torch.Tensor) else np.asarray(values, dtype=float)
+    finite = array[np.isfinite(array)]
+    half = max([abs(v) for v in (vmin, vmax) if v is not None], default=float(np.abs(finite).max(initial=0.0)))
+    return CenteredNorm(0.0, halfrange=half or 1.0)
+
+
+def is_diverging(cmap: str | Colormap) -> bool:
+    """Whether `cmap` is one of the diverging maps `heatmap` centres on zero."""
+    return (cmap if isinstance(cmap, str) else cmap.name) in DIVERGING
 
 
 def heatmap(
@@ -48,19 +163,28 @@ def heatmap(
     vmin: float | None = None,
     vmax: float | None = None,
     colorbar: bool = True,
+    fontsize: float = 9,
 ) -> None:
-    """Draw `matrix` on `ax` with labelled rows and columns, optionally writing each value in its cell."""
+    """Draw `matrix` on `ax` with labelled rows and columns, optionally writing each value in its cell in black or
+    white by the cell's luminance. A diverging `cmap` (`DIVERGING`) is centred on zero, and then always gets its
+    colour bar: without it a reader cannot tell which colour is zero."""
     values = matrix.detach().cpu().numpy() if isinstance(matrix, torch.Tensor) else np.asarray(matrix)
     colours = matplotlib.colormaps[cmap].with_extremes(bad="0.85")  # masked (−∞) cells in light grey
-    image = ax.imshow(np.ma.masked_invalid(values), cmap=colours, vmin=vmin, vmax=vmax, aspect="auto")
+    masked = np.ma.masked_invalid(values)
+    if is_diverging(cmap):
+        image = ax.imshow(masked, cmap=colours, norm=diverging_norm(values, vmin, vmax), aspect="auto")
+        colorbar = True
+    else:
+        image = ax.imshow(masked, cmap=colours, vmin=vmin, vmax=vmax, aspect="auto")
     if row_labels is not None:
         ax.set_yticks(range(len(row_labels)), labels=row_labels)
     if col_labels is not None:
         ax.set_xticks(range(len(col_labels)), labels=col_labels)
     if annotate:
         for (i, j), value in np.ndenumerate(values):
-            text = "−∞" if value == -np.inf else format(value, fmt)
-            dark_cell = np.isfinite(value) and image.norm(value) > 0.6  # white text on the dark end of the map
-            ax.text(j, i, text, ha="center", va="center", fontsize=9, color="white" if dark_cell else "black")
+            finite = np.isfinite(value)
+            text = ("−∞" if value == -np.inf else "") if not finite else format(value, fmt).replace("-", "−")
+            background = image.cmap(image.norm(value)) if finite else (0.85, 0.85, 0.85)
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color=text_colour(background))
     if colorbar:
         ax.figure.colorbar(image, ax=ax, shrink=0.8)

@@ -32,18 +32,20 @@ from glassbox.analysis.planar import (
     trace,
 )
 from glassbox.model import Transformer
-from glassbox.plots.core import figure, heatmap
+from glassbox.plots.core import diverging_norm, figure, heatmap, mosaic, text_colour, verdict_colour, verdict_mark
 from glassbox.rules.definitions import Rule
 from glassbox.train import History
 
-EVEN, ODD, PLUS = "tab:blue", "tab:orange", "tab:red"
-RIGHT, WRONG, FREE = "#4caf50", "#e53935", "#bdbdbd"
+# token kinds in Okabe–Ito colours (told apart with any colour vision) and, as a second cue, by marker shape
+EVEN, ODD, PLUS = "#0072B2", "#E69F00", "#CC79A7"
+KIND_MARKER = {EVEN: "o", ODD: "s", PLUS: "P"}
 LANDSCAPE = "viridis"
+TEXT = 8.0  # points: annotations in figures no wider than the page's column stay legible (core.MIN_POINTS)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
 def token_colour(rule: Rule, token: int) -> str:
-    """Blue for even numbers, orange for odd ones, red for `+`."""
+    """Blue for even numbers, orange for odd ones, purple for `+`."""
     if rule.has_plus and token == rule.plus:
         return PLUS
     return EVEN if token % 2 == 0 else ODD
@@ -55,15 +57,30 @@ def _scatter_labels(
     labels: Sequence[str],
     colours: Sequence[str],
     *,
-    fontsize: float | int = 7,
+    fontsize: float | int = TEXT,
     alpha: float | int = 1.0,
-    marker_size: float | int = 12,
+    marker_size: float | int = 16,
 ) -> None:
     ax.scatter(points[:, 0], points[:, 1], c=list(colours), s=marker_size, alpha=alpha, linewidths=0)
     for (x, y), label, colour in zip(points, labels, colours, strict=True):
         ax.annotate(
             label, (x, y), fontsize=fontsize, color=colour, alpha=alpha, xytext=(2, 2), textcoords="offset points"
         )
+
+
+def _token_paths(
+    ax: Axes, points: np.ndarray, rule: Rule, *, colour: str | None = None, marker: str | None = None, prefix: str = ""
+) -> None:
+    """Every token's points at positions 0 … n_ctx-1 ([V, n_ctx, 2]) as one path, from a hollow marker (position 0)
+    to filled ones, named once at its last position: 12 legible labels instead of 96 that overlap."""
+    for t in range(rule.d_vocab):
+        c = colour or token_colour(rule, t)
+        m = marker or KIND_MARKER[token_colour(rule, t)]
+        path = points[t]
+        ax.plot(path[:, 0], path[:, 1], color=c, linewidth=0.8, alpha=0.6)
+        ax.scatter(path[1:, 0], path[1:, 1], color=c, marker=m, s=14, linewidths=0)
+        ax.scatter(*path[0], facecolor="white", edgecolor=c, marker=m, s=22, linewidths=1.0)
+        ax.annotate(prefix + rule.vocab[t], path[-1], fontsize=TEXT, color=c, xytext=(3, 3), textcoords="offset points")
 
 
 def _grid_points(model: Transformer, rule: Rule) -> tuple[np.ndarray, list[str], list[str]]:
@@ -74,16 +91,24 @@ def _grid_points(model: Transformer, rule: Rule) -> tuple[np.ndarray, list[str],
     return points, labels, colours
 
 
-def _kind_legend(ax: Axes, rule: Rule) -> None:
+def _kind_legend(ax: Axes, rule: Rule, *, paths: bool = False) -> None:
+    kinds = [(EVEN, "even"), (ODD, "odd")] + ([(PLUS, "+")] if rule.has_plus else [])
     handles = [
-        matplotlib.lines.Line2D([], [], marker="o", linestyle="", color=c, label=kind)
-        for c, kind in ((EVEN, "even"), (ODD, "odd"))
-    ] + ([matplotlib.lines.Line2D([], [], marker="o", linestyle="", color=PLUS, label="+")] if rule.has_plus else [])
-    ax.legend(handles=handles, fontsize=7, loc="best")
+        matplotlib.lines.Line2D([], [], marker=KIND_MARKER[c], linestyle="", color=c, label=kind) for c, kind in kinds
+    ]
+    if paths:
+        handles.append(
+            matplotlib.lines.Line2D(
+                [], [], marker="o", linestyle="-", color="0.4", markerfacecolor="white", label="path from position 0"
+            )
+        )
+    ax.legend(handles=handles, fontsize=TEXT, loc="best")
 
 
 def _finish(ax: Axes, title: str, xlabel: str = "dimension 0", ylabel: str = "dimension 1") -> None:
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.tick_params(labelsize=TEXT)
     ax.grid(alpha=0.25)
 
 
@@ -92,7 +117,7 @@ def architecture(model: Transformer, batch: int = 8) -> Figure:
     """A block diagram of the model from tokens to probabilities, each arrow labelled with its tensor shape."""
     cfg = model.cfg
     B, T, C, V = batch, cfg.n_ctx, cfg.d_model, cfg.d_vocab
-    fig, (ax,) = figure(width=7.6, height=6.8)
+    fig, (ax,) = figure(width=7.0, height=7.0)
     ax.set_axis_off()
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 13)
@@ -101,7 +126,7 @@ def architecture(model: Transformer, batch: int = 8) -> Figure:
         (10.6, "token embedding W_E  +  position embedding W_pos", f"W_E [{V}, {C}],  W_pos [{T}, {C}]", "#e3f2fd"),
         (
             9.0,
-            "attention: q = x W_Q,  k = x W_K,  v = x W_V;  softmax(q kᵀ/√d_head + causal mask) v",
+            "attention: q = xW_Q, k = xW_K, v = xW_V;  softmax(qkᵀ/√d_head + mask) v",
             f"W_Q, W_K, W_V [{C}, {cfg.d_head}] (no biases);  pattern [{B}, {T}, {T}]",
             "#fff3e0",
         ),
@@ -130,8 +155,8 @@ def architecture(model: Transformer, batch: int = 8) -> Figure:
         ax.add_patch(
             FancyBboxPatch((0.4, y - 0.55), 9.2, 1.1, boxstyle="round,pad=0.05", facecolor=colour, edgecolor="0.4")
         )
-        ax.text(5, y + 0.17, title, ha="center", va="center", fontsize=8.5)
-        ax.text(5, y - 0.25, shape, ha="center", va="center", fontsize=7.5, color="0.3", family="monospace")
+        ax.text(5, y + 0.2, title, ha="center", va="center", fontsize=8.5, wrap=True)
+        ax.text(5, y - 0.25, shape, ha="center", va="center", fontsize=8, color="0.25", family="monospace")
     for (y0, *_), (y1, *_) in itertools.pairwise(boxes):
         ax.add_patch(FancyArrowPatch((5, y0 - 0.6), (5, y1 + 0.6), arrowstyle="-|>", mutation_scale=10, color="0.3"))
     if cfg.use_residual:  # the two skip connections, drawn on the left
@@ -147,14 +172,14 @@ def architecture(model: Transformer, batch: int = 8) -> Figure:
                 )
             )
     n_params = sum(p.numel() for p in model.parameters())
-    ax.set_title(f"One layer, one head, d_model = {C}: {n_params} parameters (B = batch, T = context)", fontsize=10)
+    ax.set_title(f"One layer, one head, d_model = {C}: {n_params} parameters\n(B = batch, T = context)", fontsize=10)
     return fig
 
 
 # ---------------------------------------------------------------------------------- 02 the learning curve
 def learning_curve(history: History, *, rule_error: str = "rule_error", title: str = "Learning curve") -> Figure:
     """Train and validation loss (left axis) and the rule error on validation sequences (right axis, dashed)."""
-    fig, (ax,) = figure(width=7.2, height=4.2)
+    fig, (ax,) = figure(width=7.0, height=4.2)
     ax.plot(history.eval_steps, history.eval_train_loss, color="tab:blue", label="train loss")
     ax.plot(history.eval_steps, history.val_loss, color="tab:orange", label="validation loss")
     ax.set(xlabel="training step", ylabel="cross-entropy loss (nats)", title=title)
@@ -163,103 +188,123 @@ def learning_curve(history: History, *, rule_error: str = "rule_error", title: s
     if rule_error in history.metrics:
         right = ax.twinx()
         right.plot(history.eval_steps, history.metrics[rule_error], color="tab:red", linestyle="--", label="rule error")
-        right.set(ylabel="rule error (fraction of constrained positions wrong)", ylim=(0, 1))
-        right.legend(loc="upper center", fontsize=8)
-    ax.legend(loc="upper right", fontsize=8)
+        right.set(ylabel="rule error (share of fixed positions wrong)", ylim=(0, 1))
+        right.legend(loc="upper center", fontsize=9)
+    ax.legend(loc="upper right", fontsize=9)
     return fig
 
 
 # ---------------------------------------------------------------------------- 03, 04 data and generations
-def _sequence_grid(ax: Axes, rule: Rule, sequences: Sequence[Sequence[int]], title: str, max_length: int) -> None:
-    """Sequences as rows of cells: free positions grey, constrained ones green when right and red when wrong."""
+def _sequence_grid(
+    axes: Sequence[Axes] | np.ndarray,
+    rule: Rule,
+    sequences: Sequence[Sequence[int]],
+    title: str,
+    max_length: int,
+    chunk: int,
+) -> None:
+    """Sequences as rows of cells, `chunk` positions per panel (a 40-token row is split in two, not shrunk): free
+    positions grey, fixed ones sky blue with ✓ when the token obeys the rule and vermilion with ✗ when not."""
     n = len(sequences)
-    colours = np.ones((n, max_length, 3))
-    for row, sequence in enumerate(sequences):
-        for i, token in enumerate(sequence[:max_length]):
-            allowed = rule.allowed(sequence, i)
-            colour = FREE if allowed is None else (RIGHT if token in allowed else WRONG)
-            colours[row, i] = matplotlib.colors.to_rgb(colour)
-            ax.text(i, row, rule.vocab[token], ha="center", va="center", fontsize=6.5)
-    ax.imshow(colours, aspect="auto")
-    ax.set_yticks(range(n), labels=[f"sequence {k}" for k in range(n)], fontsize=7)
-    ax.set_xlabel("position")
-    ax.set_title(title, fontsize=10)
+    for k, ax in enumerate(axes):
+        lo = k * chunk
+        colours = np.ones((n, chunk, 3))
+        for row, sequence in enumerate(sequences):
+            for i in range(lo, min(lo + chunk, max_length, len(sequence))):
+                token = sequence[i]
+                allowed = rule.allowed(sequence, i)
+                verdict = None if allowed is None else token in allowed
+                colours[row, i - lo] = matplotlib.colors.to_rgb(verdict_colour(verdict))
+                mark = "" if verdict is None else verdict_mark(verdict)
+                ax.text(
+                    i - lo,
+                    row,
+                    rule.vocab[token] + mark,
+                    ha="center",
+                    va="center",
+                    fontsize=TEXT,
+                    color=text_colour(colours[row, i - lo]),
+                )
+        ax.imshow(colours, aspect="auto")
+        ax.set_yticks(range(n), labels=[f"seq {r}" for r in range(n)], fontsize=TEXT)
+        ax.set_xticks(range(0, chunk, 5), labels=[str(lo + i) for i in range(0, chunk, 5)], fontsize=TEXT)
+        ax.set_xlabel("position", fontsize=TEXT)
+        ax.set_title(f"{title}, positions {lo}–{lo + chunk - 1}", fontsize=10)
 
 
-def training_data(rule: Rule, sequences: Sequence[Sequence[int]], *, max_length: int = 40) -> Figure:
-    """A few training sequences, cell by cell: grey where the rule leaves the token free, green where it fixes
-    it and the token obeys (red if it did not)."""
-    fig, (ax,) = figure(width=10.0, height=0.45 * len(sequences) + 1.2)
-    _sequence_grid(
-        ax, rule, sequences, f"Training sequences of {rule.name} (green: the rule holds; grey: free)", max_length
-    )
+def _chunks(max_length: int, chunk: int) -> int:
+    return -(-max_length // chunk)
+
+
+def training_data(rule: Rule, sequences: Sequence[Sequence[int]], *, max_length: int = 40, chunk: int = 20) -> Figure:
+    """A few training sequences, cell by cell, `chunk` positions per panel: grey where the rule leaves the token free,
+    blue ✓ where it fixes it and the token obeys (vermilion ✗ if it did not)."""
+    panels = _chunks(max_length, chunk)
+    fig, axes = figure(1, panels, width=7.0, height=0.32 * len(sequences) + 0.9)
+    _sequence_grid(axes, rule, sequences, f"Training sequences of {rule.name}", max_length, chunk)
     return fig
 
 
 def generated_sequences(
-    rule: Rule, before: Sequence[Sequence[int]], after: Sequence[Sequence[int]], *, max_length: int = 40
+    rule: Rule,
+    before: Sequence[Sequence[int]],
+    after: Sequence[Sequence[int]],
+    *,
+    max_length: int = 40,
+    chunk: int = 20,
 ) -> Figure:
-    """Sequences the model generates from the same first tokens at step 0 (top) and after training (bottom),
-    coloured as in `training_data`."""
-    fig, axes = figure(1, 2, width=10.0, height=0.45 * max(len(before), len(after)) + 1.2)
-    _sequence_grid(axes[0], rule, before, "Generated at step 0 (untrained)", max_length)
-    _sequence_grid(axes[1], rule, after, "Generated after training", max_length)
+    """Sequences the model generates from the same first tokens at step 0 (top panels) and after training (bottom
+    panels), coloured and marked as in `training_data`."""
+    panels = _chunks(max_length, chunk)
+    height = 0.32 * max(len(before), len(after)) + 0.9
+    fig, axes = figure(1, 2 * panels, width=7.0, height=height)
+    _sequence_grid(axes[:panels], rule, before, "Step 0 (untrained)", max_length, chunk)
+    _sequence_grid(axes[panels:], rule, after, "After training", max_length, chunk)
     return fig
 
 
 # --------------------------------------------------------------------------------- 05, 06 embeddings
-def _embedding_scatters(
-    axes: Sequence[Axes] | np.ndarray, model: Transformer, rule: Rule, *, fontsize: float | int = 7
-) -> None:
+def _embedding_scatters(axes: Sequence[Axes] | np.ndarray, model: Transformer, rule: Rule) -> None:
     W_E, W_pos = to_numpy(model.W_E), to_numpy(model.W_pos)
-    _scatter_labels(
-        axes[0], W_E, rule.vocab, [token_colour(rule, t) for t in range(rule.d_vocab)], fontsize=fontsize + 1
-    )
+    for t in range(rule.d_vocab):
+        c = token_colour(rule, t)
+        axes[0].scatter(*W_E[t], color=c, marker=KIND_MARKER[c], s=24)
+        axes[0].annotate(rule.vocab[t], W_E[t], fontsize=TEXT + 1, color=c, xytext=(3, 3), textcoords="offset points")
     _finish(axes[0], "token embeddings W_E")
     _kind_legend(axes[0], rule)
     axes[1].plot(W_pos[:, 0], W_pos[:, 1], color="0.7", linewidth=0.8)
-    _scatter_labels(
-        axes[1], W_pos, [f"p{p}" for p in range(len(W_pos))], ["tab:purple"] * len(W_pos), fontsize=fontsize + 1
-    )
+    _scatter_labels(axes[1], W_pos, [f"p{p}" for p in range(len(W_pos))], ["#56B4E9"] * len(W_pos), fontsize=TEXT + 1)
     _finish(axes[1], "position embeddings W_pos")
-    points, labels, colours = _grid_points(model, rule)
-    _scatter_labels(axes[2], points, labels, colours, fontsize=fontsize - 1.5)
-    _finish(axes[2], "token + position: every input the model can see")
+    _token_paths(axes[2], to_numpy(token_positions(model)), rule)
+    _kind_legend(axes[2], rule, paths=True)
+    _finish(axes[2], "token + position: every input the model can see (one path per token, positions 0 → last)")
 
 
 def embeddings(model: Transformer, rule: Rule) -> Figure:
-    """Top: the token embeddings, the position embeddings and, for each token and position, the first coordinate of
-    their sum, as heatmaps. Bottom: the same vectors as points in the plane."""
+    """Top: the token embeddings and the position embeddings, values written in their cells. Bottom: for each token
+    (rows) and position (columns), the two coordinates of their sum. Every map is centred on zero."""
     require_2d(model)
-    fig, axes = figure(3, 2, width=4.4, height=4.0)
+    fig, axes = figure(2, 2, width=3.5, height=3.6)
     heatmap(axes[0], model.W_E, row_labels=rule.vocab, col_labels=["dim 0", "dim 1"], annotate=True, cmap="RdBu_r")
-    axes[0].set_title("W_E (token → vector)")
-    heatmap(
-        axes[1],
-        model.W_pos,
-        row_labels=[f"p{p}" for p in range(model.cfg.n_ctx)],
-        col_labels=["dim 0", "dim 1"],
-        annotate=True,
-        cmap="RdBu_r",
-    )
-    axes[1].set_title("W_pos (position → vector)")
-    heatmap(
-        axes[2],
-        token_positions(model)[..., 0],
-        row_labels=rule.vocab,
-        col_labels=[f"p{p}" for p in range(model.cfg.n_ctx)],
-        cmap="RdBu_r",
-    )
-    axes[2].set_title("W_E + W_pos, dimension 0 (token × position)")
-    _embedding_scatters(axes[3:], model, rule, fontsize=6)
+    axes[0].set_title("W_E (token → vector)", fontsize=10)
+    positions = [f"p{p}" for p in range(model.cfg.n_ctx)]
+    heatmap(axes[1], model.W_pos, row_labels=positions, col_labels=["dim 0", "dim 1"], annotate=True, cmap="RdBu_r")
+    axes[1].set_title("W_pos (position → vector)", fontsize=10)
+    for dim, ax in enumerate(axes[2:]):
+        heatmap(ax, token_positions(model)[..., dim], row_labels=rule.vocab, col_labels=positions, cmap="RdBu_r")
+        ax.set_title(f"W_E + W_pos, dimension {dim}", fontsize=10)
+        ax.set_xlabel("position", fontsize=TEXT)
+    for ax in axes:
+        ax.tick_params(labelsize=TEXT)
     return fig
 
 
 def embedding_scatter(model: Transformer, rule: Rule) -> Figure:
-    """The three scatter plots of `embeddings`, large: tokens, positions, and every token at every position."""
+    """The embeddings as points: tokens and positions (top), and every token at every position (bottom), drawn as one
+    path per token from position 0 (hollow) to the last."""
     require_2d(model)
-    fig, axes = figure(3, 1, width=5.2, height=5.0)
-    _embedding_scatters(axes, model, rule, fontsize=7.5)
+    fig, axes = mosaic([["tokens", "positions"], ["sum", "sum"]], width=7.0, height=9.5)
+    _embedding_scatters([axes["tokens"], axes["positions"], axes["sum"]], model, rule)
     return fig
 
 
@@ -272,54 +317,25 @@ def _landscapes(
     *,
     resolution: int,
     draw_points=None,
+    ncols: int = 4,
 ) -> None:
     xs, ys, grid = plane_grid(points, resolution)
     probs = to_numpy(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
     for token, ax in enumerate(axes):
         ax.pcolormesh(xs, ys, probs[..., token], cmap=LANDSCAPE, vmin=0.0, vmax=1.0, shading="auto", rasterized=True)
-        ax.set_title(f"P(next = {rule.vocab[token]})", fontsize=9)
-        ax.tick_params(labelsize=6)
+        ax.set_title(f"P(next = {rule.vocab[token]})", fontsize=TEXT + 1)
+        ax.tick_params(labelsize=TEXT)
+        if token % ncols:
+            ax.tick_params(labelleft=False)
+        if token < len(axes) - ncols:
+            ax.tick_params(labelbottom=False)
         if draw_points is not None:
             draw_points(ax, token)
 
 
-def output_landscape(
-    model: Transformer,
-    rule: Rule,
-    points: Tensor | None = None,
-    *,
-    labels=None,
-    colours=None,
-    resolution: int = 90,
-    title: str = "",
-) -> Figure:
-    """One panel per output token: the probability the model gives that token when the residual stream, right after
-    attention, sits at each point of the plane (then MLP, residual, unembedding); with the token+position points
-    (or `points`, labelled `labels`) written on top."""
-    require_2d(model)
-    if points is None:
-        points_np, labels, colours = _grid_points(model, rule)
-    else:
-        points_np = to_numpy(points).reshape(-1, 2)
-        colours = colours or ["white"] * len(points_np)
-    ncols = 4
+def _landscape_grid(rule: Rule, ncols: int = 4) -> tuple[Figure, np.ndarray]:
     nrows = -(-rule.d_vocab // ncols)
-    fig, axes = figure(ncols, nrows, width=3.3, height=3.0)
-
-    def draw(ax: Axes, token: int) -> None:
-        for (x, y), label, colour in zip(points_np, labels, colours, strict=True):
-            ax.text(
-                x,
-                y,
-                label,
-                fontsize=4.5,
-                color="white",
-                ha="center",
-                va="center",
-                bbox=dict(boxstyle="round,pad=0.1", facecolor=colour, alpha=0.55, linewidth=0.0),
-            )
-
-    _landscapes(axes[: rule.d_vocab], model, rule, points_np, resolution=resolution, draw_points=draw)
+    fig, axes = figure(ncols, nrows, width=7.0 / ncols, height=1.85)
     for ax in axes[rule.d_vocab :]:
         ax.set_axis_off()
     fig.colorbar(
@@ -328,6 +344,39 @@ def output_landscape(
         shrink=0.6,
         label="probability",
     )
+    return fig, axes
+
+
+def output_landscape(
+    model: Transformer,
+    rule: Rule,
+    points: Tensor | None = None,
+    *,
+    resolution: int = 90,
+    title: str = "",
+) -> Figure:
+    """One panel per output token: the probability the model gives that token when the residual stream, right after
+    attention, sits at each point of the plane (then MLP, residual, unembedding); with the token+position inputs
+    (or `points`, [V, n_ctx, 2]) drawn on top as one path per token, coloured by kind."""
+    require_2d(model)
+    paths = to_numpy(token_positions(model) if points is None else points)
+    fig, axes = _landscape_grid(rule)
+
+    def draw(ax: Axes, token: int) -> None:
+        for t in range(rule.d_vocab):
+            c = token_colour(rule, t)
+            ax.plot(paths[t, :, 0], paths[t, :, 1], color=c, linewidth=0.6)
+            ax.scatter(
+                paths[t, :, 0], paths[t, :, 1], color=c, marker=KIND_MARKER[c], s=6, linewidths=0.3, edgecolors="white"
+            )
+
+    _landscapes(axes[: rule.d_vocab], model, rule, paths.reshape(-1, 2), resolution=resolution, draw_points=draw)
+    handles = [
+        matplotlib.lines.Line2D([], [], marker=KIND_MARKER[c], color=c, label=k)
+        for c, k in ((EVEN, "even"), (ODD, "odd"), (PLUS, "+"))
+        if k != "+" or rule.has_plus
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=TEXT)
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
@@ -335,14 +384,11 @@ def output_landscape(
 
 # ------------------------------------------------------------------------------- 08, 09, 10 Q, K, V
 def qkv_transforms(model: Transformer, rule: Rule) -> Figure:
-    """Top: all token+position inputs, and the 2×2 matrices W_Q, W_K, W_V. Bottom: the queries, keys and values
-    those matrices make of every input."""
+    """Top: the 2×2 matrices W_Q, W_K, W_V (centred on zero). Bottom: the queries, keys and values those matrices
+    make of every input, one path per token from position 0 (hollow) to the last."""
     require_2d(model)
-    fig, axes = figure(4, 2, width=3.8, height=3.6)
-    points, labels, colours = _grid_points(model, rule)
-    _scatter_labels(axes[0], points, labels, colours, fontsize=4.5)
-    _finish(axes[0], "inputs x = W_E[t] + W_pos[p]")
-    for ax, name in zip(axes[1:4], ("W_Q", "W_K", "W_V"), strict=True):
+    fig, axes = figure(3, 2, width=7.0 / 3, height=2.6)
+    for ax, name in zip(axes[:3], ("W_Q", "W_K", "W_V"), strict=True):
         heatmap(
             ax,
             getattr(model, name)[0, 0],
@@ -351,41 +397,39 @@ def qkv_transforms(model: Transformer, rule: Rule) -> Figure:
             annotate=True,
             cmap="RdBu_r",
         )
-        ax.set_title(f"{name} (x @ {name})")
-    axes[4].set_axis_off()
+        ax.set_title(f"{name} (x @ {name})", fontsize=10)
+        ax.tick_params(labelsize=TEXT)
     x = token_positions(model)
-    for ax, which, colour, name in zip(
-        axes[5:], "qkv", ("tab:blue", "tab:red", "tab:green"), ("queries", "keys", "values"), strict=True
-    ):
-        ax.scatter(*to_numpy(head(model, x, which)).reshape(-1, 2).T, s=8, color=colour)
-        for (px, py), label in zip(to_numpy(head(model, x, which)).reshape(-1, 2), labels, strict=True):
-            ax.annotate(label, (px, py), fontsize=4.5, color=colour)
-        _finish(ax, f"{name}: x @ W_{which.upper()}")
+    for ax, which, name in zip(axes[3:], "qkv", ("queries", "keys", "values"), strict=True):
+        _token_paths(ax, to_numpy(head(model, x, which)), rule)
+        _finish(ax, f"{name}: x @ W_{which.upper()}", "", "")
     return fig
 
 
 def qk_space(model: Transformer, rule: Rule) -> Figure:
-    """Every query (blue) and every key (red) in one plane, labelled token_position: a query attends most to the
-    keys that point the same way it does."""
+    """Every query (left) and every key (right) as one path per token, on the same axes: a query attends most to the
+    keys that point the same way it does. Split in two panels so that the 24 paths' names do not overlap."""
     require_2d(model)
-    fig, (ax,) = figure(width=8.0, height=7.0)
+    fig, axes = figure(2, 1, width=3.5, height=4.0)
     x = token_positions(model)
-    _, labels, _ = _grid_points(model, rule)
-    for which, colour, name in (("q", "tab:blue", "queries"), ("k", "tab:red", "keys")):
-        points = to_numpy(head(model, x, which)).reshape(-1, 2)
-        ax.scatter(points[:, 0], points[:, 1], s=10, color=colour, label=name)
-        for (px, py), label in zip(points, labels, strict=True):
-            ax.annotate(label, (px, py), fontsize=5.5, color=colour)
-    ax.axhline(0, color="0.6", linewidth=0.6)
-    ax.axvline(0, color="0.6", linewidth=0.6)
-    ax.legend()
-    _finish(ax, "Queries and keys of every token at every position", "q/k dimension 0", "q/k dimension 1")
+    q, k = to_numpy(head(model, x, "q")), to_numpy(head(model, x, "k"))
+    both = np.concatenate([q.reshape(-1, 2), k.reshape(-1, 2)])
+    low, high = both.min(0), both.max(0)
+    pad = 0.12 * (high - low)
+    for ax, points, name in zip(axes, (q, k), ("queries q", "keys k"), strict=True):
+        _token_paths(ax, points, rule)
+        ax.axhline(0, color="0.6", linewidth=0.6)
+        ax.axvline(0, color="0.6", linewidth=0.6)
+        ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+        ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+        _finish(ax, name, "q/k dimension 0", "q/k dimension 1")
+    _kind_legend(axes[0], rule, paths=True)
     return fig
 
 
 def qk_focus(model: Transformer, rule: Rule, token: int, position: int) -> Figure:
-    """One query (token at position) and the dot product it would have with a key at each point of the plane
-    (green positive, uncoloured negative); keys at later positions, which the causal mask hides, are grey."""
+    """One query (token at position) and the score it would give a key at each point of the plane, on a diverging map
+    centred on zero; keys at later positions, which the causal mask hides, are grey."""
     require_2d(model)
     if not 0 <= position < model.cfg.n_ctx:
         raise ValueError(f"position must lie in 0 … {model.cfg.n_ctx - 1}, got {position}")
@@ -395,29 +439,19 @@ def qk_focus(model: Transformer, rule: Rule, token: int, position: int) -> Figur
     points = np.concatenate([keys.reshape(-1, 2), to_numpy(q)[None]])
     xs, ys, grid = plane_grid(points, 120)
     field = to_numpy(grid @ q).reshape(len(ys), len(xs)) / np.sqrt(model.cfg.d_head)
-    fig, (ax,) = figure(width=8.0, height=7.0)
-    mesh = ax.pcolormesh(xs, ys, np.ma.masked_less(field, 0), cmap="Greens", shading="auto", rasterized=True)
-    fig.colorbar(mesh, ax=ax, label="score q·k/√d_head (negative: not coloured)")
-    for t in range(rule.d_vocab):
-        for p in range(model.cfg.n_ctx):
-            masked = p > position
-            ax.scatter(*keys[t, p], s=12, color="0.75" if masked else "tab:red")
-            ax.annotate(
-                f"{rule.vocab[t]}_{p}", keys[t, p], fontsize=6, color="0.7" if masked else token_colour(rule, t)
-            )
-    ax.scatter(*to_numpy(q), s=80, marker="*", color="tab:blue", zorder=5)
-    ax.annotate(
-        f"query {rule.vocab[token]}_{position}",
-        to_numpy(q),
-        fontsize=9,
-        color="tab:blue",
-        xytext=(4, 4),
-        textcoords="offset points",
-    )
-    ax.arrow(0, 0, *to_numpy(q), color="tab:blue", width=0.005 * (xs[-1] - xs[0]), length_includes_head=True)
+    fig, (ax,) = figure(width=7.0, height=6.0)
+    mesh = ax.pcolormesh(xs, ys, field, cmap="RdBu_r", norm=diverging_norm(field), shading="auto", rasterized=True)
+    fig.colorbar(mesh, ax=ax, label="score q·k/√d_head of a key here")
+    visible = keys.copy()
+    visible[:, position + 1 :] = np.nan
+    _token_paths(ax, visible, rule)
+    hidden = keys[:, position + 1 :].reshape(-1, 2)
+    ax.scatter(*hidden.T, s=8, color="0.55", label="masked keys (later positions)")
+    ax.scatter(*to_numpy(q), s=140, marker="*", color="black", zorder=5, label=f"query {rule.vocab[token]}_{position}")
+    ax.legend(fontsize=TEXT, loc="best")
     _finish(
         ax,
-        f"What the query of '{rule.vocab[token]}' at position {position} looks for (grey keys: masked)",
+        f"What the query of '{rule.vocab[token]}' at position {position} looks for",
         "k dimension 0",
         "k dimension 1",
     )
@@ -426,30 +460,30 @@ def qk_focus(model: Transformer, rule: Rule, token: int, position: int) -> Figur
 
 def score_grid(model: Transformer, rule: Rule) -> Figure:
     """The attention score q·k/√d_head between every query (token_position, rows) and every key (columns), grouped
-    by token; keys after their query are masked (grey)."""
+    by token; keys after their query are masked (grey); the map is centred on zero."""
     require_2d(model)
     V, T = rule.d_vocab, model.cfg.n_ctx
     x = token_positions(model).reshape(V * T, -1)
     scores = to_numpy(head(model, x, "q") @ head(model, x, "k").T) / np.sqrt(model.cfg.d_head)
     positions = np.tile(np.arange(T), V)
     scores[positions[:, None] < positions[None, :]] = np.nan
-    fig, (ax,) = figure(width=10.0, height=9.0)
+    fig, (ax,) = figure(width=7.0, height=6.4)
     image = ax.imshow(
         np.ma.masked_invalid(scores),
         cmap=matplotlib.colormaps["RdBu_r"].with_extremes(bad="0.85"),
-        norm=matplotlib.colors.CenteredNorm(),
+        norm=diverging_norm(scores),
     )
     ticks = np.arange(V) * T + (T - 1) / 2
-    ax.set_xticks(ticks, labels=rule.vocab)
-    ax.set_yticks(ticks, labels=rule.vocab)
+    ax.set_xticks(ticks, labels=rule.vocab, fontsize=TEXT + 1)
+    ax.set_yticks(ticks, labels=rule.vocab, fontsize=TEXT + 1)
     for k in range(1, V):
         ax.axhline(k * T - 0.5, color="white", linewidth=0.6)
         ax.axvline(k * T - 0.5, color="white", linewidth=0.6)
     ax.set(
-        xlabel="key token (positions 0 … n_ctx-1 within each block)",
+        xlabel=f"key token (positions 0 … {T - 1} within each block)",
         ylabel="query token (positions within block)",
-        title="Attention score of every query against every key",
     )
+    ax.set_title("Attention score of every query against every key", fontsize=10)
     fig.colorbar(image, ax=ax, shrink=0.8, label="q·k/√d_head")
     return fig
 
@@ -465,123 +499,132 @@ def sequence_embeddings(model: Transformer, rule: Rule, tokens: Sequence[int]) -
     require_2d(model)
     t = trace(model, tokens)
     labels = _labels(rule, tokens)
-    fig, axes = figure(3, 2, width=4.2, height=3.8)
-    heatmap(
-        axes[0], model.W_E[list(tokens)], row_labels=labels, col_labels=["dim 0", "dim 1"], annotate=True, cmap="RdBu_r"
-    )
-    axes[0].set_title("W_E[token]")
-    heatmap(
-        axes[1],
-        model.W_pos[: len(tokens)],
-        row_labels=labels,
-        col_labels=["dim 0", "dim 1"],
-        annotate=True,
-        cmap="RdBu_r",
-    )
-    axes[1].set_title("W_pos[position]")
-    heatmap(axes[2], t.embed, row_labels=labels, col_labels=["dim 0", "dim 1"], annotate=True, cmap="RdBu_r")
-    axes[2].set_title("x = W_E[token] + W_pos[position]")
+    fig, axes = figure(3, 2, width=7.0 / 3, height=3.2)
+    for ax, values, title in zip(
+        axes[:3],
+        (model.W_E[list(tokens)], model.W_pos[: len(tokens)], t.embed),
+        ("W_E[token]", "W_pos[position]", "x = sum"),
+        strict=True,
+    ):
+        heatmap(ax, values, row_labels=labels, col_labels=["0", "1"], annotate=True, fmt=".1f", cmap="RdBu_r")
+        ax.set_title(title, fontsize=10)
+        ax.tick_params(labelsize=TEXT)
     W_E = to_numpy(model.W_E)
-    _scatter_labels(axes[3], W_E, rule.vocab, ["0.7"] * rule.d_vocab)
+    axes[3].scatter(*W_E.T, s=8, color="0.75")
     _scatter_labels(
         axes[3],
         W_E[list(tokens)],
         [rule.vocab[k] for k in tokens],
         [token_colour(rule, k) for k in tokens],
-        fontsize=9,
-        marker_size=40,
+        marker_size=30,
     )
-    _finish(axes[3], "this window's tokens")
+    _finish(axes[3], "its tokens", "", "")
     W_pos = to_numpy(model.W_pos)
-    _scatter_labels(axes[4], W_pos, [f"p{p}" for p in range(len(W_pos))], ["tab:purple"] * len(W_pos), fontsize=8)
-    _finish(axes[4], "positions")
-    points, all_labels, _ = _grid_points(model, rule)
-    axes[5].scatter(points[:, 0], points[:, 1], s=6, color="0.8")
-    _scatter_labels(axes[5], t.embed, labels, [token_colour(rule, k) for k in tokens], fontsize=8, marker_size=40)
-    _finish(axes[5], "this window among all token+position inputs")
+    _scatter_labels(axes[4], W_pos[: len(tokens)], [f"p{p}" for p in range(len(tokens))], ["#56B4E9"] * len(tokens))
+    _finish(axes[4], "its positions", "", "")
+    points, _, _ = _grid_points(model, rule)
+    axes[5].scatter(points[:, 0], points[:, 1], s=5, color="0.8")
+    _scatter_labels(axes[5], t.embed, labels, [token_colour(rule, k) for k in tokens], marker_size=30)
+    _finish(axes[5], "x among all inputs", "", "")
     return fig
 
 
+def _window_heatmap(ax: Axes, values: np.ndarray, labels: list[str], title: str, **kwargs) -> None:
+    heatmap(ax, values, row_labels=labels, col_labels=labels, annotate=True, **kwargs)
+    ax.set_title(title, fontsize=10)
+    ax.tick_params(axis="x", labelrotation=90, labelsize=TEXT)
+    ax.tick_params(axis="y", labelsize=TEXT)
+    ax.set_xlabel("key", fontsize=TEXT)
+
+
 def qk_attention(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]]) -> Figure:
-    """For each window (one row each): queries and keys as heatmaps, as points (all possible ones grey), the masked
-    scores q·k/√d_head and the attention pattern (rows: queries, columns: keys)."""
+    """For each window (one block of two rows each): queries and keys as heatmaps and as points (all possible ones
+    grey); then the masked scores q·k/√d_head (centred on zero) and the attention pattern (rows: queries, columns:
+    keys), large enough to read every value."""
     require_2d(model)
-    fig, axes = figure(5, len(windows), width=3.3, height=3.1)
+    layout = []
+    for w in range(len(windows)):
+        layout += [[f"q{w}", f"q{w}", f"k{w}", f"k{w}", f"p{w}", f"p{w}"], [f"s{w}"] * 3 + [f"a{w}"] * 3]
+    fig, axes = mosaic(layout, width=7.0, height=6.2 * len(windows))
     x_all = token_positions(model).reshape(-1, 2)
     q_all, k_all = to_numpy(head(model, x_all, "q")), to_numpy(head(model, x_all, "k"))
-    for row, tokens in enumerate(windows):
+    for w, tokens in enumerate(windows):
         t, labels = trace(model, tokens), _labels(rule, tokens)
-        ax = axes[row * 5 : row * 5 + 5]
-        heatmap(ax[0], t.q, row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Blues", colorbar=False)
-        ax[0].set_title("queries q")
-        heatmap(ax[1], t.k, row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Reds", colorbar=False)
-        ax[1].set_title("keys k")
-        ax[2].scatter(*q_all.T, s=4, color="0.85")
-        ax[2].scatter(*k_all.T, s=4, color="0.85")
-        _scatter_labels(ax[2], t.q, labels, ["tab:blue"] * len(labels), fontsize=6)
-        _scatter_labels(ax[2], t.k, labels, ["tab:red"] * len(labels), fontsize=6)
-        _finish(ax[2], "q (blue) and k (red)", "", "")
-        heatmap(
-            ax[3],
-            t.scores,
-            row_labels=labels,
-            col_labels=labels,
-            annotate=True,
-            fmt=".1f",
-            cmap="RdBu_r",
-            colorbar=False,
-        )
-        ax[3].set_title("masked scores")
-        heatmap(
-            ax[4],
+        heatmap(axes[f"q{w}"], t.q, row_labels=labels, col_labels=["0", "1"], annotate=True, fmt=".1f", cmap="RdBu_r")
+        axes[f"q{w}"].set_title(f"window {w}: queries q", fontsize=10)
+        heatmap(axes[f"k{w}"], t.k, row_labels=labels, col_labels=["0", "1"], annotate=True, fmt=".1f", cmap="RdBu_r")
+        axes[f"k{w}"].set_title("keys k", fontsize=10)
+        ax = axes[f"p{w}"]
+        ax.scatter(*q_all.T, s=4, color="0.85")
+        ax.scatter(*k_all.T, s=4, color="0.85")
+        ax.scatter(*t.q.T, s=18, color=EVEN, marker="o", label="q")
+        ax.scatter(*t.k.T, s=18, color="#D55E00", marker="^", label="k")
+        ax.legend(fontsize=TEXT)
+        _finish(ax, "q and k", "", "")
+        _window_heatmap(axes[f"s{w}"], t.scores, labels, "masked scores", fmt=".1f", cmap="RdBu_r", colorbar=False)
+        _window_heatmap(
+            axes[f"a{w}"],
             t.pattern,
-            row_labels=labels,
-            col_labels=labels,
-            annotate=True,
+            labels,
+            "attention pattern",
             fmt=".2f",
             cmap="Greens",
             vmin=0.0,
             vmax=1.0,
             colorbar=False,
         )
-        ax[4].set_title("attention pattern")
-        for a in (ax[3], ax[4]):
-            a.tick_params(axis="x", labelrotation=90, labelsize=6)
-            a.tick_params(axis="y", labelsize=6)
-            for text in a.texts:
-                text.set_fontsize(5)
+        for name in (f"q{w}", f"k{w}", f"s{w}", f"a{w}"):
+            for text in axes[name].texts:
+                text.set_fontsize(TEXT)
+            axes[name].tick_params(labelsize=TEXT)
     return fig
 
 
 def value_output(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]]) -> Figure:
-    """For each window: the attention pattern, the values v, the head's output (pattern @ v) as heatmaps, and the
-    values and outputs as points (all possible values grey)."""
+    """For each window: the attention pattern, the values v and the head's output (pattern @ v) as heatmaps (top),
+    and the values and outputs as points, all possible values grey (bottom)."""
     require_2d(model)
-    fig, axes = figure(5, len(windows), width=3.3, height=3.1)
+    layout = []
+    for w in range(len(windows)):
+        layout += [[f"a{w}", f"v{w}", f"o{w}"], [f"a{w}", f"pv{w}", f"po{w}"]]
+    fig, axes = mosaic(layout, width=7.0, height=5.0 * len(windows))
     v_all = to_numpy(head(model, token_positions(model).reshape(-1, 2), "v"))
-    for row, tokens in enumerate(windows):
+    for w, tokens in enumerate(windows):
         t, labels = trace(model, tokens), _labels(rule, tokens)
-        ax = axes[row * 5 : row * 5 + 5]
         heatmap(
-            ax[0], t.pattern, row_labels=labels, col_labels=labels, cmap="Greens", vmin=0.0, vmax=1.0, colorbar=False
+            axes[f"a{w}"],
+            t.pattern,
+            row_labels=labels,
+            col_labels=labels,
+            cmap="Greens",
+            vmin=0.0,
+            vmax=1.0,
+            colorbar=False,
         )
-        ax[0].set_title("attention pattern")
-        ax[0].tick_params(axis="x", labelrotation=90, labelsize=6)
-        heatmap(ax[1], t.v, row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="Greens", colorbar=False)
-        ax[1].set_title("values v")
-        heatmap(ax[2], t.attn_out, row_labels=labels, col_labels=["0", "1"], annotate=True, cmap="PuRd", colorbar=False)
-        ax[2].set_title("output = pattern @ v")
-        ax[3].scatter(*v_all.T, s=4, color="0.85")
-        _scatter_labels(ax[3], t.v, labels, ["tab:green"] * len(labels), fontsize=6)
-        _finish(ax[3], "values of this window", "", "")
-        ax[4].scatter(*v_all.T, s=4, color="0.85")
-        _scatter_labels(ax[4], t.attn_out, labels, ["tab:purple"] * len(labels), fontsize=6)
-        _finish(ax[4], "what each position receives", "", "")
+        axes[f"a{w}"].set_title(f"window {w}: attention pattern", fontsize=10)
+        axes[f"a{w}"].tick_params(axis="x", labelrotation=90)
+        heatmap(axes[f"v{w}"], t.v, row_labels=labels, col_labels=["0", "1"], annotate=True, fmt=".1f", cmap="RdBu_r")
+        axes[f"v{w}"].set_title("values v", fontsize=10)
+        heatmap(
+            axes[f"o{w}"], t.attn_out, row_labels=labels, col_labels=["0", "1"], annotate=True, fmt=".1f", cmap="RdBu_r"
+        )
+        axes[f"o{w}"].set_title("pattern @ v", fontsize=10)
+        for name, points, colour, title in (
+            (f"pv{w}", t.v, "#009E73", "values"),
+            (f"po{w}", t.attn_out, "#CC79A7", "what each position receives"),
+        ):
+            axes[name].scatter(*v_all.T, s=4, color="0.85")
+            _scatter_labels(axes[name], points, [f"p{p}" for p in range(len(tokens))], [colour] * len(tokens))
+            _finish(axes[name], title, "", "")
+        for ax in (axes[f"a{w}"], axes[f"v{w}"], axes[f"o{w}"]):
+            ax.tick_params(labelsize=TEXT)
+            for text in ax.texts:
+                text.set_fontsize(TEXT)
     return fig
 
 
-def _correctness_colour(correct: bool | None) -> str:
-    return FREE if correct is None else (RIGHT if correct else WRONG)
+def _verdict_labels(labels: Sequence[str], correct: Sequence[bool | None]) -> list[str]:
+    return [label + ("" if c is None else " " + verdict_mark(c)) for label, c in zip(labels, correct, strict=True)]
 
 
 def residual_stream(
@@ -590,74 +633,82 @@ def residual_stream(
     windows: Sequence[Sequence[int]],
     continuations: Sequence[Sequence[int]] | None = None,
 ) -> Figure:
-    """For each window: the embedding x, the attention output and their sum as heatmaps, then as points, with an
-    arrow from x to x + attention output for every position — green where the next token is then predicted right,
-    red where wrong, grey where the rule leaves it free. `continuations[i]` is window i plus its next token."""
+    """For each window: the embedding x, the attention output and their sum as heatmaps (top), then as points, with
+    an arrow from x to x + attention output for every position — blue ✓ where the next token is then predicted
+    right, vermilion ✗ where wrong, grey where the rule leaves it free (bottom)."""
     require_2d(model)
-    fig, axes = figure(6, len(windows), width=3.1, height=3.1)
-    for row, tokens in enumerate(windows):
+    after = "x + attention output" if model.cfg.use_residual else "attention output (no residual)"
+    layout = []
+    for w in range(len(windows)):
+        layout += [
+            [f"h0{w}", f"h1{w}", f"h2{w}"],
+            [f"x{w}", f"arrow{w}", f"arrow{w}"],
+            [f"x{w}", f"arrow{w}", f"arrow{w}"],
+        ]
+    fig, axes = mosaic(layout, width=7.0, height=6.6 * len(windows))
+    for w, tokens in enumerate(windows):
         t, labels = trace(model, tokens), _labels(rule, tokens)
-        full = continuations[row] if continuations is not None else None
+        full = continuations[w] if continuations is not None else None
         correct = correct_predictions(rule, tokens, t.probs, full)
-        ax = axes[row * 6 : row * 6 + 6]
-        titles = ("x (embedding)", "attention output", "x + attention output")
-        for a, key, title in zip(ax[:3], ("embed", "attn_out", "resid_mid"), titles, strict=True):
+        titles = (f"window {w}: x", "attention output", after)
+        for k, (key, title) in enumerate(zip(("embed", "attn_out", "resid_mid"), titles, strict=True)):
+            ax = axes[f"h{k}{w}"]
             heatmap(
-                a,
-                getattr(t, key),
-                row_labels=labels,
-                col_labels=["0", "1"],
-                annotate=True,
-                cmap="RdBu_r",
-                colorbar=False,
+                ax, getattr(t, key), row_labels=labels, col_labels=["0", "1"], annotate=True, fmt=".1f", cmap="RdBu_r"
             )
-            a.set_title(title)
-        _scatter_labels(ax[3], t.embed, labels, [token_colour(rule, k) for k in tokens], fontsize=6)
-        _finish(ax[3], "x", "", "")
+            ax.set_title(title, fontsize=10 if k < 2 else 9)
+            ax.tick_params(labelsize=TEXT)
+        _scatter_labels(axes[f"x{w}"], t.embed, labels, [token_colour(rule, k) for k in tokens])
+        _finish(axes[f"x{w}"], "x", "", "")
+        ax = axes[f"arrow{w}"]
         for (x0, y0), (x1, y1), c in zip(t.embed, t.resid_mid, correct, strict=True):
-            ax[4].annotate(
-                "", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="-|>", color=_correctness_colour(c), lw=1.2)
-            )
-        _scatter_labels(ax[4], t.resid_mid, labels, [_correctness_colour(c) for c in correct], fontsize=6)
-        ax[4].scatter(*t.embed.T, s=6, color="0.6")
-        _finish(ax[4], "x → x + attention output", "", "")
-        _scatter_labels(ax[5], t.resid_mid, labels, [token_colour(rule, k) for k in tokens], fontsize=6)
-        _finish(ax[5], "x + attention output", "", "")
+            ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="-|>", color=verdict_colour(c), lw=1.2))
+        _scatter_labels(ax, t.resid_mid, _verdict_labels(labels, correct), [verdict_colour(c) for c in correct])
+        ax.scatter(*t.embed.T, s=6, color="0.6")
+        _finish(ax, f"x → {after} (✓ next token right, ✗ wrong)", "", "")
     return fig
 
 
+VALUE_DEMO_STAGES = ("values", "arrows", "final")
+
+
 def value_demo(
-    model: Transformer, rule: Rule, tokens: Sequence[int], full: Sequence[int] | None = None, *, resolution: int = 60
+    model: Transformer,
+    rule: Rule,
+    tokens: Sequence[int],
+    full: Sequence[int] | None = None,
+    *,
+    stage: str = "arrows",
+    resolution: int = 60,
 ) -> Figure:
-    """One window on every output token's probability landscape. Row 1: the values v; row 2: arrows from each x to
-    x + attention output (green: next token right, red: wrong, grey: free); row 3: x + attention output alone,
-    the points the MLP and unembedding turn into predictions."""
+    """One window on every output token's probability landscape, at one `stage`: "values" (the values v, labelled by
+    position), "arrows" (from each x to x + attention output; blue ✓: next token right, vermilion ✗: wrong, grey:
+    free) or "final" (x + attention output alone, the points the MLP and unembedding turn into predictions)."""
     require_2d(model)
+    if stage not in VALUE_DEMO_STAGES:
+        raise ValueError(f"stage must be one of {', '.join(VALUE_DEMO_STAGES)}, got {stage!r}")
     t = trace(model, tokens)
     correct = correct_predictions(rule, tokens, t.probs, full)
     points = np.concatenate([t.v, t.embed, t.resid_mid])
-    fig, axes = figure(rule.d_vocab, 3, width=1.9, height=1.9)
-    rows = [axes[r * rule.d_vocab : (r + 1) * rule.d_vocab] for r in range(3)]
+    fig, axes = _landscape_grid(rule)
 
-    def draw_values(ax: Axes, token: int) -> None:
-        ax.scatter(*t.v.T, s=8, color="white", edgecolors="black", linewidths=0.3)
+    def draw(ax: Axes, token: int) -> None:
+        if stage == "values":
+            ax.scatter(*t.v.T, s=12, color="white", edgecolors="black", linewidths=0.4)
+            for p, (x, y) in enumerate(t.v):
+                ax.annotate(str(p), (x, y), fontsize=TEXT, color="white", xytext=(2, 2), textcoords="offset points")
+            return
+        if stage == "arrows":
+            for (x0, y0), (x1, y1), c in zip(t.embed, t.resid_mid, correct, strict=True):
+                ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="-|>", color=verdict_colour(c), lw=0.9))
+        for (x, y), c in zip(t.resid_mid, correct, strict=True):
+            ax.scatter(x, y, s=14, color=verdict_colour(c), edgecolors="white", linewidths=0.3)
+            if c is not None:
+                ax.annotate(
+                    verdict_mark(c), (x, y), fontsize=TEXT, color="white", xytext=(2, 2), textcoords="offset points"
+                )
 
-    def draw_arrows(ax: Axes, token: int) -> None:
-        for (x0, y0), (x1, y1), c in zip(t.embed, t.resid_mid, correct, strict=True):
-            ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="-|>", color=_correctness_colour(c), lw=0.8))
-
-    def draw_final(ax: Axes, token: int) -> None:
-        ax.scatter(
-            *t.resid_mid.T, s=10, c=[_correctness_colour(c) for c in correct], edgecolors="white", linewidths=0.3
-        )
-
-    for row, draw in zip(rows, (draw_values, draw_arrows, draw_final), strict=True):
-        _landscapes(row, model, rule, points, resolution=resolution, draw_points=draw)
-        for ax in row:
-            ax.set_xticks([])
-            ax.set_yticks([])
-    rows[0][0].set_ylabel("values v")
-    rows[1][0].set_ylabel("x → x + attn out")
-    rows[2][0].set_ylabel("x + attn out")
-    fig.suptitle(f"Window '{rule.decode(tokens)}' on the output landscapes", fontsize=11)
+    _landscapes(axes[: rule.d_vocab], model, rule, points, resolution=resolution, draw_points=draw)
+    what = {"values": "values v", "arrows": "x → x + attention output", "final": "x + attention output"}[stage]
+    fig.suptitle(f"'{rule.decode(tokens)}': {what}", fontsize=10)
     return fig

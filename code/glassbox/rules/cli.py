@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from glassbox.analysis import planar
 from glassbox.plots import animation
 from glassbox.plots import planar as g
+from glassbox.plots.core import png_bytes
 from glassbox.rules.accuracy import rule_accuracy
 from glassbox.rules.gallery import FAST_RECIPE, GALLERY, SEED_RECIPE
 from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
@@ -42,8 +43,6 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
         ),
     }
     if model.cfg.d_model == 2:
-        names = [f"{rule.vocab[t]}_{p}" for t in range(rule.d_vocab) for p in range(model.cfg.n_ctx)]
-        colours = [g.token_colour(rule, t) for t in range(rule.d_vocab) for _ in range(model.cfg.n_ctx)]
         focus = rule.plus if rule.has_plus else 7
         figures |= {
             "05_token_embeddings": lambda: g.embeddings(model, rule),
@@ -53,15 +52,18 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
             "09_qk_space": lambda: g.qk_space(model, rule),
             "10_qk_space_focus": lambda: g.qk_focus(model, rule, focus, min(5, model.cfg.n_ctx - 1)),
             "11_probability_heatmap_with_values": lambda: g.output_landscape(
-                model, rule, planar.self_attention_points(model), labels=names, colours=colours
+                model, rule, planar.self_attention_points(model)
             ),
             "12_sequence_embeddings": lambda: g.sequence_embeddings(model, rule, windows[0]),
             "13_qk_attention": lambda: g.qk_attention(model, rule, windows),
             "14_value_output": lambda: g.value_output(model, rule, windows),
             "15_residual_stream": lambda: g.residual_stream(model, rule, windows, continuations),
             **{
-                f"{16 + k}_value_demo{k}": (lambda k=k: g.value_demo(model, rule, windows[k], continuations[k]))
+                f"{16 + k}_value_demo{k}_{stage}": (
+                    lambda k=k, stage=stage: g.value_demo(model, rule, windows[k], continuations[k], stage=stage)
+                )
                 for k in range(3)
+                for stage in g.VALUE_DEMO_STAGES
             },
             "supplementary_score_grid": lambda: g.score_grid(model, rule),
         }
@@ -90,7 +92,7 @@ def write_figures(run: Run, out: Path, gifs: bool = True) -> list[Path]:
     written = []
     for name, draw in figure_makers(run).items():
         path = out / f"{name}.png"
-        path.write_bytes(draw()._repr_png_())
+        path.write_bytes(png_bytes(draw()))
         written.append(path)
     for name, make in (animation_makers(run) if gifs else {}).items():
         written.append(make().save(out / f"{name}.gif"))
