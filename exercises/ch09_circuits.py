@@ -41,3 +41,10 @@ def head_path_logits(
     stream the path carries) from each key to each query with its pattern, maps it with W_V W_O, and the
     unembedding reads it."""
     raise NotImplementedError()
+
+
+def eigenvalue_copying_score(ov: Float[Tensor, "d_vocab d_vocab"]) -> Float[Tensor, ""]:
+    """The eigenvalue copying score of a full OV circuit: the sum of its (complex) eigenvalues' real parts divided by
+    the sum of their absolute values. 1 for a head whose eigenvalues are all positive (it copies), −1 for one that
+    suppresses what it reads, near 0 for a random matrix."""
+    raise NotImplementedError()

@@ -1,7 +1,7 @@
 """Chapter 10, "Interventions": exercise stubs (fill in each body)."""
 
 import torch
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
 
 
@@ -26,4 +26,16 @@ def recovery_ratio(patched: Float[Tensor, "*shape"], clean: float, corrupted: fl
     """(patched − corrupted) / (clean − corrupted): 0 where a patch recovers nothing, 1 where it recovers all of the
     clean metric. Raises ValueError when clean and corrupted are equal (there is nothing to recover), to within
     float rounding: a difference of 1e-9 would turn rounding noise into ratios of a billion."""
+    raise NotImplementedError()
+
+
+def logit_diff_attribution(
+    components: Float[Tensor, "component batch d_model"],
+    W_U: Float[Tensor, "d_model d_vocab"],
+    correct: Int[Tensor, " batch"],
+    wrong: Int[Tensor, " batch"],
+) -> Float[Tensor, " component"]:
+    """Direct logit attribution: what each component's output, read by the unembedding, adds to
+    logit(correct) − logit(wrong), averaged over the batch. Sequence b's direction is W_U[:, correct[b]] −
+    W_U[:, wrong[b]]; the unembedding's bias is not a component's, so it is left out."""
     raise NotImplementedError()

@@ -42,3 +42,11 @@ def head_path_logits(
     unembedding reads it."""
     moved = torch.einsum("bqk,bkm->bqm", pattern, stream)  # [batch, query, d_model]
     return moved @ W_V @ W_O @ W_U
+
+
+def eigenvalue_copying_score(ov: Float[Tensor, "d_vocab d_vocab"]) -> Float[Tensor, ""]:
+    """The eigenvalue copying score of a full OV circuit: the sum of its (complex) eigenvalues' real parts divided by
+    the sum of their absolute values. 1 for a head whose eigenvalues are all positive (it copies), −1 for one that
+    suppresses what it reads, near 0 for a random matrix."""
+    eigenvalues = torch.linalg.eigvals(ov)  # complex: a real matrix can have complex eigenvalue pairs
+    return eigenvalues.real.sum() / eigenvalues.abs().sum()

@@ -1,6 +1,6 @@
 """Chapter 10, "Interventions": reference solutions."""
 
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
 
 
@@ -34,3 +34,16 @@ def recovery_ratio(patched: Float[Tensor, "*shape"], clean: float, corrupted: fl
     if abs(clean - corrupted) < 1e-8 * max(1.0, abs(clean)):
         raise ValueError(f"clean and corrupted metrics are equal ({clean}): nothing to recover")
     return (patched - corrupted) / (clean - corrupted)
+
+
+def logit_diff_attribution(
+    components: Float[Tensor, "component batch d_model"],
+    W_U: Float[Tensor, "d_model d_vocab"],
+    correct: Int[Tensor, " batch"],
+    wrong: Int[Tensor, " batch"],
+) -> Float[Tensor, " component"]:
+    """Direct logit attribution: what each component's output, read by the unembedding, adds to
+    logit(correct) − logit(wrong), averaged over the batch. Sequence b's direction is W_U[:, correct[b]] −
+    W_U[:, wrong[b]]; the unembedding's bias is not a component's, so it is left out."""
+    directions = (W_U[:, correct] - W_U[:, wrong]).T  # [batch, d_model]
+    return (components * directions).sum(-1).mean(-1)  # dot product per component and sequence, then the batch mean

@@ -71,3 +71,17 @@ def test_detection_finds_the_heads_the_induction_model_trains():
     previous, induction = attention.previous_token_score(patterns), attention.induction_score(patterns)
     assert previous[0].max() > 0.6 and induction[1].max() > 0.6  # a previous-token head, induction heads above it
     assert induction[0].max() < 0.3 and previous[1].max() < 0.3
+
+
+def test_centred_head_correlation_has_a_zero_that_means_unrelated():
+    """Heads that deviate from uniform attention independently correlate near 0 once centred, while the shared
+    causal shape alone pushes the uncentred correlation well above 0."""
+    generator = torch.Generator().manual_seed(0)
+    n = 12
+    causal = torch.ones(n, n, dtype=torch.bool).tril()
+    scores = torch.randn(400, 2, n, n, generator=generator).masked_fill(~causal, float("-inf"))
+    pattern = scores.softmax(-1)
+    centred = attention.head_correlation(pattern)[0, 1].item()
+    uncentred = attention.head_correlation(pattern, centre=False)[0, 1].item()
+    assert abs(centred) < 0.05, f"independent heads should correlate near 0 once centred, got {centred:.3f}"
+    assert uncentred > 0.3, f"the uncentred measure should carry the causal baseline, got {uncentred:.3f}"

@@ -114,3 +114,36 @@ def test_patching_needs_matching_shapes(model):
         interventions.patch_residual(
             model, torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 4, dtype=torch.long), last_logit
         )
+
+
+PATCHING_FUNCTIONS = sorted(name for name in dir(tl_patching) if name.startswith("get_act_patch"))
+DIRECT_PATH = {"get_act_patch_direct_path", "get_act_patch_direct_path_all_sources"}
+
+
+@pytest.mark.parametrize("name", [n for n in PATCHING_FUNCTIONS if n not in DIRECT_PATH])
+def test_every_transformer_lens_patching_function_runs_on_our_model(model, pair, name):
+    """Each get_act_patch_* runs on our Transformer (key/value head patching reads cfg.n_key_value_heads), and a patch
+    at a position before the one corruption changes nothing: the metric stays the corrupted run's."""
+    clean, corrupted = pair
+    _, clean_cache = model.run_with_cache(clean)
+    with torch.no_grad():
+        corrupted_value = last_logit(model(corrupted)).item()
+    result = getattr(tl_patching, name)(model, corrupted, clean_cache, last_logit)
+    assert isinstance(result, torch.Tensor) and torch.isfinite(result).all(), f"{name} gave {result!r}"
+    assert result.shape[-1] in (model.cfg.n_heads, clean.shape[1]), f"{name}: unexpected shape {tuple(result.shape)}"
+    # the first two positions are identical in both runs: a patch there, on any position axis, is a no-op
+    pos_axis = {"by_pos": -2 if "pattern" not in name else -1, "resid": -1, "attn_out": -1, "mlp_out": -1}
+    axis = next((a for key, a in pos_axis.items() if key in name), None)
+    if axis is not None and "dest_src" not in name and "every" not in name:
+        before = result.movedim(axis, 0)[:2]
+        torch.testing.assert_close(before, torch.full_like(before, corrupted_value), msg=f"{name}: early patch changed")
+
+
+def test_direct_path_patching_is_the_one_exception_and_says_why(model, pair):
+    """TransformerLens's direct-path patching needs a hook before the Q/K/V projections (`use_split_qkv_input`), which
+    neither our Transformer nor a bridge of its weights has; `interventions.path_patch` does that edge instead."""
+    clean, corrupted = pair
+    _, clean_cache = model.run_with_cache(clean)
+    _, corrupted_cache = model.run_with_cache(corrupted)
+    with pytest.raises(AttributeError, match="split_qkv_input"):
+        tl_patching.get_act_patch_direct_path(model, corrupted, clean_cache, corrupted_cache, last_logit, 0, 0)

@@ -35,3 +35,21 @@ def test_mismatched_inputs_are_value_errors():
         plots.ranked_bars(["a"], torch.tensor([1.0, 2.0]), xlabel="x")
     with pytest.raises(ValueError, match="at least one"):
         plots.head_scores({})
+
+
+def test_ranked_bars_draws_every_item():
+    names = [f"p{i}" for i in range(26)]
+    fig = plots.ranked_bars(names, torch.linspace(1, -1, 26), xlabel="x")
+    shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert shown == names, "ranked_bars must draw every item, not only the largest"
+
+
+def test_head_scores_labels_rows_and_columns_as_told():
+    fig = plots.head_scores(
+        {"c": torch.rand(3, 3)}, row_labels=["L0H0", "L0H1", "L0H2"], col_labels=["a", "b", "c"], ylabel="layer-0 head"
+    )
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["L0H0", "L0H1", "L0H2"]
+    assert ax.get_ylabel() == "layer-0 head"
+    with pytest.raises(ValueError, match="row and"):
+        plots.head_scores({"c": torch.rand(3, 3)}, row_labels=["a"])

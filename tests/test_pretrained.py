@@ -294,6 +294,38 @@ def test_the_sphinx_extension_writes_the_bundle_and_adds_it_only_where_a_widget_
     assert app.added == [plots.circuitsvis_bundle_name()]
 
 
+def glued(notebook) -> dict[str, str]:
+    """The values a notebook glued, by name, as their plain-text representations."""
+    values = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            scrap = output.get("metadata", {}).get("scrapbook")
+            if scrap:
+                values[scrap["name"]] = output["data"].get("text/plain", "")
+    return values
+
+
+def test_chapter_12_runs_end_to_end_on_a_gpt2(offline, tiny_gpt2, monkeypatch):
+    """Every GPT-2-only branch of chapter 12 runs here, on the tiny GPT-2 in a folder, as the website's build runs
+    them on GPT-2 small: the chapter executes without an error and its page says it shows a GPT-2."""
+    import jupytext
+    from glassbox.book import toc_chapters
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("GLASSBOX_GPT2", str(tiny_gpt2))
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    chapter = next(c for c in toc_chapters() if c.stem.startswith("ch12"))
+    notebook = jupytext.read(chapter)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": chapter.parent}}
+    ).execute()
+    values = glued(notebook)
+    assert values["model_name"] == repr(tiny_gpt2.name), f"chapter 12 ran on {values['model_name']}, not the GPT-2"
+    assert "Paris" in values["paris_sentence"] and "GPT-2's weights run in our own" in values["weights_sentence"]
+    assert "GPT-2's first" in values["entropy_sentence"], "the GPT-2 entropy panel was not computed"
+    assert values["bridge_name"] == repr(tiny_gpt2.name), "the hooks must be compared with the GPT-2 bridge"
+
+
 def test_gpt2s_own_checkpoint_loads_into_the_readers_assembled_model_to_1e_4(tiny_gpt2):
     """Chapter 4: GPT-2's Hugging Face checkpoint, renamed by `gpt2_weights`, into `DemoTransformer` (built from
     chapter 3's clear solutions) and into `Transformer`: GPT-2's logits, to 1e-4."""

@@ -73,6 +73,12 @@ class TransformerConfig:
         if self.eps <= 0 or self.init_range <= 0:
             raise ValueError(f"eps and init_range must be positive, got {self.eps} and {self.init_range}")
 
+    @property
+    def n_key_value_heads(self) -> None:
+        """None: every head has its own keys and values (no grouped-query attention). TransformerLens's patching reads
+        this to count the key and value heads; a property, not a field, so it never changes a config's repr."""
+        return None
+
     def with_(self, **changes: Any) -> TransformerConfig:
         """A copy with some fields changed (derived sizes recomputed unless given)."""
         fields = asdict(self)

@@ -90,6 +90,7 @@ class InductionRecipe:
     min_period: int = 4
     d_model: int = 64
     n_heads: int = 4
+    n_layers: int = 2  # the induction circuit needs two heads in series; more layers are an experiment (ch11)
     batch_size: int = 64
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(steps=600, lr=1e-2, eval_every=10, eval_batches=1, seed=0)
@@ -98,7 +99,7 @@ class InductionRecipe:
     def model_config(self) -> TransformerConfig:
         return TransformerConfig(
             d_model=self.d_model,
-            n_layers=2,
+            n_layers=self.n_layers,
             n_heads=self.n_heads,
             n_ctx=2 * self.half,
             d_vocab=self.d_vocab,

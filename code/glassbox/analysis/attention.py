@@ -78,10 +78,15 @@ def induction_score(pattern: Float[Tensor, "*lead batch head query key"]) -> Flo
     return diagonal_score(pattern, offset=half - 1, first_query=half)
 
 
-def head_correlation(pattern: Float[Tensor, "batch head query key"]) -> Float[Tensor, "head head"]:
+def head_correlation(
+    pattern: Float[Tensor, "batch head query key"], *, centre: bool = True
+) -> Float[Tensor, "head head"]:
     """Pearson correlation between every two heads' patterns (over batch, queries and the keys each query can see).
 
-    Near 1: two heads attend alike (redundant); near 0: they do different jobs — a measure of specialisation.
+    With `centre` (the default), each pattern first has the uniform pattern 1/(q+1) subtracted, so two heads are
+    compared by where they look *more or less than evenly*: 0 means unrelated, 1 the same deviations. Uncentred,
+    every pattern shares the causal mask's shape (rows sum to 1 over a growing number of keys), so even a uniform
+    head correlates well above 0 with a trained one and untrained heads correlate near 1 with each other.
     """
     _check_pattern(pattern)
     if pattern.ndim != 4:
@@ -90,5 +95,7 @@ def head_correlation(pattern: Float[Tensor, "batch head query key"]) -> Float[Te
         )
     n = pattern.shape[-1]
     causal = torch.ones(n, n, dtype=torch.bool, device=pattern.device).tril()
+    if centre:
+        pattern = pattern - causal / causal.sum(-1, keepdim=True)  # minus the uniform pattern over visible keys
     flat = pattern[..., causal].transpose(0, 1).flatten(1)  # [head, batch * n(n+1)/2]
     return torch.corrcoef(flat)

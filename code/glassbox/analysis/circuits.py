@@ -47,6 +47,15 @@ def ov_circuit(model: Transformer, layer: int, head: int) -> FactoredMatrix:
     return FactoredMatrix(model.W_E @ model.W_V[layer, head], model.W_O[layer, head] @ model.W_U)
 
 
+def copying_score(circuit: FactoredMatrix) -> float:
+    """The eigenvalue copying score of an OV circuit (Elhage et al., 2021): Σλ / Σ|λ| over its eigenvalues λ (real
+    part of the sum). 1 when every eigenvalue is positive — reading a token raises that token's logit, a copier —
+    −1 when all are negative (the head suppresses what it reads), near 0 for a random matrix. Computed from the
+    d_head × d_head product of the factors, which has the same nonzero eigenvalues."""
+    eigenvalues = circuit.eigenvalues
+    return (eigenvalues.sum().real / eigenvalues.abs().sum()).item()
+
+
 def k_composition_circuit(model: Transformer, earlier: tuple[int, int], later: tuple[int, int]) -> FactoredMatrix:
     """`W_E W_Q (W_E W_V W_O W_K)ᵀ` [query token, token at the key]: the score the later head's query token gives a
     key position whose residual stream holds the earlier head's output on a token (its OV circuit), through the

@@ -190,3 +190,46 @@ def patch_head_pattern(
     """The metric of the corrupted run with one head's attention pattern taken from the clean run: does the head
     matter through *where* it looks?"""
     return _patch_heads(model, clean, corrupted, metric, "hook_pattern")
+
+
+@torch.no_grad()
+def path_patch(
+    model: Transformer,
+    clean: Int[Tensor, "batch pos"],
+    corrupted: Int[Tensor, "batch_2 pos_2"],
+    metric: Metric,
+    sender: tuple[int, int],
+    component: str = "k",
+) -> Float[Tensor, "layer head"]:
+    """Path patching: the metric of the corrupted run when only the edge from head `sender` = (layer, head) into one
+    later head's queries, keys or values (`component` "q", "k", "v") carries the clean run's output of the sender;
+    every other reader still sees the corrupted output. Entry [l, h] patches the edge into head (l, h); rows up to the
+    sender's layer are NaN (no such edge). Exact for attention-only models without LayerNorm, where a head's input is
+    the residual stream itself: the sender's clean − corrupted write, times the receiver's W_Q/W_K/W_V, is added to
+    the receiver's `hook_q`/`hook_k`/`hook_v`."""
+    if model.cfg.normalization_type is not None:
+        raise ValueError("path_patch adds to a head's q/k/v directly, which needs a model without LayerNorm")
+    if component not in ("q", "k", "v"):
+        raise ValueError(f"component must be 'q', 'k' or 'v', got {component!r}")
+    layer, head = sender
+    if not (0 <= layer < model.cfg.n_layers and 0 <= head < model.cfg.n_heads):
+        raise ValueError(f"no head L{layer}H{head} in a model of {model.cfg.n_layers} × {model.cfg.n_heads} heads")
+    clean, corrupted = _check_pair(model, clean, corrupted)
+    z_name = f"blocks.{layer}.attn.hook_z"
+    _, clean_cache = model.run_with_cache(clean, names_filter=[z_name])
+    _, corrupted_cache = model.run_with_cache(corrupted, names_filter=[z_name])
+    write = (clean_cache[z_name][:, :, head] - corrupted_cache[z_name][:, :, head]) @ model.W_O[layer, head]
+    weight = {"q": model.W_Q, "k": model.W_K, "v": model.W_V}[component]
+    result = torch.full((model.cfg.n_layers, model.cfg.n_heads), float("nan"))
+
+    def add_edge(activation: Tensor, hook, receiver: tuple[int, int]) -> Tensor:
+        activation = activation.clone()
+        activation[:, :, receiver[1]] += write @ weight[receiver]  # [batch, pos, d_head]
+        return activation
+
+    for later in range(layer + 1, model.cfg.n_layers):
+        for target in range(model.cfg.n_heads):
+            hook = (f"blocks.{later}.attn.hook_{component}", partial(add_edge, receiver=(later, target)))
+            with model.hooks(fwd_hooks=[hook]):
+                result[later, target] = metric(model(corrupted))
+    return result

@@ -97,6 +97,43 @@ def _pattern_skipped(pattern, stream, W_V, W_O, W_U):
     return stream @ W_V @ W_O @ W_U
 
 
+def _copying_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(9)
+    low_rank = torch.randn(12, 3, generator=generator) @ torch.randn(3, 12, generator=generator)
+    copier = torch.eye(10) * 2 + 0.3 * torch.randn(10, 10, generator=generator)
+    rotation = torch.tensor([[0.0, -1.0], [1.0, 0.0]]).kron(torch.eye(3)) + 0.1 * torch.eye(6)
+    return [
+        Case("a random 8 × 8 matrix", (torch.randn(8, 8, generator=generator),)),
+        Case("a copier: 2·I plus noise, 10 × 10", (copier,)),
+        Case("a suppressor: −(2·I plus noise)", (-copier,)),
+        Case("rank 3 in 12 × 12, as an OV circuit of d_head 3", (low_rank,)),
+        Case("complex eigenvalues: a rotation by 90° (pairs ±i) plus 0.1·I", (rotation,)),
+    ]
+
+
+def _copying_library(ov):
+    eigenvalues = FactoredMatrix(ov, torch.eye(len(ov))).eigenvalues
+    return eigenvalues.sum().real / eigenvalues.abs().sum()
+
+
+def _copying_unnormalised(ov):
+    return torch.linalg.eigvals(ov).real.sum()
+
+
+def _copying_singular(ov):
+    singular = torch.linalg.svdvals(ov)
+    return singular.sum() / singular.abs().sum()
+
+
+def _copying_real_parts(ov):
+    real = torch.linalg.eigvals(ov).real
+    return real.sum() / real.abs().sum()
+
+
+def _copying_trace_norm(ov):
+    return ov.trace() / ov.norm()
+
+
 EXERCISES = [
     Exercise(
         name="qk_circuit_full",
@@ -140,5 +177,21 @@ EXERCISES = [
                 _pattern_skipped
             ),
         },
+    ),
+    Exercise(
+        name="eigenvalue_copying_score",
+        module="ch09_circuits",
+        cases=_copying_cases,
+        mistakes={
+            "divide by the sum of the eigenvalues' absolute values, so the score lies in [−1, 1]": (
+                _copying_unnormalised
+            ),
+            "eigenvalues, not singular values: singular values are never negative, so every matrix would copy": (
+                _copying_singular
+            ),
+            "the denominator is Σ|λ| with |λ| the complex modulus, not the absolute real part": _copying_real_parts,
+            "the score uses eigenvalues: trace / Frobenius norm is another number": _copying_trace_norm,
+        },
+        agrees_with={"TransformerLens FactoredMatrix.eigenvalues": _copying_library},
     ),
 ]

@@ -2,6 +2,7 @@
 
 import torch
 
+from glassbox.analysis.attribution import direct_logit_attribution, logit_diff_directions
 from glassbox.analysis.interventions import recovery_ratio as library_recovery_ratio
 from glassbox.judge import Case, Exercise
 
@@ -76,6 +77,47 @@ def _over_clean(p, c, k):
     return (p - k) / c
 
 
+def _dla_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(5)
+
+    def case(n_components: int, batch: int, d_model: int, d_vocab: int) -> tuple:
+        components = torch.randn(n_components, batch, d_model, generator=generator)
+        W_U = torch.randn(d_model, d_vocab, generator=generator)
+        correct = torch.randint(0, d_vocab, (batch,), generator=generator)
+        wrong = (correct + torch.randint(1, d_vocab, (batch,), generator=generator)) % d_vocab
+        return components, W_U, correct, wrong
+
+    return [  # the square unembedding first: there, rows and columns have the same shape and only values differ
+        Case("a square unembedding (d_model = d_vocab = 6), batch 5", case(4, 5, 6, 6)),
+        Case("10 components, batch 4, d_model 8, 11 tokens", case(10, 4, 8, 11)),
+        Case("3 components, one sequence, d_model 5, 7 tokens", case(3, 1, 5, 7)),
+    ]
+
+
+def _dla_library(components, W_U, correct, wrong):
+    return direct_logit_attribution(components, logit_diff_directions(W_U, correct, wrong))
+
+
+def _dla_correct_only(components, W_U, correct, wrong):
+    return (components * W_U[:, correct].T).sum(-1).mean(-1)
+
+
+def _dla_reversed(components, W_U, correct, wrong):
+    return -_dla_library(components, W_U, correct, wrong)
+
+
+def _dla_rows(components, W_U, correct, wrong):
+    return (components * (W_U[correct] - W_U[wrong])).sum(-1).mean(-1)
+
+
+def _dla_summed(components, W_U, correct, wrong):
+    return _dla_library(components, W_U, correct, wrong) * components.shape[1]
+
+
+def _dla_first_direction(components, W_U, correct, wrong):
+    return (components @ (W_U[:, correct[0]] - W_U[:, wrong[0]])).mean(-1)
+
+
 EXERCISES = [
     Exercise(
         name="zero_ablate_head",
@@ -115,5 +157,18 @@ EXERCISES = [
             "divide by the gap clean − corrupted, not by the clean metric alone": _over_clean,
         },
         agrees_with={"glassbox.analysis.interventions.recovery_ratio": library_recovery_ratio},
+    ),
+    Exercise(
+        name="logit_diff_attribution",
+        module="ch10_interventions",
+        cases=_dla_cases,
+        mistakes={
+            "subtract the wrong token's column: the direction is W_U[:, correct] − W_U[:, wrong]": _dla_correct_only,
+            "the sign is reversed: logit(correct) − logit(wrong), not the other way round": _dla_reversed,
+            "W_U is [d_model, d_vocab]: a token's direction is a column, W_U[:, token], not a row": _dla_rows,
+            "average over the batch (the mean), do not sum": _dla_summed,
+            "each sequence has its own correct and wrong token: one direction per sequence": _dla_first_direction,
+        },
+        agrees_with={"glassbox.analysis.attribution.direct_logit_attribution": _dla_library},
     ),
 ]

@@ -14,28 +14,41 @@ from glassbox.plots.core import figure, heatmap
 
 
 def head_scores(
-    scores: Mapping[str, Float[Tensor, "layer head"]], *, vmin: float = 0.0, vmax: float | None = 1.0, fmt: str = ".2f"
+    scores: Mapping[str, Float[Tensor, "row col"]],
+    *,
+    vmin: float = 0.0,
+    vmax: float | None = 1.0,
+    fmt: str = ".2f",
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
+    ylabel: str = "layer",
+    xlabel: str = "head",
 ) -> Figure:
-    """One annotated layer × head grid per named score (e.g. previous-token and induction scores); with
+    """One annotated grid per named score, by default layer × head (e.g. previous-token and induction scores); pass
+    `row_labels`/`col_labels` and the axis labels for other grids (head × head, layer-0 head × layer-1 head). With
     `vmax=None` each grid's colours run up to its own largest value."""
     if not scores:
         raise ValueError("head_scores needs at least one named score")
     fig, axes = figure(len(scores), width=3.6, height=2.6)
     for ax, (title, grid) in zip(axes, scores.items(), strict=True):
         grid = grid.detach()
-        n_layers, n_heads = grid.shape
+        n_rows, n_cols = grid.shape
+        rows = [f"L{layer}" for layer in range(n_rows)] if row_labels is None else list(row_labels)
+        cols = [f"H{h}" for h in range(n_cols)] if col_labels is None else list(col_labels)
+        if (len(rows), len(cols)) != (n_rows, n_cols):
+            raise ValueError(f"{title!r} is {n_rows} × {n_cols} but got {len(rows)} row and {len(cols)} column labels")
         heatmap(
             ax,
             grid,
-            row_labels=[f"L{layer}" for layer in range(n_layers)],
-            col_labels=[f"H{h}" for h in range(n_heads)],
+            row_labels=rows,
+            col_labels=cols,
             annotate=True,
             fmt=fmt,
             vmin=vmin,
             vmax=float(grid.max()) if vmax is None else vmax,
             colorbar=False,
         )
-        ax.set(title=title, xlabel="head", ylabel="layer")
+        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return fig
 
 
@@ -66,12 +79,13 @@ def matrix(values: Float[Tensor, "rows cols"], *, title: str, xlabel: str, ylabe
     return fig
 
 
-def ranked_bars(names: Sequence[str], values: Float[Tensor, "n"], *, xlabel: str, top: int = 12) -> Figure:
-    """Horizontal bars, largest first (e.g. components ranked by the effect of ablating them)."""
+def ranked_bars(names: Sequence[str], values: Float[Tensor, "n"], *, xlabel: str) -> Figure:
+    """Horizontal bars, largest first (e.g. components ranked by the effect of ablating them) — every item: a ranking
+    that silently dropped its tail would hide the small values a caption may point at."""
     if len(names) != len(values):
         raise ValueError(f"need one value per name, got {len(names)} names and {len(values)} values")
-    names, values = list(names)[:top], torch.as_tensor(values).detach()[:top]
-    fig, (ax,) = figure(width=5.0, height=0.3 * len(names) + 1.2)
+    names, values = list(names), torch.as_tensor(values).detach()
+    fig, (ax,) = figure(width=5.0, height=(0.3 if len(names) <= 14 else 0.22) * len(names) + 1.2)
     ax.barh(range(len(names)), values.numpy(), color=["C3" if v > 0 else "C0" for v in values])
     ax.set_yticks(range(len(names)), labels=names)
     ax.invert_yaxis()

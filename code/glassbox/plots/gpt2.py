@@ -138,7 +138,8 @@ def logit_lens(
 
 
 def entropy_by_head(entropies: dict[str, Float[Tensor, "layer head"]]) -> Figure:
-    """One panel per model: the normalised attention entropy of every head (0 = one key, 1 = uniform)."""
+    """One panel per model: every head's attention entropy as a share of uniform attention's on the same tokens
+    (0 = one key, 1 = as spread as uniform attention)."""
     if not entropies:
         raise ValueError("no models to plot")
     fig, axes = figure(ncols=len(entropies), width=4.2, height=2.6)

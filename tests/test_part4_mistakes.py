@@ -1,0 +1,24 @@
+"""The learner's mistakes written into Parts IV–V's newer exercises (each `Exercise.mistakes` variant) fail their
+check with one line, and that line names the mistake; the reference passes the same checks."""
+
+import pytest
+from glassbox.checks import EXERCISES
+from glassbox.judge import run_checks
+
+NEW_EXERCISES = ["logit_diff_attribution", "eigenvalue_copying_score"]
+CASES = [(name, reason) for name in NEW_EXERCISES for reason in EXERCISES[name].mistakes]
+
+
+@pytest.mark.parametrize(("name", "reason"), CASES, ids=[f"{n}: {r[:40]}" for n, r in CASES])
+def test_each_learner_mistake_fails_with_its_reason(name, reason):
+    exercise = EXERCISES[name]
+    failures = [result for result in run_checks(exercise.mistakes[reason], exercise, 5.0) if not result.passed]
+    assert failures, f"{name}: the mistake {reason!r} passed its check"
+    assert reason in str(failures[0]) and "\n" not in str(failures[0]), f"{name}: {failures[0]}"
+
+
+@pytest.mark.parametrize("name", NEW_EXERCISES)
+def test_the_reference_passes(name):
+    exercise = EXERCISES[name]
+    failures = [result for result in run_checks(exercise.reference(), exercise, 5.0) if not result.passed]
+    assert not failures, f"{name}: {failures[0]}"
