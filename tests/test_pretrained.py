@@ -301,7 +301,8 @@ def glued(notebook) -> dict[str, str]:
         for output in cell.get("outputs", []):
             scrap = output.get("metadata", {}).get("scrapbook")
             if scrap:
-                values[scrap["name"]] = output["data"].get("text/plain", "")
+                data = output["data"]  # glue records its value under a papermill mime type ending in text/plain
+                values[scrap["name"]] = next((v for k, v in data.items() if k.endswith("text/plain")), "")
     return values
 
 
