@@ -75,8 +75,8 @@ def test_diverging_maps_are_centred_on_zero_with_a_colour_bar():
     norm = core.diverging_norm(np.array([-2.39, 0.41]))
     assert norm(0.0) == 0.5 and abs(norm(-2.39) - 0.0) < 1e-9 and norm(0.41) < 0.6
     fig, (ax,) = core.figure()
-    core.heatmap(ax, np.array([[-2.39, 0.41]]), cmap="RdBu_r", colorbar=False, annotate=True)
-    assert len(fig.axes) == 2, "a diverging heatmap always gets its colour bar"
+    core.heatmap(ax, np.array([[-2.39, 0.41]]), cmap="RdBu_r", annotate=True)
+    assert len(fig.axes) == 2, "a heatmap gets its colour bar by default"
     image = ax.images[0]
     assert image.norm(0.0) == 0.5
 

@@ -108,10 +108,35 @@ def test_command_line_trains_saves_and_redraws(tmp_path, capsys):
         "03_training_data.png",
         "04_generated_sequences.png",
     ]
-    assert "validation rule accuracy" in capsys.readouterr().out
+    assert "rule accuracy on the learnable cases of 300 fresh sequences" in capsys.readouterr().out
     (out / "02_learning_curve.png").unlink()
     assert cli.main(["step_back", "--out", str(out), "--figures-only"]) == 0
     assert (out / "02_learning_curve.png").exists()
+
+
+def test_command_line_draws_chosen_figures_at_a_chosen_step_from_settings(tmp_path, capsys):
+    out, config = tmp_path / "run", tmp_path / "lucky7.toml"
+    config.write_text("steps = 20\nd_mlp = 8\nlr = 0.01\n")
+    argv = ["lucky7", "--out", str(out), "--config", str(config), "--batch-size", "16", "--no-gifs", "--figure", "01"]
+    assert cli.main(argv) == 0
+    run = rules.load_run(out)  # the settings travel with the run
+    assert (run.setup.d_mlp, run.recipe.batch_size, run.recipe.train.steps, run.recipe.train.lr) == (8, 16, 20, 0.01)
+    assert [p.name for p in out.glob("*.png")] == ["01_architecture.png"]
+    assert "(gallery recipe)" in capsys.readouterr().out  # chapter 7's recipe, so the numbers are the chapter's
+    steps = sorted(run.history.checkpoints)
+    assert cli.main(["lucky7", "--out", str(out), "--figures-only", "--step", str(steps[0]), "--figure", "02"]) == 0
+    assert f"lucky7 at step {steps[0]}:" in capsys.readouterr().out
+
+
+def test_a_command_line_run_loads_in_another_process(tmp_path):
+    """`python -m glassbox.rules` runs cli as __main__; what it saves must not name __main__ (it did: Recipe)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "glassbox.rules", "step_back", "--out", str(out), "--steps", "2", "--no-gifs"]
+    subprocess.run([*args, "--figure", "01"], check=True, capture_output=True)
+    assert rules.load_run(out).recipe.train.steps == 2
 
 
 def test_command_line_errors_name_the_problem(tmp_path, capsys):
@@ -121,6 +146,27 @@ def test_command_line_errors_name_the_problem(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["lucky7", "--out", str(tmp_path), "--figures-only"])
     assert "no saved run" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["lucky7", "--steps", "0"])
+    assert "steps must be at least 1, got 0" in capsys.readouterr().err
+    config = tmp_path / "bad.toml"
+    config.write_text("stepz = 3\n")
+    with pytest.raises(SystemExit):
+        cli.main(["lucky7", "--config", str(config)])
+    error = capsys.readouterr().err
+    assert "unknown settings in" in error and "stepz" in error
+    out = tmp_path / "saved"
+    assert cli.main(["successor", "--out", str(out), "--steps", "2", "--no-gifs", "--figure", "01"]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli.main(["lucky7", "--out", str(out), "--figures-only"])
+    assert "is of 'successor', not 'lucky7'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["successor", "--out", str(out), "--figures-only", "--step", "7"])
+    assert "no checkpoint at step 7" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["successor", "--out", str(out), "--figures-only", "--figure", "99"])
+    assert "no figure 99; figures: 01_architecture" in capsys.readouterr().err
 
 
 def test_gallery_setups_fit_their_rules():

@@ -166,14 +166,14 @@ def heatmap(
     fontsize: float = 9,
 ) -> None:
     """Draw `matrix` on `ax` with labelled rows and columns, optionally writing each value in its cell in black or
-    white by the cell's luminance. A diverging `cmap` (`DIVERGING`) is centred on zero, and then always gets its
-    colour bar: without it a reader cannot tell which colour is zero."""
+    white by the cell's luminance. A diverging `cmap` (`DIVERGING`) is centred on zero (white), its half-range the
+    largest |value| or |vmin|, |vmax|; give it a colour bar (here, or one shared by the figure) so that a reader can
+    tell which colour is zero."""
     values = matrix.detach().cpu().numpy() if isinstance(matrix, torch.Tensor) else np.asarray(matrix)
     colours = matplotlib.colormaps[cmap].with_extremes(bad="0.85")  # masked (−∞) cells in light grey
     masked = np.ma.masked_invalid(values)
     if is_diverging(cmap):
         image = ax.imshow(masked, cmap=colours, norm=diverging_norm(values, vmin, vmax), aspect="auto")
-        colorbar = True
     else:
         image = ax.imshow(masked, cmap=colours, vmin=vmin, vmax=vmax, aspect="auto")
     if row_labels is not None:

@@ -3,7 +3,9 @@ one-head model whose residual stream is 2-dimensional, drawn directly — no pro
 
 Functions follow the order of chapter 6 and each returns a `Figure`. They take the trained `Transformer` and the
 `Rule` it learned (for token names and for colouring right and wrong predictions). Tokens are coloured by kind:
-even numbers blue, odd numbers orange, `+` red. A point "t_p" is token t at position p.
+even numbers blue, odd numbers orange, `+` purple (Okabe–Ito colours, with a marker shape per kind). A point "t_p"
+is token t at position p. Every figure is at most the page's column wide, with text of at least 8 pt
+(`glassbox.plots.core`); right and wrong carry ✓/✗ beside their colours.
 
 Longer than 300 lines: one function per figure of chapter 6 (01–18 and the supplementary score grid), in the
 chapter's order, with the small drawing helpers they share; the maths they draw is in `glassbox.analysis.planar`.
@@ -561,7 +563,7 @@ def qk_attention(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]
         ax.scatter(*t.k.T, s=18, color="#D55E00", marker="^", label="k")
         ax.legend(fontsize=TEXT)
         _finish(ax, "q and k", "", "")
-        _window_heatmap(axes[f"s{w}"], t.scores, labels, "masked scores", fmt=".1f", cmap="RdBu_r", colorbar=False)
+        _window_heatmap(axes[f"s{w}"], t.scores, labels, "masked scores", fmt=".0f", cmap="RdBu_r")
         _window_heatmap(
             axes[f"a{w}"],
             t.pattern,

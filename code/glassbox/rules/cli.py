@@ -4,6 +4,12 @@ write every figure of chapters 6 and 7.
     python -m glassbox.rules plus_last_even --out figures/      # train, then write every figure and the GIFs
     python -m glassbox.rules lucky7 --steps 4000 --seed 1
     python -m glassbox.rules plus_last_even --out figures/ --figures-only   # from the checkpoints of a former run
+    python -m glassbox.rules plus_last_even --figures-only --step 500 --figure 07 15   # two figures, mid-training
+    python -m glassbox.rules lucky7 --config lucky7.toml --d-model 3 --lr 0.01      # settings from a file and flags
+
+Each rule trains with the recipe of the chapter that reports it (chapter 6's for plus_last_even, chapter 7's for
+the others; `--recipe` chooses), and the headline is the chapter's number: accuracy on the learnable cases of
+300 fresh sequences.
 
 The models are those of chapter 6: a 2-D residual stream, one attention head of size d_model without biases and
 without an output projection (its W_O is fixed to the identity), a ReLU MLP of 32 units, an unembedding with a
@@ -14,9 +20,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import tomllib
+import torch
 from matplotlib.figure import Figure
 
 from glassbox.analysis import planar
@@ -24,7 +34,7 @@ from glassbox.plots import animation
 from glassbox.plots import planar as g
 from glassbox.plots.core import png_bytes
 from glassbox.rules.accuracy import rule_accuracy
-from glassbox.rules.gallery import FAST_RECIPE, GALLERY, SEED_RECIPE
+from glassbox.rules.gallery import FAST_RECIPE, GALLERY, GALLERY_RECIPE, SEED_RECIPE, Recipe, Setup
 from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
 
 
@@ -86,17 +96,81 @@ def animation_makers(run: Run) -> dict[str, Callable[[], Any]]:
     }
 
 
-def write_figures(run: Run, out: Path, gifs: bool = True) -> list[Path]:
-    """Write every figure of chapter 6 for `run` as PNG files (and the learning-dynamics GIFs) into `out`."""
+RECIPES = {"chapter6": FAST_RECIPE, "gallery": GALLERY_RECIPE, "seed": SEED_RECIPE}
+SETUP_FIELDS = {f.name for f in fields(Setup)} - {"rule", "title"}  # d_model, n_ctx, d_mlp, use_residual, n_sequences
+TRAIN_FIELDS = {"steps", "lr", "weight_decay", "eval_every", "checkpoint_every", "lr_schedule"}
+TEST_SEQUENCES, TEST_SEED = 300, 1  # chapter 7's fresh sequences, so that the headline is the chapter's number
+
+
+def default_recipe(rule: str) -> str:
+    """The recipe of the chapter that reports `rule`: chapter 6 trains plus_last_even, chapter 7 the gallery."""
+    return "chapter6" if rule == "plus_last_even" else "gallery"
+
+
+def select(makers: dict[str, Callable], wanted: list[str] | None) -> dict[str, Callable]:
+    """The makers whose name starts with one of `wanted` ("07", "15_residual", "learning_qkv"), all if None; an
+    unknown one is an error naming what exists."""
+    if not wanted:
+        return makers
+    unknown = [w for w in wanted if not any(name.startswith(w) for name in makers)]
+    if unknown:
+        raise ValueError(f"no figure {', '.join(unknown)}; figures: {', '.join(makers)}")
+    return {name: make for name, make in makers.items() if any(name.startswith(w) for w in wanted)}
+
+
+def write_figures(run: Run, out: Path, gifs: bool = True, figures: list[str] | None = None) -> list[Path]:
+    """Write the figures of chapter 6 for `run` as PNG files and the learning-dynamics animations as GIFs into
+    `out`: all of them, or those `figures` names."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, draw in figure_makers(run).items():
+    animations = animation_makers(run) if gifs else {}
+    wanted_figures = select({**figure_makers(run), **animations}, figures)
+    for name, draw in wanted_figures.items():
+        if name in animations:
+            continue
         path = out / f"{name}.png"
         path.write_bytes(png_bytes(draw()))
         written.append(path)
-    for name, make in (animation_makers(run) if gifs else {}).items():
+    for name, make in animations.items():
+        if name not in wanted_figures:
+            continue
         written.append(make().save(out / f"{name}.gif"))
     return written
+
+
+def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """Model, data and training settings: a TOML file's (`--config`), then each flag given on top."""
+    settings: dict[str, Any] = {}
+    if args.config is not None:
+        try:
+            settings = tomllib.loads(args.config.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            parser.error(f"cannot read --config {args.config}: {error}")
+        unknown = set(settings) - SETUP_FIELDS - TRAIN_FIELDS - {"batch_size", "seed"}
+        if unknown:
+            parser.error(
+                f"unknown settings in {args.config}: {', '.join(sorted(unknown))}; known: "
+                f"{', '.join(sorted(SETUP_FIELDS | TRAIN_FIELDS | {'batch_size', 'seed'}))}"
+            )
+    for name in (*SETUP_FIELDS, *TRAIN_FIELDS, "batch_size", "seed"):
+        value = getattr(args, name, None)
+        if value is not None:
+            settings[name] = value
+    for name in ("steps", "batch_size", "d_model", "n_ctx", "d_mlp", "n_sequences"):
+        if name in settings and settings[name] < 1:
+            parser.error(f"{name.replace('_', '-')} must be at least 1, got {settings[name]}")
+    return settings
+
+
+def headline(run: Run) -> str:
+    """What the chapters report: accuracy on the learnable cases of fresh sequences, then every group."""
+    test = run.rule.generate(TEST_SEQUENCES, np.random.default_rng(TEST_SEED))
+    accuracy = rule_accuracy(run.model, test, run.rule)
+    groups = ", ".join(f"{g}: {accuracy.correct[g]}/{n}" for g, n in accuracy.counts.items())
+    return (
+        f"rule accuracy on the learnable cases of {TEST_SEQUENCES} fresh sequences {accuracy.learnable:.2%} "
+        f"(all constrained positions {accuracy.overall:.2%}; {groups})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,38 +179,65 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=None, help="folder for the figures, GIFs and checkpoints (default: figures/RULE)"
     )
-    parser.add_argument("--steps", type=int, default=None, help="training steps (default: the book's recipe)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--recipe", choices=sorted(RECIPES), help="training recipe (default: the chapter's)")
+    parser.add_argument("--seed-recipe", action="store_true", help="the same as --recipe seed")
+    parser.add_argument("--config", type=Path, help="a TOML file of settings (the flags below, as key = value)")
+    parser.add_argument("--steps", type=int, help="training steps")
+    parser.add_argument("--lr", type=float, help="peak learning rate")
+    parser.add_argument("--batch-size", dest="batch_size", type=int, help="windows per batch")
+    parser.add_argument("--seed", type=int, help="seed of the data, the initial weights and the batches (default 0)")
+    parser.add_argument("--d-model", dest="d_model", type=int, help="width of the residual stream")
+    parser.add_argument("--n-ctx", dest="n_ctx", type=int, help="context: tokens each prediction sees")
+    parser.add_argument("--d-mlp", dest="d_mlp", type=int, help="hidden units of the MLP")
+    parser.add_argument("--n-sequences", dest="n_sequences", type=int, help="sequences generated (10 %% validation)")
     parser.add_argument(
-        "--seed-recipe",
-        action="store_true",
-        help="train with the seed project's recipe (batch 8, lr 1e-3, 20,000 steps)",
+        "--no-residual", dest="use_residual", action="store_const", const=False, help="drop the residual connection"
     )
     parser.add_argument(
         "--figures-only",
         action="store_true",
-        help="no training: draw from the checkpoints saved in --out by a former run",
+        help="no training: draw from the run saved in --out by a former run of the same rule",
     )
+    parser.add_argument("--step", type=int, help="draw the model as it was at this checkpoint step")
+    parser.add_argument("--figure", nargs="+", help="only these figures, by number or name prefix (07 15 learning_qkv)")
     parser.add_argument("--no-gifs", action="store_true", help="skip the learning-dynamics animations")
     args = parser.parse_args(argv)
     if args.rule not in GALLERY:
         parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(GALLERY)}")
+    settings = _settings(args, parser)
     out = args.out or Path("figures") / args.rule
+    torch.set_num_threads(1)  # as the chapters train: these models are faster on one thread, and the numbers match
     if args.figures_only:
+        if settings:
+            parser.error(f"--figures-only draws a saved run; it takes no settings ({', '.join(settings)})")
         try:
             run = load_run(out)
         except FileNotFoundError as error:
             parser.error(str(error))
+        if run.name != args.rule:
+            parser.error(f"the run saved in {out} is of {run.name!r}, not {args.rule!r}: give its --out folder")
     else:
-        recipe = SEED_RECIPE if args.seed_recipe else FAST_RECIPE
-        run = train_rule(args.rule, recipe, seed=args.seed, steps=args.steps, checkpoint_dir=out / "checkpoints")
-        save_run(run, out)
-        accuracy = rule_accuracy(run.model, run.data.val, run.rule)
-        groups = ", ".join(f"{g}: {accuracy.correct[g]}/{n}" for g, n in accuracy.counts.items())
-        print(
-            f"{args.rule}: trained {run.recipe.train.steps} steps in {run.seconds:.1f} s; "
-            f"validation rule accuracy {accuracy.overall:.2%} ({groups})"
+        recipe_name = "seed" if args.seed_recipe else args.recipe or default_recipe(args.rule)
+        recipe = RECIPES[recipe_name]
+        setup = replace(GALLERY[args.rule], **{k: v for k, v in settings.items() if k in SETUP_FIELDS})
+        train_cfg = replace(recipe.train, **{k: v for k, v in settings.items() if k in TRAIN_FIELDS})
+        recipe = Recipe(settings.get("batch_size", recipe.batch_size), train_cfg)
+        if not recipe.train.checkpoint_every:  # the animations, --step and figure 04 draw from checkpoints
+            recipe = Recipe(recipe.batch_size, replace(recipe.train, checkpoint_every=recipe.train.eval_every))
+        run = train_rule(
+            args.rule, recipe, seed=settings.get("seed", 0), checkpoint_dir=out / "checkpoints", setup=setup
         )
-    written = write_figures(run, out, gifs=not args.no_gifs)
+        save_run(run, out)
+        print(f"{args.rule}: trained {run.recipe.train.steps} steps ({recipe_name} recipe) in {run.seconds:.1f} s")
+    if args.step is not None:
+        try:
+            run = replace(run, model=run.at_step(args.step))
+        except ValueError as error:
+            parser.error(f"{error}; saved steps: {', '.join(map(str, sorted(run.history.checkpoints)))}")
+    print(f"{args.rule}{'' if args.step is None else f' at step {args.step}'}: {headline(run)}")
+    try:
+        written = write_figures(run, out, gifs=not args.no_gifs, figures=args.figure)
+    except ValueError as error:
+        parser.error(str(error))
     print(f"wrote {len(written)} files to {out}")
     return 0

@@ -8,7 +8,7 @@ line's `--figures-only`.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -114,6 +114,7 @@ def save_run(run: Run, out: Path) -> Path:
     torch.save(
         {
             "name": run.name,
+            "setup": asdict(run.setup),  # the settings it was trained with (flags and --config included)
             "recipe": run.recipe,
             "seconds": run.seconds,
             "model": run.model.state_dict(),
@@ -132,7 +133,7 @@ def load_run(out: Path) -> Run:
     if not path.exists():
         raise FileNotFoundError(f"no saved run in {out}: train first (without --figures-only)")
     saved = torch.load(path, weights_only=False)
-    setup = get_setup(saved["name"])
+    setup = Setup(**saved["setup"]) if "setup" in saved else get_setup(saved["name"])
     rule = get_rule(setup.rule)
     model = Transformer(setup.model_config(rule.d_vocab))
     model.load_state_dict(saved["model"])
