@@ -45,13 +45,13 @@ def run(chapter: Path, out: Path) -> tuple[float, list[str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("chapters", nargs="+", help="chapter stems or prefixes, e.g. ch05 or ch05_training")
+    parser.add_argument("chapters", nargs="+", help="chapter stems or their number, e.g. ch05 or ch05_training")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "_build" / "single")
     args = parser.parse_args()
     known = toc_chapters()
     failed = False
     for name in args.chapters:
-        matches = [c for c in known if c.stem == name or c.stem.startswith(name)]
+        matches = [c for c in known if c.stem == name or c.stem.startswith(name + "_")]  # ch05: not ch05b_sampling
         if len(matches) != 1:
             print(f"{name!r} names {len(matches)} chapters of _toc.yml; give one stem, e.g. {known[0].stem}")
             return 2

@@ -112,21 +112,9 @@ class Transformer(HookedRootModule):
 
         Only the last `n_ctx` tokens are fed back, so the output may be longer than the context.
         """
-        if temperature < 0:
-            raise ValueError(f"temperature must be ≥ 0, got {temperature}")
-        tokens = self.validate_tokens(tokens)
-        generator = torch.Generator(device=tokens.device)
-        if seed is not None:
-            generator.manual_seed(seed)
-        for _ in range(max_new_tokens):
-            logits = self(tokens[:, -self.cfg.n_ctx :])[:, -1]  # [batch, d_vocab]
-            if temperature == 0:
-                next_token = logits.argmax(dim=-1, keepdim=True)
-            else:
-                probs = (logits / temperature).softmax(dim=-1)
-                next_token = torch.multinomial(probs, 1, generator=generator)
-            tokens = torch.cat([tokens, next_token], dim=-1)
-        return tokens
+        from glassbox.sampling import generate  # chapter 5b: top-k, top-p, penalties and the KV cache live there
+
+        return generate(self, self.validate_tokens(tokens), max_new_tokens, temperature=temperature, seed=seed)
 
     # ------------------------------------------------------------------------ TransformerLens-shaped views
     def _stack(self, path: str) -> Tensor:

@@ -1,0 +1,224 @@
+"""Sampling and generation (chapter 5b): `top_k_logits`, `top_p_logits`, `frequency_penalty`, `sampling_probs`,
+`generate`, `beam_search`, and a key-value cache (`KVCache`, `forward_with_cache`, `attend_with_cache`).
+
+Every function takes any model that maps token ids `[batch, pos]` to logits `[batch, pos, d_vocab]` and has a
+`cfg` with an `n_ctx` (ours, the reader's own model of chapter 4). The cached forward reads the model's weights by
+their TransformerLens names (`embed.W_E`, `blocks.0.attn.W_Q`, …) from its `state_dict`, so it needs no change to the
+model: the tests hold its logits equal to `model(tokens)` on every configuration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import einops
+import torch
+import torch.nn.functional as F
+from jaxtyping import Float, Int
+from torch import Tensor
+
+LogitsModel = Callable[[Tensor], Tensor]  # tokens [batch, pos] -> logits [batch, pos, d_vocab]
+
+
+# ------------------------------------------------------------------------------------ shaping the distribution
+def top_k_logits(logits: Float[Tensor, "... d_vocab"], k: int) -> Float[Tensor, "... d_vocab"]:
+    """Keep the `k` largest logits of each distribution (ties with the k-th kept too); set the rest to -inf."""
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"top_k must be a positive integer, got {k!r}")
+    if k >= logits.shape[-1]:
+        return logits.clone()
+    kth_largest = logits.topk(k, dim=-1).values[..., -1:]  # [..., 1]
+    return logits.masked_fill(logits < kth_largest, float("-inf"))
+
+
+def top_p_logits(logits: Float[Tensor, "... d_vocab"], p: float) -> Float[Tensor, "... d_vocab"]:
+    """Nucleus filtering: keep the fewest most-likely tokens whose probabilities add up to at least `p` — the token
+    that crosses `p` is kept — and set the rest to -inf."""
+    if not 0 < p <= 1:
+        raise ValueError(f"top_p must lie in (0, 1], got {p!r}")
+    probs = logits.softmax(dim=-1)
+    sorted_probs, order = probs.sort(dim=-1, descending=True)
+    before = sorted_probs.cumsum(dim=-1) - sorted_probs  # probability of the tokens ranked above each one
+    drop_sorted = before >= p  # already reached p without this token: drop it (the top token is always kept)
+    drop = drop_sorted.scatter(-1, order, drop_sorted)  # back to vocabulary order
+    return logits.masked_fill(drop, float("-inf"))
+
+
+def frequency_penalty(
+    logits: Float[Tensor, "batch d_vocab"], tokens: Int[Tensor, "batch pos"], alpha: float
+) -> Float[Tensor, "batch d_vocab"]:
+    """Lower each token's logit by `alpha` times the number of times it already appears in its own sequence."""
+    counts = torch.zeros_like(logits).scatter_add_(-1, tokens, torch.ones_like(tokens, dtype=logits.dtype))
+    return logits - alpha * counts
+
+
+def sampling_probs(
+    logits: Float[Tensor, "... d_vocab"], temperature: float, top_k: int | None = None, top_p: float | None = None
+) -> Float[Tensor, "... d_vocab"]:
+    """The distribution the next token is drawn from: divide by the temperature, keep the top k, then the
+    nucleus of mass p, and softmax. Temperature 0 is greedy: one-hot on the (first) largest logit."""
+    if temperature < 0:
+        raise ValueError(f"temperature must be ≥ 0, got {temperature}")
+    if temperature == 0:
+        return F.one_hot(logits.argmax(dim=-1), logits.shape[-1]).to(logits.dtype)
+    logits = logits / temperature
+    if top_k is not None:
+        logits = top_k_logits(logits, top_k)
+    if top_p is not None:
+        logits = top_p_logits(logits, top_p)
+    return logits.softmax(dim=-1)
+
+
+# ------------------------------------------------------------------------------------------------- generation
+def as_batch(tokens: Tensor | list[int], d_vocab: int | None = None) -> Int[Tensor, "batch pos"]:
+    """Token ids as a [batch, pos] long tensor, or one clear ValueError."""
+    tokens = torch.as_tensor(tokens)
+    if tokens.dtype.is_floating_point or tokens.dtype == torch.bool:
+        raise ValueError(f"tokens must be integer ids, got a {tokens.dtype} tensor")
+    tokens = tokens[None] if tokens.ndim == 1 else tokens
+    if tokens.ndim != 2 or tokens.shape[-1] == 0:
+        raise ValueError(f"tokens must have shape [batch, pos] or [pos] with pos ≥ 1, got {tuple(tokens.shape)}")
+    if d_vocab is not None and (int(tokens.min()) < 0 or int(tokens.max()) >= d_vocab):
+        raise ValueError(f"token ids must lie in [0, {d_vocab - 1}], got {int(tokens.min())} to {int(tokens.max())}")
+    return tokens.long()
+
+
+@torch.no_grad()
+def generate(
+    model: LogitsModel,
+    tokens: Tensor | list[int],
+    max_new_tokens: int,
+    temperature: float = 0.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    frequency_penalty_alpha: float = 0.0,
+    seed: int | None = 0,
+    use_cache: bool = False,
+) -> Int[Tensor, "batch new_pos"]:
+    """Extend `tokens` one token at a time: greedy at temperature 0, otherwise sampled (seeded) from
+    `sampling_probs`. Only the last `n_ctx` tokens are read, so the output may be longer than the context.
+
+    With `use_cache` the keys and values of earlier positions are kept (`KVCache`) and each step runs the model on
+    the new token alone; the tokens are the same as without it.
+    """
+    if temperature < 0:
+        raise ValueError(f"temperature must be ≥ 0, got {temperature}")
+    n_ctx, d_vocab = model.cfg.n_ctx, model.cfg.d_vocab
+    tokens = as_batch(tokens, d_vocab).to(next(model.parameters()).device)
+    generator = torch.Generator(device=tokens.device)
+    if seed is not None:
+        generator.manual_seed(seed)
+    cache: KVCache | None = None
+    for _ in range(max_new_tokens):
+        if not use_cache:
+            logits = model(tokens[:, -n_ctx:])[:, -1]  # [batch, d_vocab]
+        elif cache is None or cache.length >= n_ctx:  # first step, or the window slid: positions start again at 0
+            cache = KVCache()
+            logits = forward_with_cache(model, tokens[:, -n_ctx:], cache)[:, -1]
+        else:
+            logits = forward_with_cache(model, tokens[:, -1:], cache)[:, -1]
+        if frequency_penalty_alpha:
+            logits = frequency_penalty(logits, tokens, frequency_penalty_alpha)
+        probs = sampling_probs(logits, temperature, top_k, top_p)
+        if temperature == 0:
+            next_token = probs.argmax(dim=-1, keepdim=True)
+        else:
+            next_token = torch.multinomial(probs, 1, generator=generator)
+        tokens = torch.cat([tokens, next_token], dim=-1)
+    return tokens
+
+
+@torch.no_grad()
+def beam_search(
+    model: LogitsModel, prompt: Int[Tensor, "pos"], n_beams: int, max_new_tokens: int
+) -> Int[Tensor, "pos_plus_new"]:
+    """The continuation of `prompt` with the highest total log-probability that a beam of `n_beams` finds: at each
+    step every beam is extended by every token, and the `n_beams` best sequences (by summed log-probability,
+    across all beams) survive. One beam is greedy decoding."""
+    if not isinstance(n_beams, int) or n_beams < 1:
+        raise ValueError(f"n_beams must be a positive integer, got {n_beams!r}")
+    if prompt.ndim != 1 or prompt.shape[0] + max_new_tokens > model.cfg.n_ctx:
+        raise ValueError(f"prompt must be [pos] with pos + max_new_tokens ≤ n_ctx={model.cfg.n_ctx}")
+    beams = prompt[None]  # [beam, pos]
+    scores = torch.zeros(1, device=prompt.device)  # [beam]: total log-probability of each beam's new tokens
+    for _ in range(max_new_tokens):
+        logprobs = model(beams)[:, -1].log_softmax(dim=-1)  # [beam, d_vocab]
+        candidates = (scores[:, None] + logprobs).flatten()  # [beam * d_vocab]
+        scores, index = candidates.topk(min(n_beams, candidates.numel()))  # sorted, best first
+        parent, token = index // logprobs.shape[-1], index % logprobs.shape[-1]
+        beams = torch.cat([beams[parent], token[:, None]], dim=-1)
+    return beams[0]
+
+
+# --------------------------------------------------------------------------------------------- the KV cache
+@dataclass
+class KVCache:
+    """The keys and values every layer computed for the positions seen so far: `keys[layer]` is
+    [batch, pos, head_index, d_head]. `length` is the number of positions cached — the position of the next token."""
+
+    keys: list[Tensor] = field(default_factory=list)
+    values: list[Tensor] = field(default_factory=list)
+
+    @property
+    def length(self) -> int:
+        return self.keys[0].shape[1] if self.keys else 0
+
+
+def attend_with_cache(
+    q: Float[Tensor, "batch new_pos head_index d_head"],
+    k: Float[Tensor, "batch all_pos head_index d_head"],
+    v: Float[Tensor, "batch all_pos head_index d_head"],
+) -> Float[Tensor, "batch new_pos head_index d_head"]:
+    """Causal attention of the last `new_pos` positions (the queries) to all `all_pos` positions (cached and new):
+    query i sits at position all_pos - new_pos + i and may attend to keys 0 … that position."""
+    n_new, n_all = q.shape[1], k.shape[1]
+    scores = einops.einsum(q, k, "b q h d, b k h d -> b h q k") / math.sqrt(q.shape[-1])
+    future = torch.ones(n_new, n_all, dtype=torch.bool, device=q.device).triu(n_all - n_new + 1)
+    pattern = scores.masked_fill(future, float("-inf")).softmax(dim=-1)
+    return einops.einsum(pattern, v, "b h q k, b k h d -> b q h d")
+
+
+_ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu, "gelu_new": lambda x: F.gelu(x, approximate="tanh")}
+
+
+def forward_with_cache(model: LogitsModel, tokens: Int[Tensor, "batch new_pos"], cache: KVCache) -> Tensor:
+    """Logits [batch, new_pos, d_vocab] for `tokens`, which follow the `cache.length` positions already in `cache`;
+    the new positions' keys and values are appended to `cache`. Reads the weights by their TransformerLens names."""
+    cfg, w = model.cfg, model.state_dict()
+    start, n_new = cache.length, tokens.shape[1]
+    if start + n_new > cfg.n_ctx:
+        raise ValueError(f"{start} cached + {n_new} new positions exceed the context n_ctx={cfg.n_ctx}")
+
+    def norm(x: Tensor, name: str) -> Tensor:
+        if cfg.normalization_type != "LN":
+            return x
+        return F.layer_norm(x, x.shape[-1:], w[f"{name}.w"], w[f"{name}.b"], cfg.eps)
+
+    def bias(name: str, like: Tensor) -> Tensor:
+        return w.get(name, torch.zeros((), device=like.device))
+
+    resid = w["embed.W_E"][tokens]  # [batch, new_pos, d_model]
+    if cfg.positional_embedding != "none":
+        resid = resid + w["pos_embed.W_pos"][start : start + n_new]  # the positions after the cached ones
+    for layer in range(cfg.n_layers):
+        p = f"blocks.{layer}."
+        x = norm(resid, p + "ln1")
+        q, k, v = (
+            einops.einsum(x, w[f"{p}attn.W_{n}"], "b s m, h m d -> b s h d") + bias(f"{p}attn.b_{n}", x) for n in "QKV"
+        )
+        if layer == len(cache.keys):
+            cache.keys.append(k)
+            cache.values.append(v)
+        else:
+            cache.keys[layer] = torch.cat([cache.keys[layer], k], dim=1)
+            cache.values[layer] = torch.cat([cache.values[layer], v], dim=1)
+        z = attend_with_cache(q, cache.keys[layer], cache.values[layer])
+        attn_out = einops.einsum(z, w[p + "attn.W_O"], "b s h d, h d m -> b s m") + bias(p + "attn.b_O", z)
+        resid = resid + attn_out if cfg.use_residual else attn_out
+        if not cfg.attn_only:
+            pre = norm(resid, p + "ln2") @ w[p + "mlp.W_in"] + w[p + "mlp.b_in"]
+            mlp_out = _ACTIVATIONS[cfg.act_fn](pre) @ w[p + "mlp.W_out"] + w[p + "mlp.b_out"]
+            resid = resid + mlp_out if cfg.use_residual else mlp_out
+    return norm(resid, "ln_final") @ w["unembed.W_U"] + w["unembed.b_U"]

@@ -1,0 +1,160 @@
+"""glassbox.sampling: the KV-cached forward equals the model's own forward on every configuration, cached
+generation gives the same tokens as uncached, generation is seeded, and each chapter-5b solution and its library
+twin agree (so neither can drift)."""
+
+import pytest
+import torch
+from glassbox import sampling
+from glassbox.config import TransformerConfig
+from glassbox.model import Transformer
+
+from solutions import ch05b_sampling as solution
+
+VARIANTS = {
+    "GPT-2-like": {},
+    "no LayerNorm": {"normalization_type": None},
+    "attention-only": {"attn_only": True},
+    "sinusoidal positions": {"positional_embedding": "sinusoidal"},
+    "no positions": {"positional_embedding": "none", "act_fn": "gelu"},
+    "no biases, no W_O": {"attn_bias": False, "attn_out_proj": False},
+    "no residual, relu": {"use_residual": False, "act_fn": "relu"},
+    "d_head ≠ d_model / n_heads": {"n_heads": 3, "d_head": 5},
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Generation runs a small model one token at a time: on a busy machine a second thread only adds contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _model(**changes) -> Transformer:
+    cfg = TransformerConfig(d_model=24, n_layers=2, n_heads=4, d_vocab=17, n_ctx=12, init_range=0.3).with_(**changes)
+    model = Transformer(cfg).eval()
+    with torch.no_grad():  # non-zero biases and LayerNorm weights, so that reading them wrongly shows
+        for param in model.parameters():
+            if param.ndim == 1:
+                param.add_(0.2 * torch.randn(param.shape, generator=torch.Generator().manual_seed(param.numel())))
+    return model
+
+
+@pytest.mark.parametrize("changes", VARIANTS.values(), ids=VARIANTS.keys())
+def test_cached_forward_equals_the_models_forward(changes):
+    model = _model(**changes)
+    tokens = torch.randint(0, 17, (3, 12), generator=torch.Generator().manual_seed(0))
+    cache = sampling.KVCache()
+    pieces = [sampling.forward_with_cache(model, tokens[:, a:b], cache) for a, b in ((0, 5), (5, 6), (6, 12))]
+    assert cache.length == 12
+    torch.testing.assert_close(torch.cat(pieces, dim=1), model(tokens), rtol=1e-4, atol=1e-4)
+
+
+def test_a_cache_that_forgets_positions_gives_other_logits():
+    model = _model()
+    tokens = torch.randint(0, 17, (1, 8), generator=torch.Generator().manual_seed(1))
+    cache = sampling.KVCache()
+    sampling.forward_with_cache(model, tokens[:, :7], cache)
+    right = sampling.forward_with_cache(model, tokens[:, 7:], cache)
+    forgetful = sampling.KVCache()
+    sampling.forward_with_cache(model, tokens[:, :7], forgetful)
+    forgetful.keys = [k[:, :0] for k in forgetful.keys]  # positions restart at 0 and the past is gone
+    forgetful.values = [v[:, :0] for v in forgetful.values]
+    assert not torch.allclose(sampling.forward_with_cache(model, tokens[:, 7:], forgetful), right, atol=1e-3)
+
+
+def test_the_cache_refuses_to_run_past_the_context():
+    model = _model()
+    cache = sampling.KVCache()
+    sampling.forward_with_cache(model, torch.zeros(1, 12, dtype=torch.long), cache)
+    with pytest.raises(ValueError, match="exceed the context n_ctx=12"):
+        sampling.forward_with_cache(model, torch.zeros(1, 1, dtype=torch.long), cache)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"temperature": 1.0}, {"temperature": 0.8, "top_k": 5, "top_p": 0.9, "frequency_penalty_alpha": 0.5}],
+    ids=["greedy", "sampled", "every filter"],
+)
+@pytest.mark.parametrize("changes", [{}, {"positional_embedding": "sinusoidal"}], ids=["learned", "sinusoidal"])
+def test_cached_generation_gives_the_same_tokens_past_the_context(options, changes):
+    model = _model(**changes)
+    prompt = torch.tensor([[1, 2, 3], [4, 5, 6]])
+    uncached = sampling.generate(model, prompt, 20, **options)  # 23 tokens: the window slides past n_ctx = 12
+    cached = sampling.generate(model, prompt, 20, use_cache=True, **options)
+    assert uncached.shape == (2, 23)
+    assert torch.equal(cached, uncached)
+
+
+def test_generation_is_seeded_and_the_model_method_delegates_to_it():
+    model = _model()
+    first = sampling.generate(model, [1, 2], 15, temperature=1.0, seed=3)
+    assert torch.equal(first, sampling.generate(model, [1, 2], 15, temperature=1.0, seed=3))
+    assert not torch.equal(first, sampling.generate(model, [1, 2], 15, temperature=1.0, seed=4))
+    assert torch.equal(model.generate(torch.tensor([1, 2]), 15, temperature=1.0, seed=3), first)
+
+
+def test_bad_input_is_one_clear_error():
+    model = _model()
+    with pytest.raises(ValueError, match="temperature must be ≥ 0"):
+        sampling.generate(model, [1], 3, temperature=-1.0)
+    with pytest.raises(ValueError, match="token ids must lie in"):
+        sampling.generate(model, [99], 3)
+    with pytest.raises(ValueError, match="integer ids"):
+        sampling.generate(model, torch.tensor([0.5]), 3)
+    with pytest.raises(ValueError, match="top_k must be a positive integer"):
+        sampling.top_k_logits(torch.zeros(3), 0)
+    with pytest.raises(ValueError, match="top_p must lie in"):
+        sampling.top_p_logits(torch.zeros(3), 1.5)
+    with pytest.raises(ValueError, match="pos \\+ max_new_tokens ≤ n_ctx=12"):
+        sampling.beam_search(model, torch.tensor([1, 2, 3]), 2, 10)
+
+
+def test_each_solution_and_its_library_twin_agree():
+    generator = torch.Generator().manual_seed(0)
+    logits = 2 * torch.randn(4, 6, 30, generator=generator)
+    tokens = torch.randint(0, 30, (4, 9), generator=generator)
+    for k in (1, 4, 30, 40):
+        torch.testing.assert_close(solution.top_k_logits(logits, k), sampling.top_k_logits(logits, k))
+    for p in (1e-3, 0.3, 0.9, 1.0):
+        torch.testing.assert_close(solution.top_p_logits(logits, p), sampling.top_p_logits(logits, p))
+    torch.testing.assert_close(
+        solution.frequency_penalty(logits[:, 0], tokens, 0.7), sampling.frequency_penalty(logits[:, 0], tokens, 0.7)
+    )
+    for options in ((0.0, None, None), (0.5, 3, None), (1.5, None, 0.7), (0.9, 8, 0.8)):
+        torch.testing.assert_close(solution.sampling_probs(logits, *options), sampling.sampling_probs(logits, *options))
+    q, k, v = (torch.randn(2, n, 3, 4, generator=generator) for n in (3, 7, 7))
+    torch.testing.assert_close(solution.attend_with_cache(q, k, v), sampling.attend_with_cache(q, k, v))
+    model = _model()
+    for n_beams in (1, 3, 6):
+        prompt = torch.tensor([3, 1])
+        assert torch.equal(
+            solution.beam_search(model, prompt, n_beams, 6), sampling.beam_search(model, prompt, n_beams, 6)
+        )
+    for twin in (solution, sampling):
+        with pytest.raises(ValueError):
+            twin.top_k_logits(logits, 0)
+        with pytest.raises(ValueError):
+            twin.top_p_logits(logits, 0.0)
+        with pytest.raises(ValueError):
+            twin.sampling_probs(logits, -0.5)
+        with pytest.raises(ValueError):
+            twin.beam_search(model, torch.tensor([1]), 0, 2)
+
+
+def test_top_p_keeps_the_token_that_crosses_p_and_beam_search_beats_greedy_on_log_probability():
+    logits = torch.tensor([0.5, 0.3, 0.2]).log()
+    kept = sampling.top_p_logits(logits, 0.6).isfinite()
+    assert kept.tolist() == [True, True, False]
+    model = _model()
+    prompt = torch.tensor([1, 2, 3])
+
+    def total_logprob(sequence):
+        logprobs = model(sequence[None])[0, :-1].log_softmax(-1)
+        return logprobs[torch.arange(2, len(sequence) - 1), sequence[3:]].sum()
+
+    with torch.no_grad():
+        assert total_logprob(sampling.beam_search(model, prompt, 4, 6)) >= total_logprob(
+            sampling.generate(model, prompt, 6)[0]
+        )
