@@ -110,3 +110,9 @@ def test_k_composition_circuit_equals_its_product_and_is_diagonal_for_the_induct
     ind = int(attention.induction_score(patterns)[1].argmax())
     full = circuits.k_composition_circuit(trained, (0, prev), (1, ind)).AB
     assert (full.argmax(1) == torch.arange(len(full))).float().mean() > 0.9  # each token looks for itself one step back
+
+
+def test_eigenvalue_copying_score_is_plus_one_for_copiers_and_minus_one_for_suppressors():
+    copier = FactoredMatrix(torch.eye(6)[:, :3] * 2, torch.eye(6)[:3])  # rank 3, eigenvalues 2, 2, 2
+    assert circuits.copying_score(copier) == pytest.approx(1.0)
+    assert circuits.copying_score(FactoredMatrix(-copier.A, copier.B)) == pytest.approx(-1.0)

@@ -147,3 +147,64 @@ def test_direct_path_patching_is_the_one_exception_and_says_why(model, pair):
     _, corrupted_cache = model.run_with_cache(corrupted)
     with pytest.raises(AttributeError, match="split_qkv_input"):
         tl_patching.get_act_patch_direct_path(model, corrupted, clean_cache, corrupted_cache, last_logit, 0, 0)
+
+
+def attention_only() -> Transformer:
+    cfg = TransformerConfig(
+        d_model=16, n_layers=2, n_heads=2, d_vocab=13, n_ctx=8, attn_only=True, normalization_type=None, seed=0
+    )
+    model = Transformer(cfg)
+    generator = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(0.5 * torch.randn(param.shape, generator=generator))
+    return model.eval()
+
+
+def test_path_patching_and_attribution_patching(pair):
+    """Path patching fills only the rows after the sender's layer and changes the metric there; it refuses other
+    components and models with LayerNorm. Attribution patching is exact for the last layer's heads, which write
+    linearly into the logits."""
+    from glassbox.analysis import attribution
+
+    model = attention_only()
+    clean, corrupted = pair
+    edge = interventions.path_patch(model, clean, corrupted, last_logit, (0, 1), "k")
+    assert torch.isnan(edge[0]).all() and torch.isfinite(edge[1]).all()
+    with torch.no_grad():
+        corrupted_value = last_logit(model(corrupted)).item()
+    assert (edge[1] - corrupted_value).abs().max() > 1e-4, "the edge changed nothing"
+    with pytest.raises(ValueError, match="component"):
+        interventions.path_patch(model, clean, corrupted, last_logit, (0, 1), "z")
+    with pytest.raises(ValueError, match="LayerNorm"):
+        interventions.path_patch(
+            Transformer(TransformerConfig(d_model=16, n_heads=2, d_vocab=13, n_ctx=8)),
+            clean,
+            corrupted,
+            last_logit,
+            (0, 0),
+        )
+    # attribution patching is exact for the last layer's heads (linear into the logits), not in general for layer 0
+    exact = interventions.patch_head_output(model, clean, corrupted, last_logit)
+    estimate = attribution.attribution_patch_heads(model, clean, corrupted, last_logit)
+    torch.testing.assert_close(estimate[1], exact[1], atol=1e-4, rtol=1e-4)
+
+
+def test_direct_logit_attribution_adds_up_to_the_logit_difference():
+    from glassbox.analysis import attribution
+
+    model = attention_only()
+    tokens = torch.randint(0, 13, (5, 6), generator=torch.Generator().manual_seed(4))
+    correct, wrong = tokens[:, 0], (tokens[:, 0] + 1) % 13
+    labels, parts = attribution.head_components(model, tokens, pos=4)
+    assert labels[0] == "embed" and labels[-1] == "biases" and len(labels) == 2 + 2 * 2
+    dla = attribution.direct_logit_attribution(parts, attribution.logit_diff_directions(model.W_U, correct, wrong))
+    with torch.no_grad():
+        logits = model(tokens)[:, 4]
+    diff = (logits.gather(1, correct[:, None]) - logits.gather(1, wrong[:, None])).mean()
+    b_U = (model.b_U[correct] - model.b_U[wrong]).mean()
+    torch.testing.assert_close(dla.sum() + b_U, diff, atol=1e-4, rtol=1e-4)
+    with pytest.raises(
+        (ValueError, TypeError)
+    ):  # our ValueError, or jaxtyping's check under the tests' instrumentation
+        attribution.direct_logit_attribution(parts[:, :2], attribution.logit_diff_directions(model.W_U, correct, wrong))

@@ -51,3 +51,18 @@ def test_logit_lens_of_the_final_stream_is_the_models_logits():
     assert losses.shape == (5,)
     assert losses[-1].item() == pytest.approx(model(tokens, return_type="loss").item(), rel=1e-5)
     assert abs(losses[0].item() - math.log(11)) < 0.1  # an untrained model is near the uniform guess everywhere
+
+
+def test_top_activations_and_their_contexts():
+    from glassbox.analysis import neurons
+
+    acts = torch.zeros(2, 5, 3)
+    acts[1, 3, 2], acts[0, 1, 2] = 5.0, 4.0
+    top = neurons.top_activations(acts, neuron=2, k=2)
+    assert top.values.tolist() == [5.0, 4.0] and top.batch.tolist() == [1, 0] and top.pos.tolist() == [3, 1]
+    tokens = torch.tensor([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]])
+    texts = neurons.contexts(tokens, top, lambda t: "".join("abcdefghij"[i] for i in t.tolist()), before=2, after=1)
+    assert texts == ["gh⟦i⟧j", "a⟦b⟧c"]
+    with pytest.raises(ValueError, match="k must lie"):
+        neurons.top_activations(acts, neuron=0, k=11)
+    assert neurons.write_sizes(acts, torch.ones(3, 4)).argmax().item() == 2

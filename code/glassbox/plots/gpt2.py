@@ -159,6 +159,26 @@ def entropy_by_head(entropies: dict[str, Float[Tensor, "layer head"]]) -> Figure
     return fig
 
 
+def head_grid(values: Float[Tensor, "layer head"], *, title: str, label: str) -> Figure:
+    """One score per head of a model (layers down, heads across), on a colour bar from 0 to the largest score —
+    annotated when the grid is small enough to read."""
+    fig, (ax,) = figure(width=4.8, height=0.28 * values.shape[0] + 1.8)
+    heatmap(
+        ax,
+        values,
+        row_labels=[str(i) for i in range(values.shape[0])],
+        col_labels=[str(i) for i in range(values.shape[1])],
+        vmin=0.0,
+        vmax=max(float(values.max()), 1e-6),
+        cmap="viridis",
+        annotate=values.shape[1] <= 8,
+        fmt=".2f",
+    )
+    ax.set(xlabel="head", ylabel="layer", title=title)
+    fig.axes[-1].set_ylabel(label) if len(fig.axes) > 1 else None
+    return fig
+
+
 def parameters_by_kind(counts: dict[str, dict[str, int]]) -> Figure:
     """Share of each model's parameters in each kind of component, side by side (one bar per model)."""
     fig, (ax,) = figure(width=6.4, height=0.7 * len(counts) + 1.6)
