@@ -325,7 +325,9 @@ def test_chapter_12_runs_end_to_end_on_a_gpt2(offline, tiny_gpt2, monkeypatch):
     assert "Paris" in values["paris_sentence"] and "GPT-2's weights run in our own" in values["weights_sentence"]
     assert "GPT-2's first" in values["entropy_sentence"], "the GPT-2 entropy panel was not computed"
     assert values["bridge_name"] == repr(tiny_gpt2.name), "the hooks must be compared with the GPT-2 bridge"
-    assert values["ioi_io"] in ("' Mary'", "' Paris'"), f"the patching demo used {values['ioi_io']}, not GPT-2 names"
+    assert "Mary" in values["ioi_io"] or "Paris" in values["ioi_io"], (
+        f"the demo used {values['ioi_io']}, not GPT-2's names"
+    )
     assert values["rep_heads"].startswith("'L"), "the induction scores were not computed"
 
 
