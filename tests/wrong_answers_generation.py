@@ -1,4 +1,4 @@
-"""Wrong answers to the exercises of chapter 5b (sampling and generation), for the catalogue in
+"""Wrong answers to the exercises of chapters 5b (sampling and generation) and 5c (tokens), for the catalogue in
 `tests/wrong_answers.py`: the mistakes a learner writes (top-p that drops the token crossing p, the temperature
 applied after the softmax, a KV cache that forgets where its new queries sit …), each of which must fail with a
 line naming it, and the generic kinds for `beam_search`, whose answer is a tensor of token ids."""
@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 from glassbox.checks import ch05b_sampling as checks
+from glassbox.checks import ch05c_tokens as tokens
 
 # What the one line must say for each kind added here (a regular expression searched in the FAIL line).
 EXPECTED = {
@@ -30,6 +31,14 @@ EXPECTED = {
     "cache without a mask": r"causal mask is missing",
     "cache of the new keys only": r"cached keys and values too",
     "token ids shifted": r"values differ",
+    "pair counts transposed": r"transposed",
+    "last pair not counted": r"last pair",
+    "pairs wrap around": r"does not wrap around",
+    "overlapping matches": r"wrong shape",
+    "last token lost": r"wrong shape",
+    "only the first occurrence merged": r"wrong shape",
+    "counts never recomputed": r"count the pairs again",
+    "new ids reused": r"must not be reused",
 }
 
 
@@ -78,6 +87,20 @@ def learner_mistakes(name: str, ref: Callable[..., Any]) -> dict[str, Callable[.
             "beams ranked by the last step": checks._last_step_only,
             "each beam extended alone": checks._each_beam_its_best,
         },
+        "pair_counts": {
+            "pair counts transposed": tokens._transposed,
+            "last pair not counted": tokens._last_pair_missed,
+            "pairs wrap around": tokens._wraps_around,
+        },
+        "merge_pair": {
+            "overlapping matches": tokens._overlapping,
+            "last token lost": tokens._drops_last,
+            "only the first occurrence merged": tokens._first_only,
+        },
+        "learn_merges": {
+            "counts never recomputed": tokens._counts_never_recomputed,
+            "new ids reused": tokens._same_new_id,
+        },
         "attend_with_cache": {
             "cache mask at the top left": checks._mask_at_top_left,
             "cache without a mask": checks._no_mask,
@@ -97,16 +120,13 @@ def _unimported(ref: Callable[..., Any]) -> Callable[..., Any]:
     return namespace["answer"]
 
 
-def beam_search_answers(ref: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
-    """The generic kinds for an answer that is a tensor of token ids (no NaN or inf to poke into it)."""
+def int_tensor_answers(ref: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    """The generic kinds for an answer that is a tensor of token ids or counts (no NaN or inf to poke into it)."""
 
-    def in_place(model, prompt, n_beams, n_new):
-        out = ref(model, prompt, n_beams, n_new)
-        prompt.mul_(2).add_(1)
+    def in_place(*args):
+        out = ref(*args)
+        next(a for a in args if isinstance(a, torch.Tensor)).mul_(2).add_(1)
         return out
-
-    def no_raise(model, prompt, n_beams, n_new):
-        return ref(model, prompt, max(n_beams, 1), n_new)
 
     return {
         "wrong shape": lambda *a: ref(*a).unsqueeze(0),
@@ -121,8 +141,26 @@ def beam_search_answers(ref: Callable[..., Any]) -> dict[str, Callable[..., Any]
         "constant": lambda *a: torch.zeros_like(ref(*a)),
         "in place": in_place,
         "token ids shifted": lambda *a: ref(*a).roll(1),
-        "documented ValueError not raised": no_raise,
     }
 
 
-SPECIAL = {"beam_search": beam_search_answers}
+def beam_search_answers(ref: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    def no_raise(model, prompt, n_beams, n_new):
+        return ref(model, prompt, max(n_beams, 1), n_new)
+
+    return int_tensor_answers(ref) | {"documented ValueError not raised": no_raise}
+
+
+def learn_merges_answers(ref: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    def no_raise(ids, n_merges, d_vocab):
+        return ref(ids, max(n_merges, 0), d_vocab)
+
+    return int_tensor_answers(ref) | {"documented ValueError not raised": no_raise}
+
+
+SPECIAL = {
+    "beam_search": beam_search_answers,
+    "pair_counts": int_tensor_answers,
+    "merge_pair": int_tensor_answers,
+    "learn_merges": learn_merges_answers,
+}
