@@ -7,7 +7,7 @@ from typing import Any
 from glassbox.config import TransformerConfig
 from jaxtyping import Float, Int
 from torch import Tensor, nn
-from transformer_lens import ActivationCache, HookedRootModule
+from transformer_lens import HookedRootModule
 from transformer_lens.hook_points import HookPoint
 
 __all__ = ["count_parameters", "next_token_loss", "DemoTransformer"]
@@ -59,8 +59,3 @@ class DemoTransformer(HookedRootModule):
         """Logits for the next token at every position; the embeddings pass through `hook_embed` and
         `hook_pos_embed`."""
         raise NotImplementedError()
-
-    def run_with_cache(self, *args: Any, **kwargs: Any) -> tuple[Any, ActivationCache]:
-        """Run the model and keep every hooked activation, as a TransformerLens `ActivationCache`."""
-        output, cache = super().run_with_cache(*args, **kwargs)
-        return output, cache if isinstance(cache, ActivationCache) else ActivationCache(cache, self)

@@ -208,11 +208,6 @@ class DemoTransformer(HookedRootModule):
             residual = block(residual)  # [batch, pos, d_model]: each block adds to the stream
         return self.unembed(self.ln_final(residual))
 
-    def run_with_cache(self, *args: Any, **kwargs: Any) -> tuple[Any, ActivationCache]:
-        """Run the model and keep every hooked activation, as a TransformerLens `ActivationCache`."""
-        output, cache = super().run_with_cache(*args, **kwargs)
-        return output, cache if isinstance(cache, ActivationCache) else ActivationCache(cache, self)
-
 
 def next_token_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Tensor, "batch pos"]) -> Float[Tensor, ""]:
     """Mean cross-entropy of predicting token t+1 from position t (TransformerLens's `lm_cross_entropy_loss`)."""
