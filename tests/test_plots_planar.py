@@ -3,6 +3,7 @@ stream is not a plane."""
 
 import io
 
+import numpy as np
 import pytest
 from glassbox import rules
 from glassbox.model import Transformer
@@ -24,8 +25,9 @@ def run():
 def test_every_figure_function_returns_a_figure(run):
     """The figures the command line writes (one list, `cli.figure_makers`), each a readable PNG."""
     makers = cli.figure_makers(run)
-    # figures 01–18 (16–18: three value demos, each in three stages) and the supplementary score grid
-    assert len(makers) == 25
+    # figures 01–18 (16–18: three value demos, each in three stages), the seed's 06_2 summary, 11_1 `+` score row and
+    # 15_2 arrows on the argmax map, and the supplementary score grid
+    assert len(makers) == 28
     for name, draw in makers.items():
         fig = draw()
         assert isinstance(fig, Figure), name
@@ -41,6 +43,8 @@ def test_every_animation_is_a_gif_with_alt_text(run):
         animation.qkv_over_training(run, n_frames=3),
         animation.qk_attention_over_training(run, window, n_frames=3),
         animation.output_landscapes_over_training(run, [0, run.rule.plus], n_frames=3, resolution=6),
+        animation.output_landscapes_over_training(run, n_frames=3, resolution=6),  # every token by default
+        animation.qk_space_over_training(run, n_frames=3),
     ):
         image = Image.open(io.BytesIO(gif.data))
         assert image.format == "GIF" and image.n_frames == gif.n_frames == 3
@@ -59,5 +63,48 @@ def test_planar_figures_refuse_a_wider_stream(run):
         g.embeddings(wide, run.rule)
     with pytest.raises(ValueError, match="position must lie in 0"):
         g.qk_focus(run.model, run.rule, 0, 8)
+    with pytest.raises(ValueError, match="lucky7 has no `\\+` token"):
+        g.plus_score_row(run.model, rules.get_rule("lucky7"))
+    with pytest.raises(ValueError, match="position must lie in 0"):
+        g.plus_score_row(run.model, run.rule, 9)
     with pytest.raises(ValueError, match="stage must be one of"):
         g.value_demo(run.model, run.rule, [0, 1], stage="middle")
+
+
+def test_landscape_summary_names_each_region_by_its_predicted_token(run):
+    fig = g.landscape_summary(run.model, run.rule)
+    argmax_axis = fig.axes[0]
+    names = {t.get_text() for t in argmax_axis.texts if t.get_text().startswith("→ ")}
+    assert names and names <= {f"→ {v}" for v in run.rule.vocab}
+    assert any(t.get_text() == "v(0)" for t in argmax_axis.texts), "the values are named"
+    window, full = rules.demo_windows(run)
+    fig = g.landscape_summary(run.model, run.rule, window[0], full[0])
+    assert sum(1 for t in fig.axes[0].texts if "_" in t.get_text()) == len(window[0]), "every arrow end is named"
+
+
+def test_plus_score_row_masks_only_impossible_keys(run):
+    fig = g.plus_score_row(run.model, run.rule, 3)
+    values = fig.axes[0].images[0].get_array()
+    assert values.shape == (run.rule.d_vocab, 4)
+    assert values.mask[:, 3].sum() == run.rule.d_vocab - 1 and not values.mask[run.rule.plus, 3]
+    assert not values.mask[:, :3].any()
+
+
+def test_animation_labels_move_with_their_points(run):
+    """`_Dots.move` moves the text, not only an annotation's target (labels piled up at the origin)."""
+    from glassbox.plots.core import figure
+
+    fig, (ax,) = figure()
+    dots = animation._Dots(ax, 2, ["red", "blue"], ((0, 5), (0, 5)), "t", ["a", "b"])
+    dots.move(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert [label.get_position() for label in dots.labels] == [(1.0, 2.0), (3.0, 4.0)]
+
+
+def test_gif_palette_comes_from_every_frame():
+    """Early frames keep their colours: a palette of the last frame alone turned them grey."""
+    from PIL import Image
+
+    red, blue = Image.new("RGB", (8, 8), (255, 0, 0)), Image.new("RGB", (8, 8), (0, 0, 255))
+    palette = animation.palette_of([red] * 5 + [blue] * 5)
+    colours = {tuple(palette.getpalette()[3 * i : 3 * i + 3]) for i in range(2)}
+    assert colours == {(255, 0, 0), (0, 0, 255)}

@@ -1,6 +1,9 @@
 """Learning-dynamics animations (chapter 6): one frame per training checkpoint, written as a GIF small enough for a
 web page. Each function takes a trained `Run` (`glassbox.rules`), draws the same panels at every checkpoint, with
 axes fixed over the whole animation so that movement on screen is movement of the weights.
+
+Longer than 300 lines: the GIF container and frame joiner shared by the five animations of chapter 6 (embeddings,
+Q/K/V, Q/K with one window's attention, output landscapes, Q/K space), each a short function of its own.
 """
 
 from __future__ import annotations
@@ -76,10 +79,12 @@ def animate(
 
     `draw()` builds the figure once and returns it with an `update(model, step)` that moves its artists to a
     checkpoint's values: redrawing only the data (and freezing the layout after the first frame) is many times
-    faster than drawing a new figure per frame. One shared 64-colour palette keeps the GIF small.
+    faster than drawing a new figure per frame. One palette shared by every frame, made from all of them (a palette
+    of the last frame alone has no colours for the early ones, which then render grey), keeps the GIF small. Frames
+    are drawn at 100 px per inch, so a figure at most the column wide shows at its own size, text ≥ 8 pt.
     """
     fig, update = draw()
-    fig.dpi = 72
+    fig.dpi = 100
     canvas = FigureCanvasAgg(fig)
     frames = []
     for k, (step, model) in enumerate(models):
@@ -88,7 +93,7 @@ def animate(
         if k == 0:
             fig.set_layout_engine("none")  # keep the first frame's layout: later frames only move data
         frames.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]))
-    palette = frames[-1].quantize(64, method=Image.Quantize.MEDIANCUT)
+    palette = palette_of(frames)
     frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
     durations = [int(seconds_per_frame * 1000)] * len(frames)
     durations[-1] *= hold_last  # pause on the trained model before looping
@@ -97,6 +102,16 @@ def animate(
         buffer, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, optimize=True
     )
     return GIF(buffer.getvalue(), alt, len(frames))
+
+
+def palette_of(frames: Sequence[Image.Image], colours: int = 128, samples: int = 12) -> Image.Image:
+    """One palette for all `frames`, from up to `samples` of them spread over the animation, stacked."""
+    picks = [frames[i] for i in np.unique(np.linspace(0, len(frames) - 1, min(samples, len(frames))).astype(int))]
+    width, height = picks[0].size
+    sheet = Image.new("RGB", (width, height * len(picks)))
+    for k, frame in enumerate(picks):
+        sheet.paste(frame, (0, k * height))
+    return sheet.quantize(colours, method=Image.Quantize.MEDIANCUT)
 
 
 def _limits(arrays: Sequence[np.ndarray], margin: float | int = 0.1) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -112,18 +127,19 @@ class _Dots:
     def __init__(
         self, ax: Axes, n: int, colours: Sequence[str], limits, title: str, labels: Sequence[str] | None = None
     ):
-        self.scatter = ax.scatter(np.zeros(n), np.zeros(n), c=list(colours), s=6)
+        self.scatter = ax.scatter(np.zeros(n), np.zeros(n), c=list(colours), s=8)
         # no labels: no annotations (zip stops at the shorter, on purpose)
         pairs = zip(labels or [], colours, strict=False)
-        self.labels = [ax.annotate(label, (0, 0), fontsize=7, color=colour) for label, colour in pairs]
+        self.labels = [ax.text(0, 0, label, fontsize=8, color=colour) for label, colour in pairs]
         ax.set(xlim=limits[0], ylim=limits[1], title=title)
-        ax.tick_params(labelsize=6)
-        ax.title.set_fontsize(8)
+        ax.tick_params(labelsize=8)
+        ax.title.set_fontsize(9)
 
     def move(self, points: np.ndarray) -> None:
+        """Move the points and their labels (the text itself: moving an annotation's target left it behind)."""
         self.scatter.set_offsets(points)
         for label, point in zip(self.labels, points, strict=False):  # no labels: nothing to move
-            label.xy = tuple(point)
+            label.set_position(tuple(point))
 
 
 def _checkpoints(run, n_frames: int) -> list[tuple[int, Transformer]]:
@@ -143,10 +159,10 @@ def embeddings_over_training(run, n_frames: int = 40) -> GIF:
     ]
 
     def draw():
-        fig, axes = figure(3, 1, width=2.6, height=2.5)
+        fig, axes = figure(3, 1, width=7.0 / 3, height=2.5)
         dots = [
             _Dots(axes[0], V, token_colours, lims[0], "tokens", rule.vocab),
-            _Dots(axes[1], T, ["tab:purple"] * T, lims[1], "positions", [f"p{p}" for p in range(T)]),
+            _Dots(axes[1], T, ["#56B4E9"] * T, lims[1], "positions", [f"p{p}" for p in range(T)]),
             _Dots(axes[2], V * T, [c for c in token_colours for _ in range(T)], lims[2], "token + position"),
         ]
 
@@ -179,7 +195,7 @@ def qkv_over_training(run, n_frames: int = 40) -> GIF:
     colours = [token_colour(rule, t) for t in range(rule.d_vocab) for _ in range(run.model.cfg.n_ctx)]
 
     def draw():
-        fig, axes = figure(4, 1, width=2.3, height=2.3)
+        fig, axes = figure(2, 2, width=3.5, height=3.0)
         dots = {name: _Dots(ax, len(colours), colours, lims[name], name) for ax, name in zip(axes, spaces, strict=True)}
 
         def update(model: Transformer, step: int) -> None:
@@ -194,7 +210,7 @@ def qkv_over_training(run, n_frames: int = 40) -> GIF:
         draw,
         models,
         "Animation: inputs, queries, keys and values of every token at every position (blue "
-        "even, orange odd, red plus), spreading from overlapping random clouds into distinct shapes.",
+        "even, orange odd, purple plus), spreading from overlapping random clouds into distinct shapes.",
     )
 
 
@@ -207,13 +223,13 @@ def qk_attention_over_training(run, window: Sequence[int], n_frames: int = 40) -
     n = rule.d_vocab * run.model.cfg.n_ctx
 
     def draw():
-        fig, axes = figure(2, 1, width=3.4, height=3.2)
-        queries = _Dots(axes[0], n, ["tab:blue"] * n, lims, "queries (blue) and keys (red)")
-        keys = _Dots(axes[0], n, ["tab:red"] * n, lims, "queries (blue) and keys (red)")
+        fig, axes = figure(2, 1, width=3.5, height=3.4)
+        queries = _Dots(axes[0], n, ["#0072B2"] * n, lims, "queries (blue) and keys (vermilion)")
+        keys = _Dots(axes[0], n, ["#D55E00"] * n, lims, "queries (blue) and keys (vermilion)")
         image = axes[1].imshow(np.zeros((len(window), len(window))), cmap="Greens", vmin=0.0, vmax=1.0)
-        axes[1].set_xticks(range(len(window)), labels=labels, rotation=90, fontsize=6)
-        axes[1].set_yticks(range(len(window)), labels=labels, fontsize=6)
-        axes[1].set_title(f"attention of '{rule.decode(window)}'", fontsize=8)
+        axes[1].set_xticks(range(len(window)), labels=labels, rotation=90, fontsize=8)
+        axes[1].set_yticks(range(len(window)), labels=labels, fontsize=8)
+        axes[1].set_title(f"attention of '{rule.decode(window)}'", fontsize=9)
 
         def update(model: Transformer, step: int) -> None:
             x = token_positions(model).reshape(-1, 2)
@@ -233,20 +249,28 @@ def qk_attention_over_training(run, window: Sequence[int], n_frames: int = 40) -
 
 
 @torch.no_grad()
-def output_landscapes_over_training(run, tokens: Sequence[int], n_frames: int = 30, resolution: int = 30) -> GIF:
-    """The probability landscapes of a few output tokens with every token+position on them, at each checkpoint."""
+def output_landscapes_over_training(
+    run, tokens: Sequence[int] | None = None, n_frames: int = 30, resolution: int = 30
+) -> GIF:
+    """The probability landscapes of the output tokens (all of them unless `tokens` picks some) with every
+    token+position on them, at each checkpoint."""
     require_2d(run.model)
     rule, models = run.rule, _checkpoints(run, n_frames)
     V, T = rule.d_vocab, run.model.cfg.n_ctx
+    tokens = list(range(V)) if tokens is None else list(tokens)
     colours = [token_colour(rule, t) for t in range(V) for _ in range(T)]
     lims = _limits([to_numpy(token_positions(m)) for _, m in models])
     xs, ys = np.linspace(*lims[0], resolution), np.linspace(*lims[1], resolution)
     grid = torch.tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
 
     def draw():
-        fig, axes = figure(len(tokens), 1, width=2.0, height=2.0)
+        ncols = min(4, len(tokens))
+        nrows = -(-len(tokens) // ncols)
+        fig, axes = figure(ncols, nrows, width=7.0 / ncols, height=1.7)
+        for ax in axes[len(tokens) :]:
+            ax.set_axis_off()
         panels = []
-        for ax, token in zip(axes, tokens, strict=True):
+        for ax, token in zip(axes, tokens, strict=False):
             image = ax.imshow(
                 np.zeros((resolution, resolution)),
                 cmap=LANDSCAPE,
@@ -274,6 +298,41 @@ def output_landscapes_over_training(run, tokens: Sequence[int], n_frames: int = 
     return animate(
         draw,
         models,
-        "Animation: output-probability landscapes of a few tokens sharpening from a uniform "
+        "Animation: output-probability landscapes of every token sharpening from a uniform "
         "haze into bright regions while the token-plus-position points move into place.",
+    )
+
+
+def qk_space_over_training(run, n_frames: int = 40) -> GIF:
+    """The fourth animation of the seed: queries (left) and keys (right) of every token+position on shared axes,
+    labelled by token at their last position, at each checkpoint — the Q/K space taking shape."""
+    require_2d(run.model)
+    rule, models = run.rule, _checkpoints(run, n_frames)
+    V, T = rule.d_vocab, run.model.cfg.n_ctx
+    lims = _limits([np.concatenate([to_numpy(head(m, token_positions(m), w)) for w in "qk"]) for _, m in models])
+    colours = [token_colour(rule, t) for t in range(V) for _ in range(T)]
+    labels = [rule.vocab[t] if p == T - 1 else "" for t in range(V) for p in range(T)]
+
+    def draw():
+        fig, axes = figure(2, 1, width=3.5, height=3.4)
+        dots = [
+            _Dots(ax, V * T, colours, lims, name, labels) for ax, name in zip(axes, ("queries", "keys"), strict=True)
+        ]
+        for ax in axes:
+            ax.axhline(0, color="0.7", linewidth=0.6)
+            ax.axvline(0, color="0.7", linewidth=0.6)
+
+        def update(model: Transformer, step: int) -> None:
+            x = token_positions(model).reshape(-1, 2)
+            for d, which in zip(dots, "qk", strict=True):
+                d.move(to_numpy(head(model, x, which)))
+            fig.suptitle(f"step {step}", fontsize=9)
+
+        return fig, update
+
+    return animate(
+        draw,
+        models,
+        "Animation: queries and keys of every token at every position, coloured by kind and named by token, moving "
+        "from one random cloud into the trained arrangement in which plus queries point towards the even keys.",
     )

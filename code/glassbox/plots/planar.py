@@ -354,17 +354,24 @@ def output_landscape(
     rule: Rule,
     points: Tensor | None = None,
     *,
+    values: bool = False,
     resolution: int = 90,
     title: str = "",
 ) -> Figure:
     """One panel per output token: the probability the model gives that token when the residual stream, right after
     attention, sits at each point of the plane (then MLP, residual, unembedding); with the token+position inputs
-    (or `points`, [V, n_ctx, 2]) drawn on top as one path per token, coloured by kind."""
+    (or `points`, [V, n_ctx, 2]) drawn on top as one path per token, coloured by kind, and with `values` the value
+    v of every input (black ×, one path per token): what attention adds to a point when it attends to that input."""
     require_2d(model)
     paths = to_numpy(token_positions(model) if points is None else points)
+    value_paths = to_numpy(head(model, token_positions(model), "v")) if values else None
     fig, axes = _landscape_grid(rule)
 
     def draw(ax: Axes, token: int) -> None:
+        if value_paths is not None:
+            for t in range(rule.d_vocab):
+                ax.plot(*value_paths[t].T, color="white", linewidth=0.5)
+                ax.scatter(*value_paths[t].T, color="white", marker="x", s=6, linewidths=0.6)
         for t in range(rule.d_vocab):
             c = token_colour(rule, t)
             ax.plot(paths[t, :, 0], paths[t, :, 1], color=c, linewidth=0.6)
@@ -372,13 +379,16 @@ def output_landscape(
                 paths[t, :, 0], paths[t, :, 1], color=c, marker=KIND_MARKER[c], s=6, linewidths=0.3, edgecolors="white"
             )
 
-    _landscapes(axes[: rule.d_vocab], model, rule, paths.reshape(-1, 2), resolution=resolution, draw_points=draw)
+    shown = paths.reshape(-1, 2) if value_paths is None else np.concatenate([paths, value_paths]).reshape(-1, 2)
+    _landscapes(axes[: rule.d_vocab], model, rule, shown, resolution=resolution, draw_points=draw)
     handles = [
         matplotlib.lines.Line2D([], [], marker=KIND_MARKER[c], color=c, label=k)
         for c, k in ((EVEN, "even"), (ODD, "odd"), (PLUS, "+"))
         if k != "+" or rule.has_plus
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=TEXT)
+    if value_paths is not None:
+        handles.append(matplotlib.lines.Line2D([], [], marker="x", color="0.3", label="values v (white)"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=TEXT)
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
@@ -713,4 +723,147 @@ def value_demo(
     _landscapes(axes[: rule.d_vocab], model, rule, points, resolution=resolution, draw_points=draw)
     what = {"values": "values v", "arrows": "x → x + attention output", "final": "x + attention output"}[stage]
     fig.suptitle(f"'{rule.decode(tokens)}': {what}", fontsize=10)
+    return fig
+
+
+# ------------------------------------------------------------------ the seed's summary figures (06_2, 11_1, 15)
+def _token_palette(rule: Rule) -> list[tuple[float, float, float, float]]:
+    """One colour per output token, by kind (evens in blues, odds in oranges, `+` purple), light to dark."""
+    colours = []
+    evens = [t for t in rule.numbers if t % 2 == 0]
+    odds = [t for t in rule.numbers if t % 2]
+    for t in range(rule.d_vocab):
+        if rule.has_plus and t == rule.plus:
+            colours.append(matplotlib.colors.to_rgba(PLUS))
+        elif t % 2 == 0:
+            colours.append(matplotlib.colormaps["Blues"](0.3 + 0.65 * evens.index(t) / max(1, len(evens) - 1)))
+        else:
+            colours.append(matplotlib.colormaps["Oranges"](0.25 + 0.6 * odds.index(t) / max(1, len(odds) - 1)))
+    return colours
+
+
+def landscape_summary(
+    model: Transformer,
+    rule: Rule,
+    window: Sequence[int] | None = None,
+    full: Sequence[int] | None = None,
+    *,
+    resolution: int = 150,
+) -> Figure:
+    """The output landscape in two maps instead of twelve: top, the token the model predicts at each point of the
+    plane (its argmax; each region named by its token); bottom, how sure it is (the entropy of its distribution,
+    in nats). Both carry the token embeddings W_E (named) and the values v of every input (×, one path per token).
+    With `window`, the top map carries that window's arrows from x to x + attention output instead (✓/✗ where the
+    next token is then predicted right or wrong)."""
+    require_2d(model)
+    x = to_numpy(token_positions(model))
+    values = to_numpy(head(model, token_positions(model), "v"))
+    t = trace(model, window) if window is not None else None
+    shown = [x.reshape(-1, 2), values.reshape(-1, 2)] + ([t.embed, t.resid_mid] if t is not None else [])
+    xs, ys, grid = plane_grid(np.concatenate(shown), resolution, margin=0.08)
+    probs = to_numpy(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
+    best = probs.argmax(-1)
+    entropy = -(probs * np.log(np.clip(probs, 1e-12, None))).sum(-1)
+    fig, axes = mosaic([["argmax"], ["entropy"]], width=7.0, height=11.0)
+    palette = matplotlib.colors.ListedColormap(_token_palette(rule))
+    axes["argmax"].pcolormesh(
+        xs, ys, best, cmap=palette, vmin=-0.5, vmax=rule.d_vocab - 0.5, shading="auto", rasterized=True
+    )
+    for token in np.unique(best):
+        rows, cols = np.nonzero(best == token)
+        if len(rows) < resolution:  # a sliver: too small to name
+            continue
+        centre = (xs[int(np.median(cols))], ys[int(np.median(rows))])
+        axes["argmax"].text(
+            *centre,
+            f"→ {rule.vocab[token]}",
+            fontsize=TEXT + 1,
+            ha="center",
+            va="center",
+            color=text_colour(_token_palette(rule)[token]),
+            fontweight="bold",
+        )
+    mesh = axes["entropy"].pcolormesh(xs, ys, entropy, cmap=LANDSCAPE, vmin=0.0, shading="auto", rasterized=True)
+    fig.colorbar(mesh, ax=axes["entropy"], label="entropy of P(next) (nats; 0 = certain)")
+    W_E = to_numpy(model.W_E)
+    for name, ax in axes.items():
+        if t is None or name == "entropy":
+            for token in range(rule.d_vocab):
+                ax.plot(*values[token].T, color="black", linewidth=0.5, alpha=0.6)
+                ax.scatter(*values[token].T, color="black", marker="x", s=10, linewidths=0.8)
+                ax.annotate(
+                    f"v({rule.vocab[token]})",
+                    values[token, -1],
+                    fontsize=TEXT,
+                    xytext=(3, -10),
+                    textcoords="offset points",
+                    bbox=dict(boxstyle="round,pad=0.1", facecolor="white", alpha=0.75, linewidth=0),
+                )
+            for token in range(rule.d_vocab):
+                c = token_colour(rule, token)
+                ax.scatter(*W_E[token], color=c, marker=KIND_MARKER[c], s=40, edgecolors="white", linewidths=0.8)
+                ax.annotate(
+                    rule.vocab[token],
+                    W_E[token],
+                    fontsize=TEXT + 1,
+                    color="white",
+                    xytext=(4, 3),
+                    textcoords="offset points",
+                    bbox=dict(boxstyle="round,pad=0.15", facecolor=c, linewidth=0),
+                )
+        ax.set_xlim(xs[0], xs[-1])
+        ax.set_ylim(ys[0], ys[-1])
+        ax.tick_params(labelsize=TEXT)
+    if t is not None:
+        correct = correct_predictions(rule, window, t.probs, full)
+        for (x0, y0), (x1, y1) in zip(t.embed, t.resid_mid, strict=True):
+            axes["argmax"].annotate(
+                "", (x1, y1), (x0, y0), arrowprops=dict(arrowstyle="-|>", color="black", lw=1.6, shrinkA=0, shrinkB=0)
+            )
+        for p, ((x1, y1), c) in enumerate(zip(t.resid_mid, correct, strict=True)):
+            axes["argmax"].annotate(
+                f"{rule.vocab[window[p]]}_{p}" + ("" if c is None else " " + verdict_mark(c)),
+                (x1, y1),
+                fontsize=TEXT,
+                xytext=(3, -9),
+                textcoords="offset points",
+                bbox=dict(boxstyle="round,pad=0.1", facecolor="white", alpha=0.8, linewidth=0),
+            )
+        axes["argmax"].set_title(f"'{rule.decode(window)}': x → x + attention output on the argmax map", fontsize=10)
+    else:
+        axes["argmax"].set_title(
+            "The predicted next token at each point (argmax), with W_E and the values ×", fontsize=10
+        )
+    axes["entropy"].set_title("How sure: entropy of the prediction, with W_E and the values ×", fontsize=10)
+    return fig
+
+
+def plus_score_row(model: Transformer, rule: Rule, position: int | None = None) -> Figure:
+    """The `+` query's row of the score table: its score q·k/√d_head against every key token (rows) at every key
+    position it can see (columns), written in each cell, on a map centred on zero. Position `position` (default the
+    last) holds the `+` itself, so only `+` has a key there."""
+    require_2d(model)
+    if not rule.has_plus:
+        raise ValueError(f"{rule.name} has no `+` token")
+    T = model.cfg.n_ctx
+    position = T - 1 if position is None else position
+    if not 0 <= position < T:
+        raise ValueError(f"position must lie in 0 … {T - 1}, got {position}")
+    x = token_positions(model)
+    q = head(model, x[rule.plus, position], "q")
+    scores = to_numpy(head(model, x[:, : position + 1], "k") @ q) / np.sqrt(model.cfg.d_head)  # [token, key pos]
+    scores[np.arange(rule.d_vocab) != rule.plus, position] = np.nan  # only the `+` itself sits at its own position
+    fig, (ax,) = figure(width=7.0, height=5.6)
+    heatmap(
+        ax,
+        scores,
+        row_labels=rule.vocab,
+        col_labels=[f"p{p}" for p in range(position + 1)],
+        annotate=True,
+        fmt=".0f",
+        cmap="RdBu_r",
+    )
+    ax.set(xlabel="key position", ylabel="key token")
+    ax.set_title(f"Scores of the `+` query at position {position} against every key it can see", fontsize=10)
+    ax.tick_params(labelsize=TEXT)
     return fig

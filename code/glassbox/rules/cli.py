@@ -29,7 +29,6 @@ import tomllib
 import torch
 from matplotlib.figure import Figure
 
-from glassbox.analysis import planar
 from glassbox.plots import animation
 from glassbox.plots import planar as g
 from glassbox.plots.core import png_bytes
@@ -57,17 +56,18 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
         figures |= {
             "05_token_embeddings": lambda: g.embeddings(model, rule),
             "06_embedding_scatter": lambda: g.embedding_scatter(model, rule),
+            "06_2_output_landscape_summary": lambda: g.landscape_summary(model, rule),
             "07_output_probabilities": lambda: g.output_landscape(model, rule),
             "08_qkv_transforms": lambda: g.qkv_transforms(model, rule),
             "09_qk_space": lambda: g.qk_space(model, rule),
             "10_qk_space_focus": lambda: g.qk_focus(model, rule, focus, min(5, model.cfg.n_ctx - 1)),
-            "11_probability_heatmap_with_values": lambda: g.output_landscape(
-                model, rule, planar.self_attention_points(model)
-            ),
+            "11_probability_heatmap_with_values": lambda: g.output_landscape(model, rule, values=True),
+            **({"11_1_plus_score_row": lambda: g.plus_score_row(model, rule)} if rule.has_plus else {}),
             "12_sequence_embeddings": lambda: g.sequence_embeddings(model, rule, windows[0]),
             "13_qk_attention": lambda: g.qk_attention(model, rule, windows),
             "14_value_output": lambda: g.value_output(model, rule, windows),
             "15_residual_stream": lambda: g.residual_stream(model, rule, windows, continuations),
+            "15_2_residual_on_argmax_map": lambda: g.landscape_summary(model, rule, windows[0], continuations[0]),
             **{
                 f"{16 + k}_value_demo{k}_{stage}": (
                     lambda k=k, stage=stage: g.value_demo(model, rule, windows[k], continuations[k], stage=stage)
@@ -81,18 +81,17 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
 
 
 def animation_makers(run: Run) -> dict[str, Callable[[], Any]]:
-    """The four learning-dynamics animations of chapter 6 for `run`, by file name (without .gif); none for a model
+    """The five learning-dynamics animations of chapter 6 for `run`, by file name (without .gif); none for a model
     whose d_model is not 2."""
     if run.model.cfg.d_model != 2:
         return {}
-    rule = run.rule
     windows, _ = demo_windows(run)
-    plus_or_evens = [t for t in (0, 4, 8) if t < rule.d_vocab] + ([rule.plus] if rule.has_plus else [])
     return {
         "learning_embeddings": lambda: animation.embeddings_over_training(run),
         "learning_qkv": lambda: animation.qkv_over_training(run),
         "learning_qk_attention": lambda: animation.qk_attention_over_training(run, windows[0]),
-        "learning_output_landscapes": lambda: animation.output_landscapes_over_training(run, plus_or_evens),
+        "learning_output_landscapes": lambda: animation.output_landscapes_over_training(run),
+        "learning_qk_space": lambda: animation.qk_space_over_training(run),
     }
 
 
