@@ -2,7 +2,7 @@
 
 import torch
 import torch.nn.functional as F
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
 
 
@@ -16,4 +16,10 @@ def mean_cosine_similarity(
 def participation_ratio(x: Float[Tensor, "sample d_model"]) -> Float[Tensor, ""]:
     """(Σ λ)² / Σ λ², where λ are the variances of the centred samples along their principal directions: the
     squared singular values of x minus its mean over samples."""
+    raise NotImplementedError()
+
+
+def top_activating_positions(acts: Float[Tensor, "batch pos"], k: int) -> Int[Tensor, "k 2"]:
+    """Where one neuron fires hardest: the (sequence, position) pairs of its `k` largest activations, largest
+    first, as a [k, 2] integer tensor."""
     raise NotImplementedError()

@@ -39,3 +39,16 @@ def logit_diff_attribution(
     logit(correct) − logit(wrong), averaged over the batch. Sequence b's direction is W_U[:, correct[b]] −
     W_U[:, wrong[b]]; the unembedding's bias is not a component's, so it is left out."""
     raise NotImplementedError()
+
+
+def attribution_patch_estimate(
+    grad: Float[Tensor, "batch pos head d_head"],
+    clean: Float[Tensor, "batch pos head d_head"],
+    corrupted: Float[Tensor, "batch pos head d_head"],
+    corrupted_metric: float,
+) -> Float[Tensor, " head"]:
+    """Attribution patching for one layer's heads: the first-order estimate of the metric when each head's
+    activation (every position, every sequence) is patched from the clean run into the corrupted one —
+    metric(corrupted) + Σ grad · (clean − corrupted), summed over batch, position and d_head, one value per head.
+    `grad` is the gradient of the metric with respect to the activation on the corrupted run."""
+    raise NotImplementedError()

@@ -2,7 +2,7 @@
 
 import torch
 import torch.nn.functional as F
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
 
 
@@ -18,3 +18,11 @@ def participation_ratio(x: Float[Tensor, "sample d_model"]) -> Float[Tensor, ""]
     squared singular values of x minus its mean over samples."""
     variances = torch.linalg.svdvals(x - x.mean(dim=0, keepdim=True)) ** 2
     return variances.sum() ** 2 / (variances**2).sum()
+
+
+def top_activating_positions(acts: Float[Tensor, "batch pos"], k: int) -> Int[Tensor, "k 2"]:
+    """Where one neuron fires hardest: the (sequence, position) pairs of its `k` largest activations, largest
+    first, as a [k, 2] integer tensor."""
+    flat = acts.flatten()  # sequence b, position p is entry b * n_pos + p
+    top = flat.topk(k).indices  # largest first
+    return torch.stack([top // acts.shape[1], top % acts.shape[1]], dim=1)

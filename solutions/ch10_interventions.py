@@ -47,3 +47,17 @@ def logit_diff_attribution(
     W_U[:, wrong[b]]; the unembedding's bias is not a component's, so it is left out."""
     directions = (W_U[:, correct] - W_U[:, wrong]).T  # [batch, d_model]
     return (components * directions).sum(-1).mean(-1)  # dot product per component and sequence, then the batch mean
+
+
+def attribution_patch_estimate(
+    grad: Float[Tensor, "batch pos head d_head"],
+    clean: Float[Tensor, "batch pos head d_head"],
+    corrupted: Float[Tensor, "batch pos head d_head"],
+    corrupted_metric: float,
+) -> Float[Tensor, " head"]:
+    """Attribution patching for one layer's heads: the first-order estimate of the metric when each head's
+    activation (every position, every sequence) is patched from the clean run into the corrupted one —
+    metric(corrupted) + Σ grad · (clean − corrupted), summed over batch, position and d_head, one value per head.
+    `grad` is the gradient of the metric with respect to the activation on the corrupted run."""
+    step = clean - corrupted  # the patch moves the activation from corrupted to clean
+    return corrupted_metric + (grad * step).sum(dim=(0, 1, 3))  # a dot product per head

@@ -5,7 +5,12 @@ import pytest
 from glassbox.checks import EXERCISES
 from glassbox.judge import run_checks
 
-NEW_EXERCISES = ["logit_diff_attribution", "eigenvalue_copying_score"]
+NEW_EXERCISES = [
+    "logit_diff_attribution",
+    "eigenvalue_copying_score",
+    "attribution_patch_estimate",
+    "top_activating_positions",
+]
 CASES = [(name, reason) for name in NEW_EXERCISES for reason in EXERCISES[name].mistakes]
 
 

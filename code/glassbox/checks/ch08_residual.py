@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from glassbox.analysis import residual
+from glassbox.analysis import neurons, residual
 from glassbox.judge import Case, Exercise
 
 
@@ -57,6 +57,44 @@ def _library_ratio(x):
     return torch.tensor(residual.participation_ratio(x))
 
 
+def _top_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(8)
+    signed = torch.randn(4, 7, generator=generator)
+    signed[2, 5] = -9.0  # the largest magnitude is negative: it is not among the largest activations
+    return [
+        Case("4 sequences of 7 positions, top 3 (one large negative value)", (signed, 3)),
+        Case("6 sequences of 3 positions, top 5", (torch.randn(6, 3, generator=generator), 5)),
+        Case("one sequence of 9 positions, top 1", (torch.randn(1, 9, generator=generator), 1)),
+    ]
+
+
+def _top_library(acts, k):
+    top = neurons.top_activations(acts[..., None], 0, k)
+    return torch.stack([top.batch, top.pos], dim=1)
+
+
+def _top_wrong_divisor(acts, k):
+    top = acts.flatten().topk(k).indices
+    return torch.stack([top // acts.shape[0], top % acts.shape[0]], dim=1)
+
+
+def _top_magnitude(acts, k):
+    top = acts.flatten().abs().topk(k).indices
+    return torch.stack([top // acts.shape[1], top % acts.shape[1]], dim=1)
+
+
+def _top_smallest(acts, k):
+    top = acts.flatten().topk(k, largest=False).indices
+    return torch.stack([top // acts.shape[1], top % acts.shape[1]], dim=1)
+
+
+def _top_per_sequence(acts, k):
+    best = acts.max(dim=1)
+    order = best.values.topk(min(k, len(acts))).indices
+    pairs = torch.stack([order, best.indices[order]], dim=1)
+    return torch.cat([pairs, pairs[-1:].expand(k - len(pairs), 2)]) if len(pairs) < k else pairs
+
+
 EXERCISES = [
     Exercise(
         name="mean_cosine_similarity",
@@ -78,5 +116,21 @@ EXERCISES = [
         },
         agrees_with={"glassbox.analysis.residual.participation_ratio": _library_ratio},
         rtol=1e-4,
+    ),
+    Exercise(
+        name="top_activating_positions",
+        module="ch08_residual",
+        cases=_top_cases,
+        mistakes={
+            "flat entry i is sequence i // n_pos, position i % n_pos (n_pos = acts.shape[1])": _top_wrong_divisor,
+            "the largest activations, not the largest magnitudes: a strongly negative neuron is not firing": (
+                _top_magnitude
+            ),
+            "topk gives the largest by default: largest=False picks where the neuron is most silent": _top_smallest,
+            "rank every (sequence, position), not only each sequence's best: one sequence can hold several": (
+                _top_per_sequence
+            ),
+        },
+        agrees_with={"glassbox.analysis.neurons.top_activations": _top_library},
     ),
 ]

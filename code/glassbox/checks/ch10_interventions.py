@@ -118,6 +118,37 @@ def _dla_first_direction(components, W_U, correct, wrong):
     return (components @ (W_U[:, correct[0]] - W_U[:, wrong[0]])).mean(-1)
 
 
+def _attribution_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(7)
+
+    def case(batch: int, pos: int, heads: int, d_head: int, metric: float) -> tuple:
+        shape = (batch, pos, heads, d_head)
+        grad, clean, corrupted = (torch.randn(shape, generator=generator) for _ in range(3))
+        return grad, clean, corrupted, metric
+
+    return [
+        Case("batch 3, 5 positions, 4 heads, d_head 2, corrupted metric 0.7", case(3, 5, 4, 2, 0.7)),
+        Case("one sequence of 6 positions, 2 heads, d_head 3, corrupted metric −1.5", case(1, 6, 2, 3, -1.5)),
+        Case("batch 2, one position, 3 heads, d_head 4, corrupted metric 0", case(2, 1, 3, 4, 0.0)),
+    ]
+
+
+def _attr_reversed(grad, clean, corrupted, metric):
+    return metric + (grad * (corrupted - clean)).sum(dim=(0, 1, 3))
+
+
+def _attr_no_base(grad, clean, corrupted, metric):
+    return (grad * (clean - corrupted)).sum(dim=(0, 1, 3))
+
+
+def _attr_mean(grad, clean, corrupted, metric):
+    return metric + (grad * (clean - corrupted)).mean(dim=(0, 1, 3))
+
+
+def _attr_clean_only(grad, clean, corrupted, metric):
+    return metric + (grad * clean).sum(dim=(0, 1, 3))
+
+
 EXERCISES = [
     Exercise(
         name="zero_ablate_head",
@@ -170,5 +201,18 @@ EXERCISES = [
             "each sequence has its own correct and wrong token: one direction per sequence": _dla_first_direction,
         },
         agrees_with={"glassbox.analysis.attribution.direct_logit_attribution": _dla_library},
+    ),
+    Exercise(
+        name="attribution_patch_estimate",
+        module="ch10_interventions",
+        cases=_attribution_cases,
+        mistakes={
+            "the patch moves the activation from corrupted to clean: the step is clean − corrupted": _attr_reversed,
+            "start from the corrupted run's metric: the estimate is metric(corrupted) + the linear term": _attr_no_base,
+            "the patched metric changes by the whole dot product: sum over batch, position and d_head, not the mean": (
+                _attr_mean
+            ),
+            "multiply the gradient by the change clean − corrupted, not by the clean activation": _attr_clean_only,
+        },
     ),
 ]
