@@ -79,6 +79,7 @@ def beam_search(model, prompt: Int[Tensor, "pos"], n_beams: int, max_new_tokens:
     scores = torch.zeros(1, device=prompt.device)  # [beam]: total log-probability of each beam's new tokens
     for _ in range(max_new_tokens):
         logprobs = model(beams)[:, -1].log_softmax(dim=-1)  # [beam, d_vocab]
+        beams, scores = beams.to(logprobs.device), scores.to(logprobs.device)  # the model may sit on a GPU
         d_vocab = logprobs.shape[-1]
         candidate_scores = (scores[:, None] + logprobs).flatten()  # [beam * d_vocab]: every beam, every token
         scores, index = candidate_scores.topk(min(n_beams, len(candidate_scores)))

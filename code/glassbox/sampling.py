@@ -145,6 +145,7 @@ def beam_search(
     scores = torch.zeros(1, device=prompt.device)  # [beam]: total log-probability of each beam's new tokens
     for _ in range(max_new_tokens):
         logprobs = model(beams)[:, -1].log_softmax(dim=-1)  # [beam, d_vocab]
+        beams, scores = beams.to(logprobs.device), scores.to(logprobs.device)  # the model may sit on a GPU
         candidates = (scores[:, None] + logprobs).flatten()  # [beam * d_vocab]
         scores, index = candidates.topk(min(n_beams, candidates.numel()))  # sorted, best first
         parent, token = index // logprobs.shape[-1], index % logprobs.shape[-1]
