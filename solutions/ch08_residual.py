@@ -2,7 +2,7 @@
 
 import torch
 import torch.nn.functional as F
-from jaxtyping import Float, Int
+from jaxtyping import Float
 from torch import Tensor
 
 
@@ -20,9 +20,9 @@ def participation_ratio(x: Float[Tensor, "sample d_model"]) -> Float[Tensor, ""]
     return variances.sum() ** 2 / (variances**2).sum()
 
 
-def top_activating_positions(acts: Float[Tensor, "batch pos"], k: int) -> Int[Tensor, "k 2"]:
-    """Where one neuron fires hardest: the (sequence, position) pairs of its `k` largest activations, largest
-    first, as a [k, 2] integer tensor."""
-    flat = acts.flatten()  # sequence b, position p is entry b * n_pos + p
-    top = flat.topk(k).indices  # largest first
-    return torch.stack([top // acts.shape[1], top % acts.shape[1]], dim=1)
+def neuron_write_sizes(
+    acts: Float[Tensor, "batch pos neuron"], W_out: Float[Tensor, "neuron d_model"]
+) -> Float[Tensor, " neuron"]:
+    """How much each MLP neuron writes into the residual stream on average: the mean of its |activation| over every
+    sequence and position, times the length (L2 norm) of the row of W_out it adds to the stream."""
+    return acts.abs().mean(dim=(0, 1)) * W_out.norm(dim=-1)  # how often and how hard × how long its write is

@@ -9,7 +9,7 @@ NEW_EXERCISES = [
     "logit_diff_attribution",
     "eigenvalue_copying_score",
     "attribution_patch_estimate",
-    "top_activating_positions",
+    "neuron_write_sizes",
 ]
 CASES = [(name, reason) for name in NEW_EXERCISES for reason in EXERCISES[name].mistakes]
 

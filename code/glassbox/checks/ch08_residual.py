@@ -57,42 +57,35 @@ def _library_ratio(x):
     return torch.tensor(residual.participation_ratio(x))
 
 
-def _top_cases() -> list[Case]:
+def _write_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(8)
-    signed = torch.randn(4, 7, generator=generator)
-    signed[2, 5] = -9.0  # the largest magnitude is negative: it is not among the largest activations
-    return [
-        Case("4 sequences of 7 positions, top 3 (one large negative value)", (signed, 3)),
-        Case("6 sequences of 3 positions, top 5", (torch.randn(6, 3, generator=generator), 5)),
-        Case("one sequence of 9 positions, top 1", (torch.randn(1, 9, generator=generator), 1)),
+
+    def case(batch: int, pos: int, n_neurons: int, d_model: int) -> tuple:
+        return torch.randn(batch, pos, n_neurons, generator=generator), torch.randn(
+            n_neurons, d_model, generator=generator
+        )
+
+    return [  # the square W_out first: there, its rows and columns differ only in their values
+        Case("batch 2, 4 positions, 5 neurons, d_model 5 (a square W_out)", case(2, 4, 5, 5)),
+        Case("batch 3, 5 positions, 6 neurons, d_model 4", case(3, 5, 6, 4)),
+        Case("one sequence, 7 positions, 3 neurons, d_model 5", case(1, 7, 3, 5)),
     ]
 
 
-def _top_library(acts, k):
-    top = neurons.top_activations(acts[..., None], 0, k)
-    return torch.stack([top.batch, top.pos], dim=1)
+def _write_signed(acts, W_out):
+    return acts.mean(dim=(0, 1)) * W_out.norm(dim=-1)
 
 
-def _top_wrong_divisor(acts, k):
-    top = acts.flatten().topk(k).indices
-    return torch.stack([top // acts.shape[0], top % acts.shape[0]], dim=1)
+def _write_columns(acts, W_out):
+    return acts.abs().mean(dim=(0, 1)) * W_out.norm(dim=0)
 
 
-def _top_magnitude(acts, k):
-    top = acts.flatten().abs().topk(k).indices
-    return torch.stack([top // acts.shape[1], top % acts.shape[1]], dim=1)
+def _write_squared(acts, W_out):
+    return acts.abs().mean(dim=(0, 1)) * W_out.pow(2).sum(-1)
 
 
-def _top_smallest(acts, k):
-    top = acts.flatten().topk(k, largest=False).indices
-    return torch.stack([top // acts.shape[1], top % acts.shape[1]], dim=1)
-
-
-def _top_per_sequence(acts, k):
-    best = acts.max(dim=1)
-    order = best.values.topk(min(k, len(acts))).indices
-    pairs = torch.stack([order, best.indices[order]], dim=1)
-    return torch.cat([pairs, pairs[-1:].expand(k - len(pairs), 2)]) if len(pairs) < k else pairs
+def _write_max(acts, W_out):
+    return acts.abs().amax(dim=(0, 1)) * W_out.norm(dim=-1)
 
 
 EXERCISES = [
@@ -118,19 +111,17 @@ EXERCISES = [
         rtol=1e-4,
     ),
     Exercise(
-        name="top_activating_positions",
+        name="neuron_write_sizes",
         module="ch08_residual",
-        cases=_top_cases,
+        cases=_write_cases,
         mistakes={
-            "flat entry i is sequence i // n_pos, position i % n_pos (n_pos = acts.shape[1])": _top_wrong_divisor,
-            "the largest activations, not the largest magnitudes: a strongly negative neuron is not firing": (
-                _top_magnitude
+            "average |activation|: positive and negative activations both write, they must not cancel": _write_signed,
+            "W_out is [neuron, d_model]: a neuron's write is its row, so take the norm over d_model (dim=-1)": (
+                _write_columns
             ),
-            "topk gives the largest by default: largest=False picks where the neuron is most silent": _top_smallest,
-            "rank every (sequence, position), not only each sequence's best: one sequence can hold several": (
-                _top_per_sequence
-            ),
+            "the length of a row is its L2 norm, not its squared norm": _write_squared,
+            "the mean of |activation| over every sequence and position, not its maximum": _write_max,
         },
-        agrees_with={"glassbox.analysis.neurons.top_activations": _top_library},
+        agrees_with={"glassbox.analysis.neurons.write_sizes": neurons.write_sizes},
     ),
 ]
