@@ -50,3 +50,14 @@ def test_gpt2_tokenizer_is_given_up_on_at_once_offline(monkeypatch, tmp_path):
     tokenizer, reason = bpe.gpt2_tokenizer()
     assert tokenizer is None and "HF_HUB_OFFLINE" in reason
     assert time.perf_counter() - start < 5
+
+
+def test_gpt2_tokenizer_loads_a_saved_gpt2_and_shows_the_leading_space_quirk(tmp_path, monkeypatch):
+    from test_pretrained import save_tiny_gpt2  # GPT-2's format with a byte-level BPE, as the hub serves it
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    tokenizer, reason = bpe.gpt2_tokenizer(str(save_tiny_gpt2(tmp_path)))
+    assert tokenizer is not None and "folder" in reason
+    assert tokenizer.bos_token == "<|endoftext|>"
+    assert tokenizer.encode("The") != tokenizer.encode(" The")  # the chapter's first quirk
+    assert tokenizer.decode(tokenizer.encode(" The capital")) == " The capital"

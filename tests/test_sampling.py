@@ -158,3 +158,19 @@ def test_top_p_keeps_the_token_that_crosses_p_and_beam_search_beats_greedy_on_lo
         assert total_logprob(sampling.beam_search(model, prompt, 4, 6)) >= total_logprob(
             sampling.generate(model, prompt, 6)[0]
         )
+
+
+def test_the_readers_own_model_of_chapter_4_samples_with_every_method_and_the_cache():
+    from solutions.ch04_model import DemoTransformer  # the model the reader assembles (references filled in)
+
+    cfg = TransformerConfig(d_model=24, n_layers=2, n_heads=4, d_vocab=17, n_ctx=12, init_range=0.3)
+    model = DemoTransformer(cfg).eval()
+    tokens = torch.randint(0, 17, (2, 12), generator=torch.Generator().manual_seed(2))
+    cache = sampling.KVCache()
+    with torch.no_grad():
+        cached = torch.cat([sampling.forward_with_cache(model, tokens[:, a:b], cache) for a, b in ((0, 4), (4, 12))], 1)
+        torch.testing.assert_close(cached, model(tokens), rtol=1e-4, atol=1e-4)
+    options = {"temperature": 0.9, "top_k": 6, "top_p": 0.9, "frequency_penalty_alpha": 0.2}
+    uncached = sampling.generate(model, tokens[:, :3], 15, **options)
+    assert torch.equal(sampling.generate(model, tokens[:, :3], 15, use_cache=True, **options), uncached)
+    assert sampling.beam_search(model, tokens[0, :3], 3, 6).shape == (9,)

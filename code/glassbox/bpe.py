@@ -94,12 +94,13 @@ def train_bpe(text: str, n_merges: int, chars: CharTokenizer | None = None) -> B
     return BPETokenizer(chars, learn_merges(chars.encode(text), n_merges, chars.d_vocab))
 
 
-def gpt2_tokenizer() -> tuple[Any | None, str]:
-    """GPT-2's tokenizer and where it came from, or (None, why not) — decided by `glassbox.pretrained.find_gpt2`,
-    which never waits long on the network (at once with HF_HUB_OFFLINE=1)."""
-    from glassbox.pretrained import find_gpt2
+def gpt2_tokenizer(model_name: str | None = None) -> tuple[Any | None, str]:
+    """GPT-2's tokenizer (or `model_name`'s: a hub id or a saved folder) and where it came from, or (None, why not)
+    — decided by `glassbox.pretrained.find_gpt2`, which never waits long on the network (at once with
+    HF_HUB_OFFLINE=1)."""
+    from glassbox.pretrained import GPT2, find_gpt2
 
-    source = find_gpt2()
+    source = find_gpt2(model_name or GPT2)
     if not source.available:
         return None, source.reason
     from transformers import AutoTokenizer
