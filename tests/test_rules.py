@@ -199,3 +199,17 @@ def test_pytorch_default_init_reads_fan_in_from_shapes_for_any_setup():
     }.items():
         bound = reads**-0.5
         assert params[name].abs().max() <= bound and params[name].abs().max() > 0.5 * bound, name
+
+
+def test_cached_run_trains_once_and_loads_after(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLASSBOX_CACHE", str(tmp_path))
+    recipe = rules.Recipe(16, TrainConfig(steps=3, eval_every=3, eval_batches=1, progress=False))
+    first = rules.cached_run("successor", recipe)
+    folder = rules.run_folder("successor", recipe)
+    assert (folder / "run.pt").exists() and folder.parent == tmp_path
+    again = rules.cached_run("successor", recipe)
+    for a, b in zip(first.model.parameters(), again.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert again.history.val_loss == first.history.val_loss and again.data.val == first.data.val
+    other = rules.Recipe(16, TrainConfig(steps=4, eval_every=4, eval_batches=1, progress=False))
+    assert rules.run_folder("successor", other) != folder, "another recipe, another file"

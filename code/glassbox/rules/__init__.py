@@ -4,7 +4,7 @@
     gallery       each rule paired with its model (`Setup`, `GALLERY`) and the training recipes
     data          a rule's sequences as training data: splits and windows
     accuracy      teacher-forced predictions scored at the positions the rule fixes, by group
-    training      `train_rule` and the `Run` every figure draws from; runs saved and loaded
+    training      `train_rule` and the `Run` every figure draws from; runs saved, loaded and cached
     cli           `python -m glassbox.rules RULE --out figures/`: train, then write every figure of chapter 6
 
 The names chapters use are importable from here (`from glassbox import rules; rules.train_rule(...)`); the command
@@ -37,7 +37,16 @@ from glassbox.rules.gallery import (
     get_setup,
     pytorch_default_init,
 )
-from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
+from glassbox.rules.training import (
+    Run,
+    cached_run,
+    demo_windows,
+    generations,
+    load_run,
+    run_folder,
+    save_run,
+    train_rule,
+)
 
 __all__ = [
     "RULES",
@@ -72,6 +81,8 @@ __all__ = [
     "rule_accuracy",
     "rule_targets",
     "Run",
+    "cached_run",
+    "run_folder",
     "demo_windows",
     "generations",
     "load_run",

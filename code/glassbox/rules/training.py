@@ -2,18 +2,26 @@
 
 `train_rule` generates the rule's data, builds its model (`glassbox.rules.gallery`), trains it with the book's loop
 (`glassbox.train`) and records the rule error as it goes; `save_run`/`load_run` keep a run on disk for the command
-line's `--figures-only`.
+line's `--figures-only`; `cached_run` keeps runs in the book's model cache (`glassbox.cache`), as `glassbox.zoo`
+does, so that a rebuild of chapter 7 reuses what an earlier build trained (a clean build trains them all).
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import os
+import shutil
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
+from glassbox import cache
 from glassbox.model import Transformer
+from glassbox.rules import data as data_module
+from glassbox.rules import definitions
 from glassbox.rules.accuracy import rule_accuracy, rule_targets
 from glassbox.rules.data import RuleData, all_windows, make_data, window_loss, window_sampler
 from glassbox.rules.definitions import Rule, get_rule
@@ -146,3 +154,34 @@ def load_run(out: Path) -> Run:
         saved["recipe"],
         saved["seconds"],
     )
+
+
+def run_folder(name: str, recipe: Recipe, *, seed: int = 0, setup: Setup | None = None) -> Path:
+    """Where `cached_run` keeps a run: named after the rule and a hash of everything that decides its weights — the
+    setup, the recipe, the seed, the rules' generators and the data code, the torch version and thread count."""
+    recipe = replace(recipe, train=replace(recipe.train, progress=True, checkpoint_dir=None))  # neither changes it
+    decided_by = (
+        repr(setup or get_setup(name)),
+        repr(recipe),
+        str(seed),
+        hashlib.sha256((inspect.getsource(definitions) + inspect.getsource(data_module)).encode()).hexdigest(),
+        torch.__version__,
+        str(torch.get_num_threads()),
+    )
+    return cache.model_file(f"rule-{name}", *decided_by).with_suffix("")
+
+
+def cached_run(name: str, recipe: Recipe = FAST_RECIPE, *, seed: int = 0, setup: Setup | None = None) -> Run:
+    """`train_rule(name, recipe, …)`, from the cache when an earlier call stored the same run, else trained now and
+    stored (written to a temporary folder and renamed, so a reader never sees half a run)."""
+    folder = run_folder(name, recipe, seed=seed, setup=setup)
+    if (folder / "run.pt").exists():
+        return load_run(folder)
+    run = train_rule(name, recipe, seed=seed, setup=setup, progress=False)
+    partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
+    save_run(run, partial)
+    if not folder.exists():
+        os.replace(partial, folder)
+    else:  # another process stored it first
+        shutil.rmtree(partial, ignore_errors=True)
+    return run
