@@ -52,3 +52,15 @@ def attribution_patch_estimate(
     metric(corrupted) + Σ grad · (clean − corrupted), summed over batch, position and d_head, one value per head.
     `grad` is the gradient of the metric with respect to the activation on the corrupted run."""
     raise NotImplementedError()
+
+
+def add_edge(
+    activation: Float[Tensor, "batch pos head d_head"],
+    write: Float[Tensor, "batch pos d_model"],
+    W: Float[Tensor, "d_model d_head"],
+    head: int,
+) -> Float[Tensor, "batch pos head d_head"]:
+    """Path patching's hook on a receiver's queries, keys or values (`hook_q`/`hook_k`/`hook_v`) in a model without
+    LayerNorm: a copy of `activation` in which only head `head` also reads `write` (the sender's clean − corrupted
+    output) through its own W_Q, W_K or W_V. The other heads, and the input, are left as they were."""
+    raise NotImplementedError()

@@ -61,3 +61,17 @@ def attribution_patch_estimate(
     `grad` is the gradient of the metric with respect to the activation on the corrupted run."""
     step = clean - corrupted  # the patch moves the activation from corrupted to clean
     return corrupted_metric + (grad * step).sum(dim=(0, 1, 3))  # a dot product per head
+
+
+def add_edge(
+    activation: Float[Tensor, "batch pos head d_head"],
+    write: Float[Tensor, "batch pos d_model"],
+    W: Float[Tensor, "d_model d_head"],
+    head: int,
+) -> Float[Tensor, "batch pos head d_head"]:
+    """Path patching's hook on a receiver's queries, keys or values (`hook_q`/`hook_k`/`hook_v`) in a model without
+    LayerNorm: a copy of `activation` in which only head `head` also reads `write` (the sender's clean − corrupted
+    output) through its own W_Q, W_K or W_V. The other heads, and the input, are left as they were."""
+    patched = activation.clone()  # a hook must not edit the tensor a cache may hold
+    patched[:, :, head] += write @ W  # the receiver's projection is linear: q = x W_Q + b_Q
+    return patched

@@ -10,6 +10,7 @@ NEW_EXERCISES = [
     "eigenvalue_copying_score",
     "attribution_patch_estimate",
     "neuron_write_sizes",
+    "add_edge",
 ]
 CASES = [(name, reason) for name in NEW_EXERCISES for reason in EXERCISES[name].mistakes]
 

@@ -149,6 +149,43 @@ def _attr_clean_only(grad, clean, corrupted, metric):
     return metric + (grad * clean).sum(dim=(0, 1, 3))
 
 
+def _edge_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(11)
+
+    def case(batch: int, pos: int, heads: int, d_head: int, d_model: int, head: int) -> tuple:
+        activation = torch.randn(batch, pos, heads, d_head, generator=generator)
+        write = torch.randn(batch, pos, d_model, generator=generator)
+        return activation, write, torch.randn(d_model, d_head, generator=generator), head
+
+    return [  # d_model = d_head first: there, W and its transpose have the same shape
+        Case("batch 2, 5 positions, 3 heads, d_head = d_model = 4, head 1", case(2, 5, 3, 4, 4, 1)),
+        Case("batch 3, 4 positions, 4 heads, d_head 2, d_model 8, head 3", case(3, 4, 4, 2, 8, 3)),
+        Case("one sequence, 6 positions, 2 heads, d_head 3, d_model 6, head 0", case(1, 6, 2, 3, 6, 0)),
+    ]
+
+
+def _edge_every_head(activation, write, W, head):
+    return activation + (write @ W)[:, :, None]
+
+
+def _edge_replace(activation, write, W, head):
+    patched = activation.clone()
+    patched[:, :, head] = write @ W
+    return patched
+
+
+def _edge_transposed(activation, write, W, head):
+    patched = activation.clone()
+    patched[:, :, head] += write @ W.T
+    return patched
+
+
+def _edge_wrong_axis(activation, write, W, head):
+    patched = activation.clone()
+    patched[:, head] += (write @ W)[:, head, None]  # indexes a position, and adds to every head there
+    return patched
+
+
 EXERCISES = [
     Exercise(
         name="zero_ablate_head",
@@ -213,6 +250,19 @@ EXERCISES = [
                 _attr_mean
             ),
             "multiply the gradient by the change clean − corrupted, not by the clean activation": _attr_clean_only,
+        },
+    ),
+    Exercise(
+        name="add_edge",
+        module="ch10_interventions",
+        cases=_edge_cases,
+        mistakes={
+            "only the receiving head reads the edge: add to activation[:, :, head], not to every head": (
+                _edge_every_head
+            ),
+            "add the edge's contribution to what the head already reads (+=), do not replace it": _edge_replace,
+            "write is [batch, pos, d_model] and W [d_model, d_head]: write @ W, not write @ W.T": _edge_transposed,
+            "the head is the third dimension of [batch, pos, head, d_head]: activation[:, :, head]": _edge_wrong_axis,
         },
     ),
 ]
