@@ -1,9 +1,14 @@
 """Chapter 5, "Training a small language model": reference solutions."""
 
+from __future__ import annotations
+
 import torch
 import torch.nn.functional as F
+from glassbox.train import evaluate_loss, train_step, warmup_cosine_lr  # one source: the library's loop
 from jaxtyping import Float
 from torch import Tensor
+
+__all__ = ["temperature_probs", "warmup_cosine_lr", "train_step", "evaluate_loss"]
 
 
 def temperature_probs(logits: Float[Tensor, "... d_vocab"], temperature: float) -> Float[Tensor, "... d_vocab"]:

@@ -100,3 +100,22 @@ def test_smallest_text_is_measured_at_display_size():
     ax.set_yticks([])
     size, text = core.smallest_text(fig)
     assert (size, text) == (6.0, "title")
+
+
+def test_chapter_4_and_5_figures():
+    from glassbox.config import TransformerConfig
+    from glassbox.model import Transformer
+    from glassbox.parameters import parameter_counts
+    from glassbox.plots.model import KIND_COLOURS
+    from glassbox.train import History
+
+    model = Transformer(TransformerConfig(d_model=8, n_layers=2, n_heads=2, d_vocab=5, n_ctx=4))
+    fig = plots.parameter_breakdown(parameter_counts(model.named_parameters()), 2)
+    assert renders(fig)
+    left, right = fig.axes[:2]
+    colours = {bar.get_facecolor() for bar in left.patches} | {bar.get_facecolor() for bar in right.patches}
+    assert len(colours) <= len(KIND_COLOURS)  # one colour per kind of component, the same in both panels
+    history = History(train_loss=[3.0, 2.5, 2.0], eval_steps=[0, 3], eval_train_loss=[3.2, 2.0], val_loss=[3.2, 2.4])
+    fig = plots.loss_curves(history, 3.3, best_step=3)
+    assert renders(fig) and all(text.get_fontsize() >= 9 for text in fig.legends[0].get_texts())
+    assert renders(plots.training_variants({"a": ([0, 5], [3.0, 2.0]), "b": ([0, 5], [3.0, 2.1])}, 3.3))

@@ -95,3 +95,40 @@ def test_a_small_model_trains_on_one_thread_and_the_callers_count_comes_back():
         evaluate=lambda m: seen.append(torch.get_num_threads()) or {},
     )
     assert seen and set(seen) == {1} and torch.get_num_threads() == before
+
+
+def test_warmup_cosine_lr_warms_up_peaks_and_decays_to_min_lr():
+    from glassbox.train import warmup_cosine_lr
+
+    rates = [warmup_cosine_lr(step, 1.0, 10, 100, 0.1) for step in range(1, 101)]
+    assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)  # 1/10 at step 1, the peak at step 10
+    assert all(a < b for a, b in zip(rates[:9], rates[1:10], strict=True))  # rising through the warm-up
+    assert all(a > b for a, b in zip(rates[9:-1], rates[10:], strict=True))  # falling after it
+    assert rates[-1] == pytest.approx(0.1) and rates[54] == pytest.approx(0.55)  # min_lr at the end, half-way between
+    assert warmup_cosine_lr(5, 2.0, 0, 5) == pytest.approx(0.0) and warmup_cosine_lr(3, 2.0, 3, 3) == 2.0
+    for bad in ((0, 1.0, 1, 10), (11, 1.0, 1, 10), (1, 1.0, 11, 10), (1, 1.0, -1, 10)):
+        with pytest.raises(ValueError):
+            warmup_cosine_lr(*bad)
+
+
+def test_train_step_and_evaluate_loss_train_the_assembled_model():
+    from glassbox.model import DemoTransformer, next_token_loss
+    from glassbox.train import evaluate_loss, param_groups, train_step
+
+    cfg = TransformerConfig(d_model=16, n_layers=1, n_heads=2, d_vocab=7, n_ctx=8, seed=0)
+    torch.manual_seed(0)
+    model = DemoTransformer(cfg)
+    optimizer = torch.optim.AdamW(param_groups(model, 0.1, "matrices"), lr=1e-2)
+    batch = torch.arange(8).remainder(7).repeat(4, 1)  # one easy sequence: 0 1 2 … 6 0
+    windows = torch.cat([batch, batch[:1]])  # 5 windows: batches of 2, 2 and 1
+    before = evaluate_loss(model, windows, batch_size=2)
+    with torch.no_grad():
+        assert before == pytest.approx(next_token_loss(model(windows), windows).item(), rel=1e-6)
+    losses = [train_step(model, optimizer, batch, max_grad_norm=1.0) for _ in range(30)]
+    assert isinstance(losses[0], float) and losses[0] == pytest.approx(before, rel=1e-5)  # the loss before the step
+    assert evaluate_loss(model, windows) < before / 2 and model.training  # train_step left it in training mode
+    model.eval()
+    evaluate_loss(model, windows, 2)
+    assert not model.training  # and evaluate_loss left it in eval mode
+    with pytest.raises(ValueError, match="at least one window"):
+        evaluate_loss(model, windows[:0])

@@ -624,5 +624,104 @@ def pytest_reasons(junit_xml: Path) -> dict[str, str | None]:
     return report
 
 
+# Chapter 5's training loop: a schedule (floats), a step (changes a model and an optimizer), an evaluation (a float).
+def _warmup_cosine_lr_answers(ref) -> dict[str, Callable[..., Any]]:
+    from glassbox.checks.ch05_training import LR_MISTAKES
+
+    def unchecked(step, max_lr, warmup, total, min_lr=0.0):
+        if step <= warmup:
+            return max_lr * step / warmup
+        return min_lr + (max_lr - min_lr) * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(total - warmup, 1)))
+
+    named = dict(
+        zip(
+            ("decays to 0", "warm-up from 0", "cosine over every step", "linear decay"),
+            LR_MISTAKES.values(),
+            strict=True,
+        )
+    )
+    return {
+        "returns None": lambda *args: None,
+        "raises": _raise,
+        "tensor instead of float": lambda *args: torch.tensor(ref(*args)),
+        "no ValueError for a bad step": unchecked,
+        **named,
+        "unimported module": _unimported(ref),
+    }
+
+
+def _train_step_answers(ref) -> dict[str, Callable[..., Any]]:
+    from glassbox.checks.ch05_training import STEP_MISTAKES, clip_after_step
+    from glassbox.model import next_token_loss
+
+    def returns_tensor(model, optimizer, batch, max_grad_norm):
+        optimizer.zero_grad()
+        loss = next_token_loss(model(batch), batch)
+        loss.backward()
+        if max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+        optimizer.step()
+        return loss
+
+    def loss_after_update(model, optimizer, batch, max_grad_norm):
+        ref(model, optimizer, batch, max_grad_norm)
+        with torch.no_grad():
+            return next_token_loss(model(batch), batch).item()
+
+    named = dict(zip(("no zero_grad", "no clipping"), STEP_MISTAKES.values(), strict=True))
+    named["clipped after the step"] = clip_after_step
+    return {
+        "returns None": lambda *args: None,
+        "raises": _raise,
+        "loss as a tensor": returns_tensor,
+        "loss after the update": loss_after_update,
+        **named,
+        "unimported module": _unimported(ref),
+    }
+
+
+def _evaluate_loss_answers(ref) -> dict[str, Callable[..., Any]]:
+    from glassbox.checks.ch05_training import EVAL_MISTAKES
+    from glassbox.model import next_token_loss
+
+    def leaves_eval_mode(model, windows, batch_size=256):
+        if len(windows) == 0:
+            raise ValueError("no windows")
+        model.eval()
+        with torch.no_grad():
+            return sum(next_token_loss(model(c), c).item() * len(c) for c in windows.split(batch_size)) / len(windows)
+
+    named = dict(zip(("mean of batch means", "first batch only"), EVAL_MISTAKES.values(), strict=True))
+    return {
+        "returns None": lambda *args: None,
+        "raises": _raise,
+        "tensor instead of float": lambda *args: torch.tensor(ref(*args)),
+        "model left in eval mode": leaves_eval_mode,
+        **named,
+        "unimported module": _unimported(ref),
+    }
+
+
+GENERATION_SPECIAL.update(  # answers_for reads this mapping of special catalogues at each call: chapter 5's join it
+    warmup_cosine_lr=_warmup_cosine_lr_answers, train_step=_train_step_answers, evaluate_loss=_evaluate_loss_answers
+)
+EXPECTED |= {
+    "tensor instead of float": r"expected a number",
+    "no ValueError for a bad step": r"should raise ValueError",
+    "decays to 0": r"ends at min_lr",
+    "warm-up from 0": r"starts at max_lr / warmup_steps",
+    "cosine over every step": r"progress = ",
+    "linear decay": r"half a cosine",
+    "loss as a tensor": r"as a float",
+    "loss after the update": r"computed before the update",
+    "no zero_grad": r"zero_grad",
+    "no clipping": r"clip_grad_norm_",
+    "clipped after the step": r"before optimizer\.step",  # the weights look unclipped: clip_grad_norm_ named
+    "model left in eval mode": r"left it in the other",
+    "mean of batch means": r"weigh each batch",
+    "first batch only": r"not only the first",
+}
+
+
 if __name__ == "__main__":
     print(json.dumps(run_check_path()))

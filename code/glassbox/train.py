@@ -20,6 +20,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from glassbox.model import next_token_loss
+
 # parameters: below this a CPU step is mostly overhead, and one thread beats several (~10x on a busy machine)
 SMALL_MODEL = 10_000
 BatchFn = Callable[[torch.Generator], Tensor]  # returns a batch of token ids, drawn with the given generator
@@ -208,3 +210,52 @@ def load_checkpoint(model: nn.Module, checkpoint: dict[str, Tensor] | Path) -> n
     restored = copy.deepcopy(model)
     restored.load_state_dict(state)
     return restored
+
+
+# ------------------------------------------------------------------- the reader's loop, step by step (chapter 5)
+def warmup_cosine_lr(step: int, max_lr: float, warmup_steps: int, total_steps: int, min_lr: float = 0.0) -> float:
+    """The learning rate of step `step` (1 … total_steps): a linear warm-up from max_lr / warmup_steps to max_lr
+    over the first `warmup_steps` steps, then half a cosine from max_lr down to `min_lr` at the last step.
+
+    Steps outside 1 … total_steps, or warmup_steps outside 0 … total_steps, are a ValueError.
+    """
+    if not 1 <= step <= total_steps:
+        raise ValueError(f"step must lie in 1 … total_steps={total_steps}, got {step}")
+    if not 0 <= warmup_steps <= total_steps:
+        raise ValueError(f"warmup_steps must lie in 0 … total_steps={total_steps}, got {warmup_steps}")
+    if step <= warmup_steps:  # warm-up: Adam's moment estimates are still poor, so take small steps at first
+        return max_lr * step / warmup_steps
+    if total_steps == warmup_steps:
+        return max_lr
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)  # 0 just after the warm-up … 1 at the end
+    return min_lr + (max_lr - min_lr) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+@torch.enable_grad()
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, batch: Tensor, max_grad_norm: float | None) -> float:
+    """One step of training on `batch` ([batch, pos] token ids): the next-token loss, its gradients (the old
+    ones cleared first), the gradient norm clipped to `max_grad_norm` (None: no clipping), one optimizer step.
+    Returns the batch's loss before the update, as a float."""
+    model.train()
+    loss = next_token_loss(model(batch), batch)  # 1. how wrong the model is on this batch
+    optimizer.zero_grad(set_to_none=True)  # 2. forget the previous step's gradients (backward adds to them)
+    loss.backward()  # 3. d loss / d every parameter
+    if max_grad_norm is not None:  # 4. one unusually steep batch must not throw the weights far
+        nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()  # 5. move every parameter
+    return loss.item()
+
+
+@torch.no_grad()
+def evaluate_loss(model: nn.Module, windows: Tensor, batch_size: int = 256) -> float:
+    """The mean next-token loss of `model` over every window of `windows` ([n_windows, pos] ids), in batches of
+    `batch_size`, in eval mode and without gradients; the model is left in the mode it was in."""
+    if len(windows) == 0 or batch_size <= 0:
+        raise ValueError(f"need at least one window and a positive batch_size, got {len(windows)} and {batch_size}")
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    for chunk in windows.split(batch_size):  # every window has the same length: weigh each batch by its size
+        total += next_token_loss(model(chunk), chunk).item() * len(chunk)
+    model.train(was_training)
+    return total / len(windows)

@@ -8,7 +8,7 @@ and figure helpers.
 from glassbox.plots.attention import attention_pattern, causal_masking, softmax_saturation
 from glassbox.plots.model import parameter_breakdown
 from glassbox.plots.positions import activation_functions, layer_norm_effect, position_encodings, position_similarity
-from glassbox.plots.training import loss_by_position, loss_curves
+from glassbox.plots.training import loss_by_position, loss_curves, training_variants
 
 __all__ = [
     "attention_pattern",
@@ -19,6 +19,7 @@ __all__ = [
     "parameter_breakdown",
     "loss_by_position",
     "loss_curves",
+    "training_variants",
     "position_encodings",
     "position_similarity",
 ]

@@ -43,7 +43,7 @@ def loss_curves(
 ) -> Figure:
     """Loss against training step: each step's batch loss (faint) and its moving average, the evaluated train and
     validation losses, the loss of a uniform guess, and (optionally) the step with the best validation loss."""
-    fig, (ax,) = figure(width=7.2, height=4.6)
+    fig, (ax,) = figure(width=6.4, height=4.8)  # no wider than the page, so the legend is not shrunk below 9 pt
     steps = np.arange(1, len(history.train_loss) + 1)
     ax.plot(steps, history.train_loss, color="tab:blue", alpha=0.2, linewidth=0.8, label="train, each batch")
     ax.plot(steps, moving_average(history.train_loss, window), color="tab:blue", label=f"train, mean of {window}")
@@ -56,7 +56,7 @@ def loss_curves(
     ax.set_ylim(bottom=0)
     _bits_axis(ax)
     ax.grid(alpha=0.3)
-    fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
     return fig
 
 
@@ -80,4 +80,26 @@ def loss_by_position(
     _bits_axis(ax)
     ax.grid(alpha=0.3)
     fig.legend(loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    return fig
+
+
+def training_variants(
+    curves: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+    uniform_loss: float | None = None,
+    *,
+    title: str = "One change at a time",
+) -> Figure:
+    """Validation loss against step for several training runs that differ in one setting (label → (steps, loss)),
+    told apart by line style as well as colour."""
+    fig, (ax,) = figure(width=6.4, height=4.4)
+    for (label, (steps, losses)), style in zip(curves.items(), cycle(("-", "--", "-.", ":", (0, (5, 1))))):
+        ax.plot(steps, losses, linestyle=style, marker="o", markersize=3, label=label)
+    if uniform_loss is not None:
+        ax.axhline(uniform_loss, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(
+            "uniform guess", (0, uniform_loss), xytext=(4, -4), textcoords="offset points", va="top", fontsize=9
+        )
+    ax.set(xlabel="training step", ylabel="validation loss (nats per character)", title=title)
+    ax.grid(alpha=0.3)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=9, frameon=False)
     return fig
