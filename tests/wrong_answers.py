@@ -712,7 +712,7 @@ EXPECTED |= {
     "warm-up from 0": r"starts at max_lr / warmup_steps",
     "cosine over every step": r"progress = ",
     "linear decay": r"half a cosine",
-    "loss as a tensor": r"as a float",
+    "loss as a tensor": r"expected a number|as a float",
     "loss after the update": r"computed before the update",
     "no zero_grad": r"zero_grad",
     "no clipping": r"clip_grad_norm_",

@@ -153,6 +153,17 @@ STEP_MISTAKES = {
 }
 
 
+def _step_cases() -> list[Case]:
+    """Smoke cases (each its own fresh model and optimizer): the step runs and returns a float. The reference steps
+    first, on the same model, so the values are judged by `_train_step_behaves`, from identical starts."""
+    batches = _batches()
+    return [
+        Case("a batch of 4 windows, max_grad_norm=1.0", (*_model_and_optimizer(), batches[0], 1.0)),
+        Case("no clipping (max_grad_norm=None)", (*_model_and_optimizer(), batches[1], None)),
+        Case("a batch of one window", (*_model_and_optimizer(), batches[2][:1], 0.5)),
+    ]
+
+
 def _weights(model) -> torch.Tensor:
     return torch.cat([p.detach().flatten() for p in model.parameters()])
 
@@ -270,7 +281,8 @@ EXERCISES = [
     Exercise(
         name="train_step",
         module="ch05_training",
-        cases=list,  # a step changes the model and the optimizer: judged as a whole, by its behaviour
+        cases=_step_cases,
+        compare_values=False,  # a step changes the model and the optimizer: its values are judged by the behaviour
         behaviours={"three steps give the reference's losses and weights": _train_step_behaves},
     ),
     Exercise(
