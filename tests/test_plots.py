@@ -40,9 +40,10 @@ def test_figures_do_not_leak_into_pyplot():
 
 
 # ------------------------------------------------------------------------- the book-wide style (plots.core)
-def test_png_is_full_colour_at_twice_the_display_width():
-    """High-DPI: the PNG carries 2 device pixels per CSS pixel and says its display width; no palette, so a colour
-    bar's top keeps its exact colour (quantising to 128 colours turned viridis' yellow orange)."""
+def test_png_is_at_twice_the_display_width_and_its_colours_stay_true():
+    """High-DPI: the PNG carries 2 device pixels per CSS pixel and says its display width. A palette is used only
+    when no pixel moves by more than PALETTE_TOLERANCE levels, so a colour bar keeps its colours (quantising to 128
+    colours turned viridis' yellow top orange)."""
     import io
 
     import numpy as np
@@ -52,11 +53,36 @@ def test_png_is_full_colour_at_twice_the_display_width():
     fig, (ax,) = core.figure(width=9.0, height=3.0)  # wider than the column: shown at the column's width
     ax.imshow(np.linspace(0, 1, 256)[None], cmap="viridis", aspect="auto")
     data, metadata = fig._repr_mimebundle_()
-    image = Image.open(io.BytesIO(data["image/png"]))
+    image = Image.open(io.BytesIO(data["image/png"])).convert("RGB")
     assert metadata["image/png"]["width"] == 700 and image.size[0] == 2 * 700
-    assert image.mode in ("RGB", "RGBA"), "a palette PNG changes colour scales"
-    colours = {tuple(c[:3]) for _, c in image.convert("RGB").getcolors(maxcolors=1 << 20)}
-    assert len(colours) > 256, "the gradient lost colours"
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=core.HIDPI * fig.display_pixels() / fig.get_figwidth())
+    exact = np.asarray(Image.open(buffer).convert("RGB"), dtype=int)
+    assert np.abs(np.asarray(image, dtype=int) - exact).max() <= core.PALETTE_TOLERANCE
+    yellow = np.abs(exact - np.array([253, 231, 37])).max(-1) <= 2  # viridis' top, exactly as drawn
+    assert yellow.any() and np.abs(np.asarray(image, dtype=int)[yellow] - [253, 231, 37]).max() <= 8
+
+
+def test_a_palette_is_used_only_when_faithful():
+    """Noise needs more than 256 colours: kept in full colour. Flat colours fit a palette: fewer bytes."""
+    import io
+
+    import numpy as np
+    from glassbox.plots.core import PALETTE_TOLERANCE, faithful_palette
+    from PIL import Image
+
+    def png(pixels: np.ndarray) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="png")
+        return buffer.getvalue()
+
+    noise = png(np.random.default_rng(0).integers(0, 256, (64, 64, 3)))
+    assert faithful_palette(noise) == noise
+    flat = np.random.default_rng(0).integers(0, 64, (64, 64))[..., None].repeat(3, -1) * 4  # 64 greys, scattered
+    paletted = faithful_palette(png(flat))
+    assert Image.open(io.BytesIO(paletted)).mode == "P" and len(paletted) <= len(png(flat))
+    back = np.asarray(Image.open(io.BytesIO(paletted)).convert("RGB"), dtype=int)
+    assert np.abs(back - flat).max() <= PALETTE_TOLERANCE
 
 
 def test_text_colour_follows_the_cells_luminance():
