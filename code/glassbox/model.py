@@ -1,8 +1,10 @@
 """`Transformer`: the full model of chapter 4, a TransformerLens `HookedRootModule`.
 
 Same weight names, layouts and hook names as TransformerLens, so `run_with_cache` returns a real
-`ActivationCache` (`cache["pattern", 0]`, `accumulated_resid`, `decompose_resid`, `logit_attrs`, ...), the
-`transformer_lens.patching` functions run on it, and weights move to and from a TransformerLens bridge unchanged.
+`ActivationCache` (`cache["pattern", 0]`, `accumulated_resid`, `decompose_resid`, `logit_attrs`, ...), every
+`transformer_lens.patching` function but the two direct-path ones runs on it (those need hooks before the Q/K/V
+projections; `glassbox.analysis.interventions.path_patch` does that edge; tests/test_analysis_interventions.py),
+and weights move to and from a TransformerLens bridge unchanged.
 """
 
 from __future__ import annotations
