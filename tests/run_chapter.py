@@ -6,6 +6,12 @@ Each chapter's MyST source is read with jupytext and run by nbclient in the chap
 runs it), with the build's environment (`HF_HUB_OFFLINE`, `TQDM_DISABLE`). The executed notebook is written to
 `_build/single/<chapter>.ipynb`. Prints each chapter's wall time, any output a cell wrote to stderr (the build
 flags those) and exits 1 on a cell error. For working on a chapter: the final word is `make book`.
+
+    python tests/run_chapter.py ch09 ch12 --audit-figures audit.jsonl
+
+also measures every figure a chapter shows, as the page shows it (`glassbox.plots.core.smallest_text`: its
+smallest text in points at display size, and its display width), and lists those whose text is under
+`MIN_POINTS`: the book-wide legibility audit, one line per figure written to the file.
 """
 
 from __future__ import annotations
@@ -21,10 +27,32 @@ from glassbox.book import REPO_ROOT, toc_chapters
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+# Run first in an audited chapter: every BookFigure the page shows reports its smallest text at display size.
+AUDIT_CELL = """
+import json as _json
+import glassbox.plots.core as _core
 
-def run(chapter: Path, out: Path) -> tuple[float, list[str]]:
-    """Execute `chapter` in its folder; return its wall time and the stderr texts its cells wrote."""
+def _audited(self, include=None, exclude=None, _shown=_core.BookFigure._repr_mimebundle_, _count=[0]):
+    _count[0] += 1
+    points, text = _core.smallest_text(self)
+    titles = [self._suptitle.get_text()] if self._suptitle else []
+    titles = [t for t in titles + [a.get_title() for a in self.axes] if t]
+    with open({path!r}, "a") as out:
+        out.write(_json.dumps({{"chapter": {chapter!r}, "figure": _count[0], "points": round(points, 2), "text": text,
+                                "display_px": self.display_pixels(), "titles": titles[:4]}}) + "\\n")
+    return _shown(self, include, exclude)
+
+_core.BookFigure._repr_mimebundle_ = _audited
+"""
+
+
+def run(chapter: Path, out: Path, audit: Path | None = None) -> tuple[float, list[str]]:
+    """Execute `chapter` in its folder; return its wall time and the stderr texts its cells wrote. With `audit`,
+    every figure's smallest text at display size is appended to that file (see `AUDIT_CELL`)."""
     notebook = jupytext.read(chapter)
+    if audit is not None:
+        cell = nbformat.v4.new_code_cell(AUDIT_CELL.format(path=str(audit.resolve()), chapter=chapter.stem))
+        notebook.cells.insert(0, cell)
     client = NotebookClient(
         notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": chapter.parent}}
     )
@@ -47,6 +75,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="+", help="chapter stems or their number, e.g. ch05 or ch05_training")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "_build" / "single")
+    parser.add_argument("--audit-figures", type=Path, metavar="FILE", help="append each figure's smallest text here")
     args = parser.parse_args()
     known = toc_chapters()
     failed = False
@@ -56,7 +85,7 @@ def main() -> int:
             print(f"{name!r} names {len(matches)} chapters of _toc.yml; give one stem, e.g. {known[0].stem}")
             return 2
         try:
-            seconds, stderr = run(matches[0], args.out)
+            seconds, stderr = run(matches[0], args.out, args.audit_figures)
         except CellExecutionError as error:
             print(f"{matches[0].stem}: FAILED\n{error}")
             failed = True
@@ -64,7 +93,25 @@ def main() -> int:
         print(f"{matches[0].stem}: {seconds:.1f} s" + (f", {len(stderr)} stderr outputs" if stderr else ""))
         for text in stderr:
             print("  stderr:", text.strip()[:500])
+    if args.audit_figures is not None:
+        report_audit(args.audit_figures)
     return 1 if failed else 0
+
+
+def report_audit(path: Path) -> None:
+    """Print the audited figures whose smallest text is under `MIN_POINTS` at display size."""
+    import json
+
+    from glassbox.plots.core import MIN_POINTS
+
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    small = [r for r in rows if r["points"] < MIN_POINTS]
+    print(f"figures audited: {len(rows)}; smallest text under {MIN_POINTS} pt at display size: {len(small)}")
+    for r in small:
+        print(
+            f"  {r['chapter']} figure {r['figure']} ({r['display_px']} px, {', '.join(r['titles'])[:60]}): "
+            f"{r['points']} pt {r['text'][:30]!r}"
+        )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import pytest
 import torch
 from glassbox.plots import analysis as plots
+from glassbox.plots.core import MIN_POINTS, smallest_text
 from matplotlib.figure import Figure
 
 
@@ -53,3 +54,29 @@ def test_head_scores_labels_rows_and_columns_as_told():
     assert ax.get_ylabel() == "layer-0 head"
     with pytest.raises(ValueError, match="row and"):
         plots.head_scores({"c": torch.rand(3, 3)}, row_labels=["a"])
+
+
+def test_part4_figures_are_legible_at_the_size_the_page_shows_them():
+    """The chapters' largest cases (four heads, 40-character patterns, three matrices, 26 ranked paths, 30
+    positions): every text at least `MIN_POINTS` once the page has scaled the figure to its content column."""
+    heads = {name: torch.rand(2, 4) for name in ("entropy", "previous", "induction")}
+    pattern = torch.rand(40, 40).tril().softmax(-1)
+    figures = {
+        "head_scores": plots.head_scores(heads),
+        "head × head": plots.head_scores({"a": torch.rand(4, 4), "b": torch.rand(4, 4)}, ylabel="head"),
+        "attention_patterns": plots.attention_patterns([pattern] * 4, ["a", "b", "c", "d"], labels=list("x" * 40)),
+        "matrices": plots.matrices({k: torch.randn(12, 12) for k in "abc"}, xlabel="x", ylabel="y"),
+        "ranked_bars": plots.ranked_bars([f"path {i}" for i in range(26)], torch.randn(26), xlabel="x"),
+        "layer_position_grid": plots.layer_position_grid(torch.randn(3, 30), title="t", labels=list("y" * 30)),
+        "phase_change": plots.phase_change([0, 1], {"l": [2.0, 1.0]}, {"s": [0.0, 1.0]}, uniform_loss=2.0),
+        "lines": plots.lines([0, 1, 2], {"a": [1.0, 2.0, 3.0]}, xlabel="x", ylabel="y"),
+    }
+    for name, fig in figures.items():
+        size, text = smallest_text(fig)
+        assert size >= MIN_POINTS, f"{name}: {text!r} is {size:.1f} pt on the page"
+
+
+def test_many_panels_wrap_two_to_a_row():
+    fig = plots.attention_patterns([torch.eye(5)] * 3, ["a", "b", "c"])
+    rows = sorted({round(ax.get_position().y0, 2) for ax in fig.axes})
+    assert len(fig.axes) == 3 and len(rows) == 2, "three panels: two in the first row, one in the second"

@@ -1,4 +1,5 @@
-"""Every figure function returns a Figure that renders to PNG on its own (no pyplot state)."""
+"""Every figure function returns a Figure that renders to PNG on its own (no pyplot state), with no text under
+`MIN_POINTS` at the size the page shows it."""
 
 import math
 
@@ -6,11 +7,14 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from glassbox import plots
+from glassbox.plots.core import MIN_POINTS, smallest_text
 from matplotlib.figure import Figure
 
 
 def renders(fig: Figure) -> bool:
     png = fig._repr_png_()
+    points, text = smallest_text(fig)
+    assert points >= MIN_POINTS, f"{text!r} is {points:.1f} pt on the page"
     return isinstance(fig, Figure) and png.startswith(b"\x89PNG") and len(png) < 300_000
 
 

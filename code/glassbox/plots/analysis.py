@@ -1,4 +1,7 @@
-"""Part IV figures (chapters 8–11): per-head score grids, attention patterns, circuits, rankings, training phases."""
+"""Part IV figures (chapters 8–11): per-head score grids, attention patterns, circuits, rankings, training phases.
+
+Figures of several panels put at most two in a row (`panels`), so that the page shows them at the size their text is
+written (≥ 8 pt); four heads in one row would be shown at half size."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from jaxtyping import Float
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from glassbox.plots.core import figure, heatmap
+from glassbox.plots.core import COLUMN_INCHES, figure, heatmap, panels
 
 
 def head_scores(
@@ -29,7 +32,10 @@ def head_scores(
     `vmax=None` each grid's colours run up to its own largest value."""
     if not scores:
         raise ValueError("head_scores needs at least one named score")
-    fig, axes = figure(len(scores), width=3.6, height=2.6)
+    largest = max(max(grid.shape) for grid in scores.values())
+    narrow = max(grid.shape[1] for grid in scores.values()) <= 4
+    per_row = 3 if narrow and len(scores) % 3 == 0 else 2  # three narrow grids fit one row; four make a square
+    fig, axes = panels(len(scores), height=2.4 + 0.15 * largest, width=COLUMN_INCHES / per_row, max_cols=per_row)
     for ax, (title, grid) in zip(axes, scores.items(), strict=True):
         grid = grid.detach()
         n_rows, n_cols = grid.shape
@@ -47,6 +53,7 @@ def head_scores(
             vmin=vmin,
             vmax=float(grid.max()) if vmax is None else vmax,
             colorbar=False,
+            fontsize=9.0 if max(n_rows, n_cols) <= 6 else 8.0,
         )
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return fig
@@ -55,17 +62,26 @@ def head_scores(
 def attention_patterns(
     patterns: Sequence[Float[Tensor, "query key"]], titles: Sequence[str], labels: Sequence[str] | None = None
 ) -> Figure:
-    """Attention patterns side by side (query rows, key columns): the static fallback of circuitsvis."""
+    """Attention patterns two to a row (query rows, key columns): the static fallback of circuitsvis. With `labels`,
+    each query row is named by its token (up to 40 tokens, at 8 pt: the panel grows with them); key columns are
+    named by token up to 16 tokens and by position beyond (a row of 40 rotated characters cannot be read)."""
     if len(patterns) != len(titles) or not patterns:
         raise ValueError(f"need one title per pattern, got {len(patterns)} patterns and {len(titles)} titles")
     n = patterns[0].shape[-1]
-    fig, axes = figure(len(patterns), width=3.6, height=3.4)
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"{len(labels)} labels for patterns over {n} tokens")
+    named = labels is not None and n <= 40
+    fig, axes = panels(len(patterns), height=max(3.4, 0.13 * n + 1.3) if named else 3.4)
+    shown = [repr(t)[1:-1].replace(" ", "␣") or "∅" for t in labels] if named else []  # a space must not vanish
     for ax, pattern, title in zip(axes, patterns, titles, strict=True):
         heatmap(ax, pattern, vmin=0.0, vmax=1.0, colorbar=False)
-        if labels is not None and n <= 40:
-            ax.set_xticks(range(n), labels=labels, fontsize=6, rotation=90)
-            ax.set_yticks(range(n), labels=labels, fontsize=6)
-        ax.set(title=title, xlabel="key position", ylabel="query position")
+        if named:
+            ax.set_yticks(range(n), labels=shown, fontsize=8, fontfamily="monospace")
+            if n <= 16:
+                ax.set_xticks(range(n), labels=shown, fontsize=8, rotation=90)
+            else:
+                ax.set_xticks(range(0, n, 5))
+        ax.set(title=title, xlabel="key position", ylabel="query (its token)" if named else "query position")
     return fig
 
 
@@ -103,7 +119,7 @@ def phase_change(
     mark: int | None = None,
 ) -> Figure:
     """Losses (left) and head scores (right) against training step, with the uniform loss and a marked step."""
-    fig, (left, right) = figure(2, width=4.4, height=3.2)
+    fig, (left, right) = panels(2, height=3.2)
     for name, values in losses.items():
         left.plot(steps, values, label=name)
     left.axhline(uniform_loss, color="0.5", ls=":", label="uniform guess")
@@ -122,13 +138,13 @@ def layer_position_grid(
     values: Float[Tensor, "layer pos"], *, title: str, labels: Sequence[str] | None = None
 ) -> Figure:
     """A layer × position grid (e.g. recovery ratios of residual-stream patches), coloured around zero."""
-    fig, (ax,) = figure(width=min(0.28 * values.shape[1] + 2.5, 9.0), height=0.5 * values.shape[0] + 1.6)
+    fig, (ax,) = figure(width=min(0.22 * values.shape[1] + 2.6, 7.0), height=0.5 * values.shape[0] + 1.8)
     limit = max(float(values.abs().max()), 1.0)
     heatmap(
         ax, values, row_labels=[f"L{layer}" for layer in range(values.shape[0])], cmap="RdBu_r", vmin=-limit, vmax=limit
     )
     if labels is not None:
-        ax.set_xticks(range(len(labels)), labels=labels, fontsize=6, rotation=90)
+        ax.set_xticks(range(len(labels)), labels=labels, fontsize=8, rotation=90)
     ax.set(title=title, xlabel="position", ylabel="residual stream entering layer")
     return fig
 
@@ -156,13 +172,14 @@ def lines(
 def matrices(
     values: Mapping[str, Float[Tensor, "rows cols"]], *, xlabel: str, ylabel: str, cmap: str = "RdBu_r"
 ) -> Figure:
-    """Several full matrices side by side (e.g. OV and QK circuits), each coloured symmetrically around zero."""
+    """Several full matrices, two to a row (e.g. OV and QK circuits), each coloured symmetrically around zero with
+    its own colour bar (their scales differ)."""
     if not values:
         raise ValueError("matrices needs at least one named matrix")
-    fig, axes = figure(len(values), width=4.0, height=3.6)
+    fig, axes = panels(len(values), height=3.4)
     for ax, (title, grid) in zip(axes, values.items(), strict=True):
         grid = grid.detach()
         limit = float(grid.nan_to_num().abs().max()) or 1.0
-        heatmap(ax, grid, cmap=cmap, vmin=-limit, vmax=limit, colorbar=False)
+        heatmap(ax, grid, cmap=cmap, vmin=-limit, vmax=limit)
         ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     return fig

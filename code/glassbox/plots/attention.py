@@ -9,7 +9,7 @@ from jaxtyping import Float
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from glassbox.plots.core import figure, heatmap
+from glassbox.plots.core import figure, heatmap, panels
 
 
 def attention_pattern(
@@ -32,7 +32,7 @@ def softmax_saturation(
     uniform_entropy: float,
 ) -> Figure:
     """Two panels over d_head: the largest attention weight and the pattern's entropy, one line per scaling."""
-    fig, (left, right) = figure(ncols=2, width=4.4, height=3.2)
+    fig, (left, right) = panels(2, height=3.2)
     for label in max_weight:
         left.plot(d_heads, max_weight[label], marker="o", label=label)
         right.plot(d_heads, entropy[label], marker="o", label=label)
@@ -64,7 +64,7 @@ def causal_masking(
     labels: Sequence[str],
 ) -> Figure:
     """Masked scores (−∞ above the diagonal) next to the attention weights they produce."""
-    fig, (left, right) = figure(ncols=2, width=4.4, height=3.6)
+    fig, (left, right) = panels(2, height=3.6)
     # the scores here are ≥ 0 (or −∞), so a sequential map from 0 with its colour bar; −∞ cells are grey
     finite = scores[scores.isfinite()]
     heatmap(

@@ -37,6 +37,17 @@ DIVERGING = ("RdBu_r", "RdBu", "coolwarm", "bwr", "seismic", "PuOr", "PuOr_r", "
 # right/wrong/free from Okabe & Ito's palette for every common colour-vision deficiency; sky blue and vermilion
 # differ in lightness as well as hue, and `verdict_mark` adds a shape, so the distinction never rests on hue alone
 RIGHT, WRONG, FREE = "#56B4E9", "#D55E00", "#BBBBBB"
+# Okabe & Ito's eight colours, for categories told apart by colour alone (every pair stays distinct to a deuteranope)
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermilion": "#D55E00",
+    "reddish purple": "#CC79A7",
+    "black": "#000000",
+}
 
 
 def verdict_mark(correct: bool | None) -> str:
@@ -130,6 +141,19 @@ def figure(ncols: int = 1, nrows: int = 1, *, width: float = 4.2, height: float 
     fig = BookFigure(figsize=(width * ncols, height * nrows), layout="constrained", dpi=PIXELS_PER_INCH)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes.ravel()
+
+
+def panels(n: int, *, height: float, width: float = COLUMN_INCHES / 2, max_cols: int = 2) -> tuple[Figure, list[Axes]]:
+    """`n` panels of `width` × `height` inches, at most `max_cols` a row (rows fill left to right, the last row's
+    empty places removed). Two 3.5-inch panels fill the content column at full size, so their text is shown at
+    the size it is written; four in a row would be shown at half size."""
+    if n < 1:
+        raise ValueError(f"need at least one panel, got {n}")
+    ncols = min(n, max_cols)
+    fig, axes = figure(ncols, -(-n // ncols), width=width, height=height)
+    for ax in axes[n:]:
+        ax.remove()
+    return fig, list(axes[:n])
 
 
 def mosaic(layout: str | list[list[str]], *, width: float, height: float) -> tuple[Figure, dict[str, Axes]]:

@@ -18,7 +18,7 @@ from jaxtyping import Float
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from glassbox.plots.core import figure, heatmap
+from glassbox.plots.core import COLUMN_INCHES, figure, heatmap, panels, text_colour
 
 
 def shown(token: str) -> str:
@@ -51,7 +51,7 @@ def residual_geometry(
     of the stream at the last position between every pair of layers."""
     if similarity.shape != (len(layer_labels), len(layer_labels)):
         raise ValueError(f"similarity has shape {tuple(similarity.shape)} for {len(layer_labels)} layer labels")
-    fig, (left, right) = figure(ncols=2, width=4.8, height=3.9)
+    fig, (left, right) = panels(2, height=3.9)
     for i, (label, values) in enumerate(norms.items()):
         if values.shape != (len(layer_labels),):
             raise ValueError(f"norms[{label!r}] has shape {tuple(values.shape)} for {len(layer_labels)} layer labels")
@@ -80,7 +80,7 @@ def head_pattern(pattern: Float[Tensor, "query_pos key_pos"], labels: Sequence[s
     """One head's attention pattern as a heatmap (weights written in the cells when there are few tokens)."""
     if pattern.shape != (len(labels), len(labels)):
         raise ValueError(f"pattern has shape {tuple(pattern.shape)} for {len(labels)} token labels")
-    size = min(max(0.32 * len(labels) + 2.2, 4.0), 9.0)
+    size = min(max(0.32 * len(labels) + 2.2, 4.0), COLUMN_INCHES - 0.8)  # never wider than the column: no shrinking
     fig, (ax,) = figure(width=size + 0.8, height=size)
     names = [shown(t) for t in labels]
     heatmap(ax, pattern, row_labels=names, col_labels=names, annotate=len(labels) <= 10, vmin=0.0, vmax=1.0)
@@ -113,19 +113,24 @@ def logit_lens(
     probability."""
     if probs.shape != (len(layer_labels), len(pos_labels)):
         raise ValueError(f"probs has shape {tuple(probs.shape)}, labels give {len(layer_labels)}×{len(pos_labels)}")
-    fig, (ax,) = figure(width=min(0.75 * len(pos_labels) + 2.5, 14), height=0.42 * len(layer_labels) + 1.6)
+    width = min(0.75 * len(pos_labels) + 2.5, COLUMN_INCHES)  # at most the column, so 8 pt stays 8 pt on the page
+    fig, (ax,) = figure(width=width, height=0.42 * len(layer_labels) + 1.6)
     heatmap(
         ax, probs, row_labels=layer_labels, col_labels=[shown(t) for t in pos_labels], vmin=0.0, vmax=1.0, cmap="Blues"
     )
+    # as many characters of each top token as fit its cell at 8 pt monospace (0.6 em a character), the rest "…"
+    fits = max(2, int((width - 2.5) / len(pos_labels) * 72 / (0.6 * 8)))
+    image = ax.images[0]
     for (i, j), p in np.ndenumerate(probs.cpu().numpy()):
+        token = shown(top_tokens[i][j])
         ax.text(
             j,
             i,
-            shown(top_tokens[i][j])[:8],
+            token if len(token) <= fits else token[: fits - 1] + "…",
             ha="center",
             va="center",
-            fontsize=7,
-            color="white" if p > 0.6 else "black",
+            fontsize=8,
+            color=text_colour(image.cmap(image.norm(p))),
             fontfamily="monospace",
         )
     ax.tick_params(axis="x", labelrotation=60, labelsize=8)
@@ -142,7 +147,7 @@ def entropy_by_head(entropies: dict[str, Float[Tensor, "layer head"]]) -> Figure
     (0 = one key, 1 = as spread as uniform attention)."""
     if not entropies:
         raise ValueError("no models to plot")
-    fig, axes = figure(ncols=len(entropies), width=4.2, height=2.6)
+    fig, axes = panels(len(entropies), height=2.4 + 0.12 * max(v.shape[0] for v in entropies.values()))
     for ax, (name, values) in zip(axes, entropies.items(), strict=True):
         heatmap(
             ax,

@@ -5,21 +5,21 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from glassbox.parameters import component_kind
-from glassbox.plots.core import figure
+from glassbox.plots.core import OKABE_ITO, panels
 
-# one colour per kind of component, the same in both panels
+# one colour per kind of component, the same in both panels, told apart with any colour vision (Okabe–Ito)
 KIND_COLOURS = {
-    "attention": "tab:orange",
-    "MLP": "tab:green",
-    "LayerNorm": "tab:purple",
-    "embedding": "tab:blue",
-    "unembedding": "tab:brown",
+    "attention": OKABE_ITO["orange"],
+    "MLP": OKABE_ITO["blue"],
+    "LayerNorm": OKABE_ITO["reddish purple"],
+    "embedding": OKABE_ITO["sky blue"],
+    "unembedding": OKABE_ITO["bluish green"],
 }
 
 
 def parameter_breakdown(counts: dict[str, int], n_layers: int) -> Figure:
     """Left: parameters by kind of component (summed over layers). Right: each layer's attention, MLP, LayerNorm."""
-    fig, (left, right) = figure(ncols=2, width=4.6, height=3.4)
+    fig, (left, right) = panels(2, height=3.4)
     by_kind: dict[str, int] = {}
     for component, count in counts.items():
         by_kind[component_kind(component)] = by_kind.get(component_kind(component), 0) + count

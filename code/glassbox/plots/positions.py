@@ -9,12 +9,12 @@ from jaxtyping import Float
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from glassbox.plots.core import figure, heatmap
+from glassbox.plots.core import figure, heatmap, panels
 
 
 def position_encodings(encoding: Float[Tensor, "n_ctx d_model"], dims: Sequence[int]) -> Figure:
     """Left: the encoding as a heatmap (dimension × position). Right: a few dimensions traced over positions."""
-    fig, (left, right) = figure(ncols=2, width=4.6, height=3.4)
+    fig, (left, right) = panels(2, height=3.4)
     heatmap(left, encoding.T, cmap="RdBu_r", vmin=-1.0, vmax=1.0)
     left.set(xlabel="position", ylabel="dimension", title="Sinusoidal encoding")
     for d in dims:
@@ -37,7 +37,7 @@ def activation_functions(
     functions: dict[str, Callable[[Tensor], Tensor]],
 ) -> Figure:
     """Each activation function (left) and its derivative, computed with autograd (right)."""
-    fig, (left, right) = figure(ncols=2, width=4.4, height=3.3)
+    fig, (left, right) = panels(2, height=3.3)
     for label, fn in functions.items():
         point = x.detach().clone().requires_grad_(True)
         y = fn(point)
