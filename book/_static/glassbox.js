@@ -103,7 +103,21 @@
     });
   }
 
+  // --- On a phone, a figure wider than the screen scrolls inside its output box (glassbox.css): reach it by keyboard ---
+  function focusScrollingOutputs() {
+    document.querySelectorAll("article .cell_output").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && box.getAttribute("tabindex") === null) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", "Cell output, scrolls sideways");
+      }
+    });
+  }
+
   function start() {
+    focusScrollingOutputs();
+    window.addEventListener("resize", focusScrollingOutputs);
     nameSearchButtons();
     setUpAnimations();
     setUpWidgets();
