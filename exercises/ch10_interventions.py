@@ -1,8 +1,12 @@
 """Chapter 10, "Interventions": exercise stubs (fill in each body)."""
 
+from collections.abc import Callable
+
 import torch
+from glassbox.model import Transformer
 from jaxtyping import Float, Int
 from torch import Tensor
+from transformer_lens import ActivationCache
 
 
 def zero_ablate_head(z: Float[Tensor, "batch pos head d_head"], head: int) -> Float[Tensor, "batch pos head d_head"]:
@@ -63,4 +67,17 @@ def add_edge(
     """Path patching's hook on a receiver's queries, keys or values (`hook_q`/`hook_k`/`hook_v`) in a model without
     LayerNorm: a copy of `activation` in which only head `head` also reads `write` (the sender's clean − corrupted
     output) through its own W_Q, W_K or W_V. The other heads, and the input, are left as they were."""
+    raise NotImplementedError()
+
+
+def patch_head_input(
+    model: Transformer,
+    corrupted: Int[Tensor, "batch pos"],
+    clean_cache: ActivationCache,
+    metric: Callable[[Tensor], Tensor],
+    part: str,
+) -> Float[Tensor, "layer head"]:
+    """Patch one head's queries, keys or values (`part` "q", "k" or "v"), at every position, from the clean run's
+    cache into the corrupted run: entry [l, h] is `metric(logits)` of the corrupted run with only head h's slice of
+    `blocks.l.attn.hook_<part>` ([batch, pos, head, d_head]) replaced by the clean one."""
     raise NotImplementedError()

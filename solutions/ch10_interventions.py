@@ -1,7 +1,14 @@
 """Chapter 10, "Interventions": reference solutions."""
 
+from collections.abc import Callable
+from functools import partial
+
+import torch
+from glassbox.model import Transformer
 from jaxtyping import Float, Int
 from torch import Tensor
+from transformer_lens import ActivationCache
+from transformer_lens.hook_points import HookPoint
 
 
 def zero_ablate_head(z: Float[Tensor, "batch pos head d_head"], head: int) -> Float[Tensor, "batch pos head d_head"]:
@@ -75,3 +82,31 @@ def add_edge(
     patched = activation.clone()  # a hook must not edit the tensor a cache may hold
     patched[:, :, head] += write @ W  # the receiver's projection is linear: q = x W_Q + b_Q
     return patched
+
+
+def patch_head_input(
+    model: Transformer,
+    corrupted: Int[Tensor, "batch pos"],
+    clean_cache: ActivationCache,
+    metric: Callable[[Tensor], Tensor],
+    part: str,
+) -> Float[Tensor, "layer head"]:
+    """Patch one head's queries, keys or values (`part` "q", "k" or "v"), at every position, from the clean run's
+    cache into the corrupted run: entry [l, h] is `metric(logits)` of the corrupted run with only head h's slice of
+    `blocks.l.attn.hook_<part>` ([batch, pos, head, d_head]) replaced by the clean one."""
+    n_layers, n_heads = model.cfg.n_layers, model.cfg.n_heads
+    patched_metric = torch.zeros(n_layers, n_heads)
+
+    def patch_one_head(activation: Tensor, hook: HookPoint, head: int) -> Tensor:
+        patched = activation.clone()  # a hook must not edit a tensor a cache may hold
+        patched[:, :, head] = clean_cache[hook.name][:, :, head]  # head is the third dimension
+        return patched
+
+    with torch.no_grad():
+        for layer in range(n_layers):
+            hook_name = f"blocks.{layer}.attn.hook_{part}"  # the head's input after W_Q, W_K or W_V
+            for head in range(n_heads):
+                hook = partial(patch_one_head, head=head)
+                logits = model.run_with_hooks(corrupted, fwd_hooks=[(hook_name, hook)])
+                patched_metric[layer, head] = metric(logits)
+    return patched_metric

@@ -101,6 +101,22 @@ def test_patching_equals_transformer_lens(model, pair):
     )
 
 
+@pytest.mark.parametrize("part", ["q", "k", "v"])
+def test_head_input_patching_equals_transformer_lens(model, pair, part):
+    clean, corrupted = pair
+    _, clean_cache = model.run_with_cache(clean)
+    ours = interventions.patch_head_input(model, corrupted, clean_cache, last_logit, part)
+    tl_function = getattr(tl_patching, f"get_act_patch_attn_head_{part}_all_pos")
+    torch.testing.assert_close(ours, tl_function(model, corrupted, clean_cache, last_logit))
+    assert len(model.mod_dict["blocks.0.attn.hook_q"].fwd_hooks) == 0, "patch_head_input must remove its hooks"
+
+
+def test_head_input_patching_refuses_an_unknown_part(model, pair):
+    clean, corrupted = pair
+    _, clean_cache = model.run_with_cache(clean)
+    with pytest.raises(ValueError, match="part must be 'q', 'k' or 'v', got 'z'"):
+        interventions.patch_head_input(model, corrupted, clean_cache, last_logit, "z")
+
 def test_recovery_ratio_refuses_equal_clean_and_corrupted_metrics():
     with pytest.raises(ValueError, match="same metric"):
         interventions.recovery_ratio(torch.tensor([0.5]), 1.0, 1.0)

@@ -11,6 +11,7 @@ NEW_EXERCISES = [
     "attribution_patch_estimate",
     "neuron_write_sizes",
     "add_edge",
+    "patch_head_input",
 ]
 CASES = [(name, reason) for name in NEW_EXERCISES for reason in EXERCISES[name].mistakes]
 

@@ -125,3 +125,24 @@ def test_demo_transformer_refuses_positions_it_does_not_have():
 
     with pytest.raises(ValueError, match="learned positions only"):
         DemoTransformer(TransformerConfig(positional_embedding="sinusoidal"))
+
+
+def test_head_input_patching_is_the_same_in_the_library_and_the_solution():
+    from glassbox.config import TransformerConfig
+    from glassbox.model import Transformer
+
+    cfg = TransformerConfig(d_model=8, n_layers=2, n_heads=2, d_vocab=7, n_ctx=6, attn_only=True, seed=5)
+    model = Transformer(cfg).eval()
+    clean = torch.randint(0, 7, (2, 6), generator=torch.Generator().manual_seed(0))
+    corrupted = (clean + 1) % 7
+    _, cache = model.run_with_cache(clean)
+
+    def metric(logits):
+        return logits[:, -1, 0].mean()
+
+    for part in "qkv":
+        torch.testing.assert_close(
+            ch10_interventions.patch_head_input(model, corrupted, cache, metric, part),
+            interventions.patch_head_input(model, corrupted, cache, metric, part),
+        )
+

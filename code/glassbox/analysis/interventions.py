@@ -15,6 +15,7 @@ from functools import partial
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor
+from transformer_lens import ActivationCache
 
 from glassbox.model import Transformer
 
@@ -190,6 +191,36 @@ def patch_head_pattern(
     """The metric of the corrupted run with one head's attention pattern taken from the clean run: does the head
     matter through *where* it looks?"""
     return _patch_heads(model, clean, corrupted, metric, "hook_pattern")
+
+
+@torch.no_grad()
+def patch_head_input(
+    model: Transformer,
+    corrupted: Int[Tensor, "batch pos"],
+    clean_cache: ActivationCache,
+    metric: Metric,
+    part: str,
+) -> Float[Tensor, "layer head"]:
+    """The metric of the corrupted run with one head's queries, keys or values (`part` "q", "k" or "v", every
+    position) taken from the clean run's cache: entry [l, h] patches `blocks.l.attn.hook_<part>` at head h only.
+    TransformerLens's `get_act_patch_attn_head_<part>_all_pos` computes the same table."""
+    if part not in ("q", "k", "v"):
+        raise ValueError(f"part must be 'q', 'k' or 'v', got {part!r}")
+    n_layers, n_heads = model.cfg.n_layers, model.cfg.n_heads
+    result = torch.zeros(n_layers, n_heads)
+
+    def patch_one_head(activation: Tensor, hook, head: int) -> Tensor:
+        # activation: [batch, pos, head, d_head]; only this head's input comes from the clean run
+        patched = activation.clone()
+        patched[:, :, head] = clean_cache[hook.name][:, :, head]
+        return patched
+
+    for layer in range(n_layers):
+        hook_name = f"blocks.{layer}.attn.hook_{part}"  # the head's input, after W_Q / W_K / W_V
+        for head in range(n_heads):
+            with model.hooks(fwd_hooks=[(hook_name, partial(patch_one_head, head=head))]):
+                result[layer, head] = metric(model(corrupted))  # one corrupted run per patched head
+    return result
 
 
 @torch.no_grad()

@@ -1,10 +1,19 @@
-"""Checks for chapter 10, "Interventions": zero and mean ablation of a head, patching a position, recovery ratio."""
+"""Checks for chapter 10, "Interventions": zero and mean ablation of a head, patching a position, recovery ratio,
+direct logit attribution, one edge of a path, attribution patching, and patching one head's queries, keys or values.
+
+Longer than 300 lines: one chapter's eight exercises, each with its cases and the learner's mistakes written as
+functions beside it, so that a check and the mistakes it names are read together."""
+
+from functools import partial
 
 import torch
 
+from glassbox.analysis import interventions
 from glassbox.analysis.attribution import direct_logit_attribution, logit_diff_directions
 from glassbox.analysis.interventions import recovery_ratio as library_recovery_ratio
+from glassbox.config import TransformerConfig
 from glassbox.judge import Case, Exercise
+from glassbox.model import Transformer
 
 
 def _z(seed: int, batch: int = 3, pos: int = 5, heads: int = 4, d_head: int = 2) -> torch.Tensor:
@@ -186,6 +195,69 @@ def _edge_wrong_axis(activation, write, W, head):
     return patched
 
 
+def _head_input_cases() -> list[Case]:
+    """A two-layer model with three heads (layers ≠ heads, so a [head, layer] table has the wrong shape)."""
+
+    def case(part: str, seed: int, layer_norm: bool, attn_only: bool) -> tuple:
+        cfg = TransformerConfig(
+            d_model=12, n_layers=2, n_heads=3, d_head=4, d_vocab=9, n_ctx=8, d_mlp=16, attn_only=attn_only,
+            normalization_type="LN" if layer_norm else None, init_range=0.5, seed=seed,
+        )  # fmt: skip
+        model = Transformer(cfg).eval()
+        generator = torch.Generator().manual_seed(seed)
+        clean = torch.randint(0, cfg.d_vocab, (3, 6), generator=generator)
+        corrupted = clean.clone()
+        corrupted[:, 2] = (clean[:, 2] + 1 + torch.randint(0, cfg.d_vocab - 1, (3,), generator=generator)) % 9
+        answer = clean[:, -1]
+
+        def metric(logits: torch.Tensor) -> torch.Tensor:  # the last token's logit above the mean logit
+            last = logits[:, -1]
+            return (last.gather(1, answer[:, None]).squeeze(1) - last.mean(1)).mean()
+
+        _, cache = model.run_with_cache(clean)
+        return model, corrupted, cache, metric, part
+
+    return [
+        Case("keys ('k'), attention-only, no LayerNorm", case("k", 0, False, True)),
+        Case("queries ('q'), attention-only, LayerNorm", case("q", 1, True, True)),
+        Case("values ('v'), with MLPs and LayerNorm", case("v", 2, True, False)),
+    ]
+
+
+def _head_input_variant(model, corrupted, cache, metric, part, *, hook_of=None, index=None) -> torch.Tensor:
+    """The reference's loop with one thing changed: which hook it patches, or which slice."""
+    result = torch.zeros(model.cfg.n_layers, model.cfg.n_heads)
+
+    def patch(activation, hook, head):
+        patched = activation.clone()
+        where = index(head) if index else (slice(None), slice(None), head)
+        patched[where] = cache[hook.name][where]
+        return patched
+
+    for layer in range(model.cfg.n_layers):
+        name = f"blocks.{layer}.attn.hook_{hook_of or part}"
+        for head in range(model.cfg.n_heads):
+            with model.hooks(fwd_hooks=[(name, partial(patch, head=head))]):
+                result[layer, head] = metric(model(corrupted))
+    return result
+
+
+def _input_every_head(model, corrupted, cache, metric, part):
+    return _head_input_variant(model, corrupted, cache, metric, part, index=lambda head: (slice(None),))
+
+
+def _input_position_axis(model, corrupted, cache, metric, part):
+    return _head_input_variant(model, corrupted, cache, metric, part, index=lambda head: (slice(None), head))
+
+
+def _input_always_keys(model, corrupted, cache, metric, part):
+    return _head_input_variant(model, corrupted, cache, metric, part, hook_of="k")
+
+
+def _input_output_instead(model, corrupted, cache, metric, part):
+    return _head_input_variant(model, corrupted, cache, metric, part, hook_of="z")
+
+
 EXERCISES = [
     Exercise(
         name="zero_ablate_head",
@@ -264,5 +336,22 @@ EXERCISES = [
             "write is [batch, pos, d_model] and W [d_model, d_head]: write @ W, not write @ W.T": _edge_transposed,
             "the head is the third dimension of [batch, pos, head, d_head]: activation[:, :, head]": _edge_wrong_axis,
         },
+    ),
+    Exercise(
+        name="patch_head_input",
+        module="ch10_interventions",
+        cases=_head_input_cases,
+        mistakes={
+            "patch only head `head`: patched[:, :, head] = clean[:, :, head], not the whole hook": _input_every_head,
+            "the head is the third dimension of [batch, pos, head, d_head]: [:, :, head], not [:, head]": (
+                _input_position_axis
+            ),
+            "patch the hook `part` names: blocks.{layer}.attn.hook_{part}, not always hook_k": _input_always_keys,
+            "patch the head's input (hook_q/hook_k/hook_v), not its output hook_z": _input_output_instead,
+        },
+        agrees_with={
+            "glassbox.analysis.interventions.patch_head_input": interventions.patch_head_input,
+        },
+        atol=1e-4,
     ),
 ]
