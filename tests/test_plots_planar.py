@@ -5,10 +5,13 @@ import io
 
 import numpy as np
 import pytest
+import torch
 from glassbox import rules
+from glassbox.analysis import planar
 from glassbox.model import Transformer
 from glassbox.plots import animation
 from glassbox.plots import planar as g
+from glassbox.plots import planar_views as views
 from glassbox.plots.core import MIN_POINTS, smallest_text
 from glassbox.rules import cli
 from glassbox.train import TrainConfig
@@ -26,8 +29,12 @@ def test_every_figure_function_returns_a_figure(run):
     """The figures the command line writes (one list, `cli.figure_makers`), each a readable PNG."""
     makers = cli.figure_makers(run)
     # figures 01–18 (16–18: three value demos, each in three stages), the seed's 06_2 summary, 11_1 `+` score row and
-    # 15_2 arrows on the argmax map, and the supplementary score grid
-    assert len(makers) == 28
+    # 15_2 arrows on the argmax map, and the supplementary score grid; chapter 6b's 08_2 per dimension, 15_3 query
+    # gradients, supplementary 07 overview and 14 attention matrix, and a frozen output landscape per position (8)
+    assert len(makers) == 28 + 4 + run.model.cfg.n_ctx
+    seed_names = {"08_2_qkv_per_dimension", "15_3_query_dot_product_gradients", "supplementary_07_qkv_overview"}
+    assert seed_names | {"supplementary_14_attention_matrix"} <= set(makers)
+    assert sum(name.startswith("frozen_output_pos") for name in makers) == run.model.cfg.n_ctx
     for name, draw in makers.items():
         fig = draw()
         assert isinstance(fig, Figure), name
@@ -108,3 +115,44 @@ def test_gif_palette_comes_from_every_frame():
     palette = animation.palette_of([red] * 5 + [blue] * 5)
     colours = {tuple(palette.getpalette()[3 * i : 3 * i + 3]) for i in range(2)}
     assert colours == {(255, 0, 0), (0, 0, 255)}
+
+
+def test_more_views_refuse_a_wider_stream_and_bad_windows(run):
+    wide = Transformer(rules.get_setup("step_back").model_config(11))
+    window = rules.demo_windows(run)[0][0]
+    for draw in (
+        lambda m: views.qkv_per_dimension(m, run.rule),
+        lambda m: views.qkv_overview(m, run.rule, window),
+        lambda m: views.attention_matrix(m, run.rule, [window]),
+        lambda m: views.frozen_output(m, run.rule, window, 0),
+        lambda m: views.query_gradients(m, run.rule, window),
+    ):
+        with pytest.raises(ValueError, match="needs d_model=2, got 4"):
+            draw(wide)
+    with pytest.raises(ValueError, match="a window holds 1 … 8 tokens, got 9"):
+        views.query_gradients(run.model, run.rule, window + [0])
+    with pytest.raises(ValueError, match="position must lie in 0 … 7, got 8"):
+        views.frozen_output(run.model, run.rule, window, 8)
+
+
+def test_frozen_landscape_is_the_model_with_the_attention_output_it_gets(run):
+    """The frozen landscape at the attention output a position really gets is the model's own prediction there."""
+    window = rules.demo_windows(run)[0][0]
+    t = planar.trace(run.model, window)
+    for p in (0, len(window) - 1):
+        land = views.frozen_landscape(run.model, window, p, 5)
+        mid = torch.tensor(t.embed[p] + land["attn_out"], dtype=torch.float32)
+        assert np.allclose(planar.output_probabilities(run.model, mid).numpy(), t.probs[p], atol=1e-5)
+        assert land["visible_values"].shape == (p + 1, 2) and land["probs"].shape == (5, 5, run.rule.d_vocab)
+        assert np.allclose(land["probs"].sum(-1), 1, atol=1e-5)
+
+
+def test_position_share_is_zero_without_positions_and_grows_with_them(run):
+    model = Transformer(run.model.cfg)
+    model.load_state_dict(run.model.state_dict())
+    with torch.no_grad():
+        model.W_pos.zero_()
+    assert max(views.position_share(model).values()) < 1e-6
+    with torch.no_grad():
+        model.W_pos.copy_(torch.randn_like(model.W_pos, generator=torch.Generator().manual_seed(0)) * 100)
+    assert min(views.position_share(model).values()) > 1

@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 
 from glassbox.plots import animation
 from glassbox.plots import planar as g
+from glassbox.plots import planar_views as views
 from glassbox.plots.core import png_bytes
 from glassbox.rules.accuracy import rule_accuracy
 from glassbox.rules.gallery import FAST_RECIPE, GALLERY, GALLERY_RECIPE, SEED_RECIPE, Recipe, Setup
@@ -76,6 +77,17 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
                 for stage in g.VALUE_DEMO_STAGES
             },
             "supplementary_score_grid": lambda: g.score_grid(model, rule),
+            # the seed's extended and supplementary figures (chapter 6b)
+            "08_2_qkv_per_dimension": lambda: views.qkv_per_dimension(model, rule),
+            "15_3_query_dot_product_gradients": lambda: views.query_gradients(model, rule, windows[0]),
+            "supplementary_07_qkv_overview": lambda: views.qkv_overview(model, rule, windows[0]),
+            "supplementary_14_attention_matrix": lambda: views.attention_matrix(model, rule, windows),
+            **{
+                f"frozen_output_pos{p}_{rule.vocab[token]}": (
+                    lambda p=p: views.frozen_output(model, rule, windows[0], p)
+                )
+                for p, token in enumerate(windows[0])
+            },
         }
     return figures
 

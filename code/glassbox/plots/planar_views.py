@@ -1,0 +1,313 @@
+"""More views of Part III's 2-D glass-box models (the page after chapter 6): the seed project's extended and
+supplementary figures, each drawn so that one fact can be read off it.
+
+`qkv_per_dimension` (figure 08, extended: each coordinate of q, k and v as a token × position table),
+`qkv_overview` (supplementary 07: embeddings, queries, keys, values and one window's attention output on one page),
+`attention_matrix` (supplementary 14: per position, the attention pattern, the logits and the probabilities),
+`frozen_output` (one position's embedding held fixed: the prediction for every attention output it could receive),
+and `query_gradients` (figure 15: for each query of a window, the score it gives a key anywhere in the plane).
+The drawing helpers and colours are `glassbox.plots.planar`'s; the maths is `glassbox.analysis.planar`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from glassbox.analysis.planar import (
+    head,
+    output_probabilities,
+    plane_grid,
+    require_2d,
+    to_numpy,
+    token_positions,
+    trace,
+)
+from glassbox.model import Transformer
+from glassbox.plots.core import diverging_norm, figure, heatmap, mosaic
+from glassbox.plots.planar import (
+    KIND_MARKER,
+    LANDSCAPE,
+    TEXT,
+    _finish,
+    _kind_legend,
+    _landscape_grid,
+    _token_paths,
+    token_colour,
+)
+from glassbox.rules.definitions import Rule
+
+Q_COLOUR, K_COLOUR = "#0072B2", "#D55E00"  # Okabe–Ito blue and vermilion, with different markers
+
+
+def _window_labels(rule: Rule, tokens: Sequence[int]) -> list[str]:
+    return [f"{rule.vocab[t]}_{p}" for p, t in enumerate(tokens)]
+
+
+def _grouped_labels(ax: Axes, points: np.ndarray, labels: Sequence[str], colours: Sequence[str]) -> None:
+    """Name points, one label per cluster: points closer than 3 % of the panel's span share one label listing them
+    (so that coinciding points do not print their names on top of each other)."""
+    span = float(np.ptp(points, axis=0).max()) or 1.0
+    groups: list[list[int]] = []
+    for i, point in enumerate(points):
+        for group in groups:
+            if np.linalg.norm(points[group[0]] - point) < 0.03 * span:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    middle = (points.min(0) + points.max(0)) / 2
+    for group in groups:
+        colour = colours[group[0]] if len({colours[i] for i in group}) == 1 else "0.2"
+        names = [labels[i] for i in group]
+        text = ",\n".join(", ".join(names[k : k + 4]) for k in range(0, len(names), 4))  # 4 names a line
+        right, low = points[group[0], 0] > middle[0], points[group[0], 1] < middle[1]  # write towards the middle
+        ax.annotate(
+            text,
+            points[group[0]],
+            fontsize=TEXT,
+            color=colour,
+            xytext=(-3 if right else 3, 3 if low else -3),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            va="bottom" if low else "top",
+        )
+
+
+def _check_window(model: Transformer, tokens: Sequence[int]) -> None:
+    if not 1 <= len(tokens) <= model.cfg.n_ctx:
+        raise ValueError(f"a window holds 1 … {model.cfg.n_ctx} tokens, got {len(tokens)}")
+
+
+# ------------------------------------------------------------------------- 08 extended: per dimension
+def qkv_per_dimension(model: Transformer, rule: Rule) -> Figure:
+    """Each coordinate of the queries, keys and values (columns) of every token (rows of a table) at every position
+    (its columns), centred on zero: a table whose colours change down the rows but hardly along them says that the
+    token decides that coordinate and the position only nudges it."""
+    require_2d(model)
+    x = token_positions(model)
+    fig, axes = figure(3, 2, width=7.0 / 3, height=3.3)
+    positions = [str(p) for p in range(model.cfg.n_ctx)]
+    for col, (which, name) in enumerate(zip("qkv", ("query", "key", "value"), strict=True)):
+        vectors = to_numpy(head(model, x, which))  # [V, n_ctx, 2]
+        for dim in range(2):
+            ax = axes[dim * 3 + col]
+            heatmap(ax, vectors[..., dim], row_labels=rule.vocab, col_labels=positions, cmap="RdBu_r")
+            ax.set_title(f"{name}, dimension {dim}", fontsize=TEXT + 1)
+            ax.tick_params(labelsize=TEXT)
+            ax.set_xlabel("position", fontsize=TEXT)
+            if col == 0:
+                ax.set_ylabel("token", fontsize=TEXT)
+    for ax in fig.axes[len(axes) :]:  # the colour bars
+        ax.tick_params(labelsize=TEXT)
+    return fig
+
+
+def position_share(model: Transformer) -> dict[str, float]:
+    """For q, k and v: how much of the spread of a coordinate comes from the position rather than the token — the
+    mean over tokens of the standard deviation across positions, over the standard deviation across tokens of the
+    mean over positions (the larger of the two coordinates' ratios)."""
+    x = token_positions(model)
+    out = {}
+    for which in "qkv":
+        vectors = to_numpy(head(model, x, which))  # [V, n_ctx, 2]
+        across_positions = vectors.std(axis=1).mean(axis=0)
+        across_tokens = vectors.mean(axis=1).std(axis=0)
+        out[which] = float((across_positions / across_tokens).max())
+    return out
+
+
+# ------------------------------------------------------------------------ supplementary 07: overview
+def qkv_overview(model: Transformer, rule: Rule, tokens: Sequence[int]) -> Figure:
+    """The head on one page: token and position embeddings, their sums, the queries, keys and values of every
+    input (one path per token), queries and keys on one pair of axes, and the attention output at each position of
+    the window `tokens` (named token_position)."""
+    require_2d(model)
+    _check_window(model, tokens)
+    layout = [["tokens", "positions"], ["x", "q"], ["k", "v"], ["qk", "out"]]
+    fig, axes = mosaic(layout, width=7.0, height=12.5)
+    W_E, W_pos = to_numpy(model.W_E), to_numpy(model.W_pos)
+    ax = axes["tokens"]
+    colours = [token_colour(rule, t) for t in range(rule.d_vocab)]
+    for t, c in enumerate(colours):
+        ax.scatter(*W_E[t], color=c, marker=KIND_MARKER[c], s=30)
+    _grouped_labels(ax, W_E, rule.vocab, colours)
+    _finish(ax, "token embeddings W_E", "dimension 0", "dimension 1")
+    ax = axes["positions"]
+    ax.plot(*W_pos.T, color="0.5", linewidth=0.8)
+    ax.scatter(*W_pos.T, color="#56B4E9", s=24)
+    for p, point in enumerate(W_pos):
+        ax.annotate(f"p{p}", point, fontsize=TEXT + 1, color="0.2", xytext=(3, 3), textcoords="offset points")
+    _finish(ax, "position embeddings W_pos", "dimension 0", "")
+    x = token_positions(model)
+    _token_paths(axes["x"], to_numpy(x), rule)
+    _finish(axes["x"], "x = W_E[token] + W_pos[position]", "dimension 0", "dimension 1")
+    for which, name in zip("qkv", ("queries q", "keys k", "values v"), strict=True):
+        _token_paths(axes[which], to_numpy(head(model, x, which)), rule)
+        _finish(axes[which], name, "head dimension 0", "head dimension 1" if which == "k" else "")
+    ax = axes["qk"]
+    for which, colour, marker in (("q", Q_COLOUR, "o"), ("k", K_COLOUR, "^")):
+        _token_paths(ax, to_numpy(head(model, x, which)), rule, colour=colour, marker=marker, prefix=which)
+    ax.legend(
+        handles=[
+            matplotlib.lines.Line2D([], [], marker="o", linestyle="", color=Q_COLOUR, label="queries (q…)"),
+            matplotlib.lines.Line2D([], [], marker="^", linestyle="", color=K_COLOUR, label="keys (k…)"),
+        ],
+        fontsize=TEXT,
+        loc="best",
+    )
+    _finish(ax, "queries and keys together", "head dimension 0", "head dimension 1")
+    out = trace(model, tokens).attn_out
+    ax = axes["out"]
+    colours = [token_colour(rule, t) for t in tokens]
+    for point, c in zip(out, colours, strict=True):
+        ax.scatter(*point, color=c, marker=KIND_MARKER[c], s=24)
+    _grouped_labels(ax, out, _window_labels(rule, tokens), colours)
+    _finish(ax, "attention output, one window", "dimension 0", "")
+    _kind_legend(axes["x"], rule, paths=True)
+    return fig
+
+
+# ------------------------------------------------------------------- supplementary 14: attention matrix
+def attention_matrix(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]]) -> Figure:
+    """For each window (a row of three tables, one row per position): the attention pattern, the logits (centred on
+    zero) and the probabilities of the next token."""
+    require_2d(model)
+    fig, axes = figure(3, len(windows), width=7.0 / 3, height=3.0)
+    for w, tokens in enumerate(windows):
+        _check_window(model, tokens)
+        t = trace(model, tokens)
+        with torch.no_grad():
+            logits = to_numpy(model(torch.tensor(list(tokens))[None])[0])
+        logits -= logits.mean(-1, keepdims=True)  # softmax ignores a shift: centre each row on its mean
+        labels = _window_labels(rule, tokens)
+        for ax, values, title, cmap, xlabels in (
+            (axes[3 * w], t.pattern, "attention", "magma", labels),
+            (axes[3 * w + 1], logits, "logits (row mean 0)", "RdBu_r", rule.vocab),
+            (axes[3 * w + 2], t.probs, "P(next token)", "magma", rule.vocab),
+        ):
+            bounds = {} if cmap == "RdBu_r" else {"vmin": 0.0, "vmax": 1.0}
+            heatmap(ax, values, row_labels=labels, col_labels=xlabels, cmap=cmap, **bounds)
+            ax.set_title(title, fontsize=TEXT + 1)
+            ax.tick_params(labelsize=TEXT)
+            ax.tick_params(axis="x", labelrotation=90)
+            ax.set_xlabel("key" if title == "attention" else "next token", fontsize=TEXT)
+    for ax in fig.axes[len(axes) :]:
+        ax.tick_params(labelsize=TEXT)
+    return fig
+
+
+# ----------------------------------------------------------------------- frozen output: one position
+@torch.no_grad()
+def frozen_landscape(model: Transformer, tokens: Sequence[int], position: int, resolution: int) -> dict:
+    """The plane of attention outputs a for one position of a window, its embedding x held fixed: the grid, the
+    probabilities of x + a there, the values of the keys the position sees, and the attention output it gets."""
+    require_2d(model)
+    _check_window(model, tokens)
+    if not 0 <= position < len(tokens):
+        raise ValueError(f"position must lie in 0 … {len(tokens) - 1}, got {position}")
+    t = trace(model, tokens)
+    every_value = to_numpy(head(model, token_positions(model), "v")).reshape(-1, 2)
+    xs, ys, grid = plane_grid(np.concatenate([every_value, t.attn_out[[position]]]), resolution)
+    x = torch.tensor(t.embed[position], dtype=grid.dtype)
+    resid_mid = grid + x if model.cfg.use_residual else grid
+    probs = to_numpy(output_probabilities(model, resid_mid)).reshape(len(ys), len(xs), -1)
+    return {
+        "xs": xs,
+        "ys": ys,
+        "probs": probs,
+        "grid": to_numpy(grid),
+        "visible_values": t.v[: position + 1],
+        "attn_out": t.attn_out[position],
+        "predicted": int(t.probs[position].argmax()),
+    }
+
+
+def frozen_output(model: Transformer, rule: Rule, tokens: Sequence[int], position: int, *, resolution: int = 80):
+    """One panel per output token: the probability of that token if the position `position` of the window
+    `tokens` — its embedding x held fixed — received the attention output a at each point of the plane (x + a, then
+    MLP and unembedding). White ×: the values of the keys it can see (a is a weighted average of them, so it lies
+    among them); black star: the a it does get."""
+    land = frozen_landscape(model, tokens, position, resolution)
+    fig, axes = _landscape_grid(rule)
+    for token, ax in enumerate(axes[: rule.d_vocab]):
+        ax.pcolormesh(
+            land["xs"], land["ys"], land["probs"][..., token], cmap=LANDSCAPE, vmin=0, vmax=1, rasterized=True
+        )
+        ax.set_title(f"P(next = {rule.vocab[token]})", fontsize=TEXT + 1)
+        ax.tick_params(labelsize=TEXT)
+        if token % 4:
+            ax.tick_params(labelleft=False)
+        if token < rule.d_vocab - 4:
+            ax.tick_params(labelbottom=False)
+        ax.scatter(*land["visible_values"].T, color="white", marker="x", s=14, linewidths=0.9)
+        ax.scatter(*land["attn_out"], color="black", edgecolor="white", marker="*", s=70, linewidths=0.6)
+    label = f"{rule.vocab[tokens[position]]}_{position}"
+    fig.suptitle(f"{label} of '{rule.decode(list(tokens))}': its prediction for every attention output", fontsize=10)
+    for k, ax in enumerate(axes[: rule.d_vocab]):
+        if k >= rule.d_vocab - 4:
+            ax.set_xlabel("a, dimension 0", fontsize=TEXT)
+        if k % 4 == 0:
+            ax.set_ylabel("a, dimension 1", fontsize=TEXT)
+    fig.legend(
+        handles=[
+            matplotlib.lines.Line2D([], [], marker="x", linestyle="", color="0.3", label="values it can attend to"),
+            matplotlib.lines.Line2D([], [], marker="*", linestyle="", color="black", label="attention output it gets"),
+        ],
+        loc="outside lower center",
+        ncols=2,
+        fontsize=TEXT,
+    )
+    return fig
+
+
+# ------------------------------------------------------------------------ 15 query dot-product fields
+def query_gradients(model: Transformer, rule: Rule, tokens: Sequence[int]) -> Figure:
+    """One panel per position of the window: the score q·k/√d_head its query gives a key at each point of the plane
+    (centred on zero; it grows fastest along q, the arrow), with the window's keys: those it can see named, the later
+    ones (masked) grey."""
+    require_2d(model)
+    _check_window(model, tokens)
+    t = trace(model, tokens)
+    labels = _window_labels(rule, tokens)
+    every_key = to_numpy(head(model, token_positions(model), "k")).reshape(-1, 2)
+    xs, ys, grid = plane_grid(every_key, 60, margin=0.1)
+    grid = to_numpy(grid)
+    n = len(tokens)
+    fig, axes = figure(2, -(-n // 2), width=3.5, height=2.9)
+    for p, ax in enumerate(axes):
+        if p >= n:
+            ax.set_axis_off()
+            continue
+        field = (grid @ t.q[p]).reshape(len(ys), len(xs)) / np.sqrt(model.cfg.d_head)
+        mesh = ax.pcolormesh(xs, ys, field, cmap="RdBu_r", norm=diverging_norm(field), rasterized=True)
+        colorbar = fig.colorbar(mesh, ax=ax, shrink=0.85)
+        colorbar.ax.tick_params(labelsize=TEXT)
+        ax.scatter(*t.k[p + 1 :].T, s=10, color="0.55")
+        for j in range(p + 1):
+            c = token_colour(rule, tokens[j])
+            ax.scatter(*t.k[j], color=c, marker=KIND_MARKER[c], s=22, edgecolor="black", linewidths=0.5)
+            ax.annotate(labels[j], t.k[j], fontsize=TEXT, xytext=(3, 2), textcoords="offset points")
+        span = min(xs[-1] - xs[0], ys[-1] - ys[0]) * 0.3
+        direction = t.q[p] / (np.linalg.norm(t.q[p]) + 1e-9) * span
+        ax.annotate("", xy=direction, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.2})
+        ax.set_title(f"query {labels[p]}", fontsize=TEXT + 1)
+        ax.tick_params(labelsize=TEXT)
+    fig.suptitle("Score of a key at each point, for each query (arrow: q's direction)", fontsize=10)
+    return fig
+
+
+__all__ = [
+    "attention_matrix",
+    "frozen_landscape",
+    "frozen_output",
+    "position_share",
+    "qkv_overview",
+    "qkv_per_dimension",
+    "query_gradients",
+]
