@@ -10,8 +10,8 @@ flags those) and exits 1 on a cell error. For working on a chapter: the final wo
     python tests/run_chapter.py ch09 ch12 --audit-figures audit.jsonl
 
 also measures every figure a chapter shows, as the page shows it (`glassbox.plots.core.smallest_text`: its
-smallest text in points at display size, and its display width), and lists those whose text is under
-`MIN_POINTS`: the book-wide legibility audit, one line per figure written to the file.
+smallest text in points at display size, any text cut off at its edge, and its display width), and lists those
+whose text is under `MIN_POINTS` or cut off: the book-wide legibility audit, one line per figure in the file.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def _audited(self, include=None, exclude=None, _shown=_core.BookFigure._repr_mim
     titles = [t for t in titles + [a.get_title() for a in self.axes] if t]
     with open({path!r}, "a") as out:
         out.write(_json.dumps({{"chapter": {chapter!r}, "figure": _count[0], "points": round(points, 2), "text": text,
-                                "display_px": self.display_pixels(), "titles": titles[:4]}}) + "\\n")
+                                "clipped": _core.clipped_text(self)[:4], "display_px": self.display_pixels(),
+                                "titles": titles[:4]}}) + "\\n")
     return _shown(self, include, exclude)
 
 _core.BookFigure._repr_mimebundle_ = _audited
@@ -105,12 +106,12 @@ def report_audit(path: Path) -> None:
     from glassbox.plots.core import MIN_POINTS
 
     rows = [json.loads(line) for line in path.read_text().splitlines()]
-    small = [r for r in rows if r["points"] < MIN_POINTS]
-    print(f"figures audited: {len(rows)}; smallest text under {MIN_POINTS} pt at display size: {len(small)}")
+    small = [r for r in rows if r["points"] < MIN_POINTS or r.get("clipped")]
+    print(f"figures audited: {len(rows)}; text under {MIN_POINTS} pt at display size or cut off: {len(small)}")
     for r in small:
         print(
             f"  {r['chapter']} figure {r['figure']} ({r['display_px']} px, {', '.join(r['titles'])[:60]}): "
-            f"{r['points']} pt {r['text'][:30]!r}"
+            f"{r['points']} pt {r['text'][:30]!r}" + (f", cut off: {r['clipped']}" if r.get("clipped") else "")
         )
 
 

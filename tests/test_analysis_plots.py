@@ -3,7 +3,7 @@
 import pytest
 import torch
 from glassbox.plots import analysis as plots
-from glassbox.plots.core import MIN_POINTS, smallest_text
+from glassbox.plots.core import MIN_POINTS, clipped_text, smallest_text
 from matplotlib.figure import Figure
 
 
@@ -65,7 +65,11 @@ def test_part4_figures_are_legible_at_the_size_the_page_shows_them():
         "head_scores": plots.head_scores(heads),
         "head × head": plots.head_scores({"a": torch.rand(4, 4), "b": torch.rand(4, 4)}, ylabel="head"),
         "attention_patterns": plots.attention_patterns([pattern] * 4, ["a", "b", "c", "d"], labels=list("x" * 40)),
-        "matrices": plots.matrices({k: torch.randn(12, 12) for k in "abc"}, xlabel="x", ylabel="y"),
+        "matrices": plots.matrices(
+            {k: torch.randn(64, 64) for k in ("L0H3: softmax of positional QK", "L1H0: full OV", "L1H0 through L0H3")},
+            xlabel=["key position", "output token", "key's previous token"],
+            ylabel=["query position", "token", "query token"],
+        ),
         "ranked_bars": plots.ranked_bars([f"path {i}" for i in range(26)], torch.randn(26), xlabel="x"),
         "layer_position_grid": plots.layer_position_grid(torch.randn(3, 30), title="t", labels=list("y" * 30)),
         "phase_change": plots.phase_change([0, 1], {"l": [2.0, 1.0]}, {"s": [0.0, 1.0]}, uniform_loss=2.0),
@@ -74,6 +78,7 @@ def test_part4_figures_are_legible_at_the_size_the_page_shows_them():
     for name, fig in figures.items():
         size, text = smallest_text(fig)
         assert size >= MIN_POINTS, f"{name}: {text!r} is {size:.1f} pt on the page"
+        assert not clipped_text(fig), f"{name}: cut off at the figure's edge: {clipped_text(fig)}"
 
 
 def test_many_panels_wrap_two_to_a_row():

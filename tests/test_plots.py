@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from glassbox import plots
-from glassbox.plots.core import MIN_POINTS, smallest_text
+from glassbox.plots.core import MIN_POINTS, clipped_text, smallest_text
 from matplotlib.figure import Figure
 
 
@@ -15,6 +15,7 @@ def renders(fig: Figure) -> bool:
     png = fig._repr_png_()
     points, text = smallest_text(fig)
     assert points >= MIN_POINTS, f"{text!r} is {points:.1f} pt on the page"
+    assert not clipped_text(fig), f"cut off at the figure's edge: {clipped_text(fig)}"
     return isinstance(fig, Figure) and png.startswith(b"\x89PNG") and len(png) < 300_000
 
 

@@ -7,7 +7,8 @@
 //
 // Fails (exit 1) on: an axe-core WCAG 2.1 A/AA violation in the book's own content (the article: prose, figures,
 // tables, quizzes, exercise boxes, badges, widgets); a request outside the site; a formula left as raw TeX; a page
-// wider than a 390 px phone; an uncaught script error; an animation without a pause control. Violations in the
+// wider than a 390 px phone; a figure shown smaller than the width it was drawn for (its text would fall under
+// 8 pt), at 1280 or 390 px; an uncaught script error; an animation without a pause control. Violations in the
 // theme (header, sidebars, footer) are listed, not failed. Prints each page's weight: the bytes a first visit loads.
 import { createServer } from "node:http";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
@@ -137,6 +138,30 @@ function contentInPage() {
   return { rawMath, animations: animations.length, uncontrolled, moving };
 }
 
+// Runs in the page: the book's figures (PNG outputs with the width they were drawn for) that the page shows smaller
+// than that width. Their text is ≥ 8 pt at the drawn width (glassbox.plots.core, tested in Python); shown smaller,
+// it is smaller than that. Each as "file: shown/drawn px".
+function shrunkFiguresInPage() {
+  const drawn = (img) => parseFloat(img.style.width) || Number(img.getAttribute("width")) || 0;  // MyST-NB: inline style
+  return [...document.querySelectorAll("article .cell_output img")]
+    .filter((img) => drawn(img) > 0 && img.checkVisibility() && img.getBoundingClientRect().width < 0.98 * drawn(img))
+    .map((img) => `${img.src.split("/").pop().slice(0, 16)}…: ${Math.round(img.getBoundingClientRect().width)}/${drawn(img)} px`);
+}
+
+// Screenshots of each figure of the article as the page shows it, for looking at (`--screenshots DIR`).
+async function figureShots(page, dir, name, width) {
+  // the sticky header and the skip link would cover the top of a figure scrolled into view
+  await page.addStyleTag({ content: ".bd-header, .skip-link, .bd-header-article { visibility: hidden !important; }" });
+  const images = await page.$$("article .cell_output img, article .glassbox-animation img");
+  let n = 0;
+  for (const image of images) {
+    const visible = await image.evaluate((img) => img.checkVisibility() && img.getBoundingClientRect().width > 0);
+    if (!visible) continue;
+    await image.evaluate((img) => img.scrollIntoView({ block: "center", inline: "start" }));
+    await image.screenshot({ path: join(dir, `${name}-fig${String(++n).padStart(2, "0")}-${width}.png`) }).catch(() => {});
+  }
+}
+
 // Light and dark pages live in separate browser contexts: the theme keeps the reader's choice in localStorage,
 // which would otherwise carry dark mode over to every page opened after the first dark one.
 async function openPage(contexts, url, origin, { viewport, reducedMotion = false, dark = false }) {
@@ -206,7 +231,9 @@ async function checkPage(contexts, origin, site, rel, screenshots) {
     }
   }
   const name = rel.replace(/\//g, "_").replace(/\.html$/, "");
+  report.shrunk = { [DESKTOP.width]: await desk.page.evaluate(shrunkFiguresInPage) };
   if (screenshots) await desk.page.bringToFront().then(() => desk.page.screenshot({ path: join(screenshots, `${name}-1280.png`) }));
+  if (screenshots) await figureShots(desk.page, screenshots, name, DESKTOP.width);
   await desk.page.close();
 
   // A phone, with reduced motion asked for: nothing may scroll sideways, and no animation may move.
@@ -214,7 +241,9 @@ async function checkPage(contexts, origin, site, rel, screenshots) {
   report.overflow = await phone.page.evaluate(overflowInPage);
   const still = await phone.page.evaluate(contentInPage);
   report.content.movingWithReducedMotion = still.moving;
+  report.shrunk[PHONE.width] = await phone.page.evaluate(shrunkFiguresInPage);
   if (screenshots) await phone.page.bringToFront().then(() => phone.page.screenshot({ path: join(screenshots, `${name}-390.png`) }));
+  if (screenshots) await figureShots(phone.page, screenshots, name, PHONE.width);
   await phone.page.close();
 
   // Dark mode: colour contrast only (the rest does not change with the colour scheme).
@@ -234,6 +263,8 @@ function failures(r) {
   if (r.content.rawMath) out.push(`${r.content.rawMath} formula(s) shown as raw TeX`);
   for (const a of r.content.uncontrolled) out.push(`animation without a pause control: ${a}`);
   for (const a of r.content.movingWithReducedMotion) out.push(`animation moves although the reader asked for reduced motion: ${a}`);
+  for (const [width, figures] of Object.entries(r.shrunk || {}))
+    if (figures.length) out.push(`${figures.length} figure(s) shown smaller than drawn at ${width} px (text under 8 pt): ${figures.slice(0, 3).join("; ")}`);
   if (r.overflow.over > 0) out.push(`scrolls ${r.overflow.over} px sideways at ${PHONE.width} px: ${r.overflow.culprits.join("; ")}`);
   return out;
 }

@@ -170,16 +170,24 @@ def lines(
 
 
 def matrices(
-    values: Mapping[str, Float[Tensor, "rows cols"]], *, xlabel: str, ylabel: str, cmap: str = "RdBu_r"
+    values: Mapping[str, Float[Tensor, "rows cols"]],
+    *,
+    xlabel: str | Sequence[str],
+    ylabel: str | Sequence[str],
+    cmap: str = "RdBu_r",
 ) -> Figure:
     """Several full matrices, two to a row (e.g. OV and QK circuits), each coloured symmetrically around zero with
-    its own colour bar (their scales differ)."""
+    its own colour bar (their scales differ). Axis labels: one for all, or one per matrix."""
     if not values:
         raise ValueError("matrices needs at least one named matrix")
+    xlabels = [xlabel] * len(values) if isinstance(xlabel, str) else list(xlabel)
+    ylabels = [ylabel] * len(values) if isinstance(ylabel, str) else list(ylabel)
+    if len(xlabels) != len(values) or len(ylabels) != len(values):
+        raise ValueError(f"{len(values)} matrices but {len(xlabels)} x labels and {len(ylabels)} y labels")
     fig, axes = panels(len(values), height=3.4)
-    for ax, (title, grid) in zip(axes, values.items(), strict=True):
+    for ax, (title, grid), x, y in zip(axes, values.items(), xlabels, ylabels, strict=True):
         grid = grid.detach()
         limit = float(grid.nan_to_num().abs().max()) or 1.0
         heatmap(ax, grid, cmap=cmap, vmin=-limit, vmax=limit)
-        ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+        ax.set(title=title, xlabel=x, ylabel=y)
     return fig

@@ -136,6 +136,31 @@ def smallest_text(fig: Figure) -> tuple[float, str]:
     return min(sizes, default=(float("inf"), ""))
 
 
+def clipped_text(fig: Figure) -> list[str]:
+    """The texts of `fig` that run past its edges (a label longer than its panel is wide): cut off on the page.
+    Empty when everything drawn lies inside the figure; tests assert it is."""
+    fig.draw_without_rendering()  # lay the figure out as saving it would
+    renderer, edge = fig._get_renderer(), fig.bbox_inches
+    drawn = fig.get_tightbbox(renderer)  # only what is drawn (not the tick labels matplotlib keeps off the axes)
+    tolerance = 0.01  # inches: a pixel
+    if (
+        drawn.x0 >= -tolerance
+        and drawn.y0 >= -tolerance
+        and drawn.x1 <= edge.x1 + tolerance
+        and drawn.y1 <= edge.y1 + tolerance
+    ):
+        return []
+    outside = [
+        t.get_text()
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip()
+        for box in [t.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())]
+        if box.width > 0
+        and (box.x0 < -tolerance or box.y0 < -tolerance or box.x1 > edge.x1 + tolerance or box.y1 > edge.y1 + tolerance)
+    ]
+    return outside or [f"something drawn past the edge ({drawn.bounds} inside {edge.bounds} inches)"]
+
+
 def figure(ncols: int = 1, nrows: int = 1, *, width: float = 4.2, height: float = 3.4) -> tuple[Figure, np.ndarray]:
     """A figure with a grid of axes, sized per panel; axes come back as a flat array."""
     fig = BookFigure(figsize=(width * ncols, height * nrows), layout="constrained", dpi=PIXELS_PER_INCH)

@@ -19,7 +19,7 @@ def position_encodings(encoding: Float[Tensor, "n_ctx d_model"], dims: Sequence[
     left.set(xlabel="position", ylabel="dimension", title="Sinusoidal encoding")
     for d in dims:
         right.plot(encoding[:, d], label=f"dim {d}")
-    right.set(xlabel="position", ylabel="value", title="Some dimensions over positions", ylim=(-1.1, 1.45))
+    right.set(xlabel="position", ylabel="value", title="A few dimensions", ylim=(-1.1, 1.45))
     right.legend(ncols=2, fontsize=8, loc="upper right")
     return fig
 
