@@ -117,6 +117,7 @@ def test_head_input_patching_refuses_an_unknown_part(model, pair):
     with pytest.raises(ValueError, match="part must be 'q', 'k' or 'v', got 'z'"):
         interventions.patch_head_input(model, corrupted, clean_cache, last_logit, "z")
 
+
 def test_recovery_ratio_refuses_equal_clean_and_corrupted_metrics():
     with pytest.raises(ValueError, match="same metric"):
         interventions.recovery_ratio(torch.tensor([0.5]), 1.0, 1.0)
