@@ -1,7 +1,7 @@
 """Train a glass-box model on an integer-sequence rule, measure how well it follows the rule, and (from a terminal)
 write every figure of chapters 6 and 7.
 
-    python -m glassbox.rules plus_last_even --out figures/      # train, then write every figure, GIF and MP4
+    python -m glassbox.rules plus_last_even --out figures/      # train, then write every figure and the GIFs
     python -m glassbox.rules lucky7 --steps 4000 --seed 1
     python -m glassbox.rules plus_last_even --out figures/ --figures-only   # from the checkpoints of a former run
     python -m glassbox.rules plus_last_even --figures-only --step 500 --figure 07 15   # two figures, mid-training
@@ -19,7 +19,6 @@ bias, and no LayerNorm. Each prediction sees the last `n_ctx` tokens (8 for most
 from __future__ import annotations
 
 import argparse
-import importlib.util
 from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
@@ -130,16 +129,9 @@ def select(makers: dict[str, Callable], wanted: list[str] | None) -> dict[str, C
     return {name: make for name, make in makers.items() if any(name.startswith(w) for w in wanted)}
 
 
-def write_figures(
-    run: Run, out: Path, gifs: bool = True, figures: list[str] | None = None, videos: bool | None = None
-) -> list[Path]:
-    """Write the figures of chapter 6 for `run` as PNG files and the learning-dynamics animations as GIFs and MP4
-    videos into `out`: all of them, or those `figures` names. `videos=None` writes MP4 where `imageio-ffmpeg` is
-    installed (else GIFs only, with a one-line notice)."""
-    if videos is None:
-        videos = importlib.util.find_spec("imageio_ffmpeg") is not None
-        if gifs and not videos:
-            print("MP4 videos skipped: they need imageio-ffmpeg (pip install imageio-ffmpeg); writing GIFs only")
+def write_figures(run: Run, out: Path, gifs: bool = True, figures: list[str] | None = None) -> list[Path]:
+    """Write the figures of chapter 6 for `run` as PNG files and the learning-dynamics animations as GIFs into
+    `out`: all of them, or those `figures` names."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
     animations = animation_makers(run) if gifs else {}
@@ -153,10 +145,7 @@ def write_figures(
     for name, make in animations.items():
         if name not in wanted_figures:
             continue
-        gif = make()
-        written.append(gif.save(out / f"{name}.gif"))
-        if videos:
-            written.append(gif.save_mp4(out / f"{name}.mp4"))
+        written.append(make().save(out / f"{name}.gif"))
     return written
 
 
@@ -222,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--step", type=int, help="draw the model as it was at this checkpoint step")
     parser.add_argument("--figure", nargs="+", help="only these figures, by number or name prefix (07 15 learning_qkv)")
-    parser.add_argument("--no-gifs", action="store_true", help="skip the learning-dynamics animations (GIF and MP4)")
+    parser.add_argument("--no-gifs", action="store_true", help="skip the learning-dynamics animations")
     args = parser.parse_args(argv)
     if args.rule not in SETUPS:
         parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(SETUPS)}")
