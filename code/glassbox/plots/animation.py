@@ -2,8 +2,12 @@
 web page. Each function takes a trained `Run` (`glassbox.rules`), draws the same panels at every checkpoint, with
 axes fixed over the whole animation so that movement on screen is movement of the weights.
 
-Longer than 300 lines: the GIF container and frame joiner shared by the five animations of chapter 6 (embeddings,
-Q/K/V, Q/K with one window's attention, output landscapes, Q/K space), each a short function of its own.
+Every animation also writes itself as an MP4 video (`GIF.save_mp4`, for the command line) when the optional
+`imageio-ffmpeg` is installed.
+
+Longer than 300 lines: the GIF container (and its MP4 writer) and frame joiner shared by the five animations of
+chapter 6 (embeddings, Q/K/V, Q/K with one window's attention, output landscapes, Q/K space), each a short function
+of its own.
 """
 
 from __future__ import annotations
@@ -51,6 +55,47 @@ class GIF:
 
     def save(self, path: str | Path) -> Path:
         Path(path).write_bytes(self.data)
+        return Path(path)
+
+    def frames(self) -> tuple[list[np.ndarray], list[int]]:
+        """The frames as RGB arrays [height, width, 3] and each one's duration in milliseconds."""
+        image = Image.open(io.BytesIO(self.data))
+        frames, durations = [], []
+        for k in range(image.n_frames):
+            image.seek(k)
+            frames.append(np.asarray(image.convert("RGB")))
+            durations.append(int(image.info.get("duration", 100)))
+        return frames, durations
+
+    def save_mp4(self, path: str | Path) -> Path:
+        """The same animation as an H.264 MP4 video (as the seed project's command line wrote them), with ffmpeg
+        from the `imageio-ffmpeg` wheel (the optional `video` extra: `pip install imageio-ffmpeg`). The frame rate
+        is the first frame's; a frame shown longer (the last, held) is repeated."""
+        try:
+            import imageio_ffmpeg
+        except ImportError:
+            raise ImportError("writing MP4 needs imageio-ffmpeg: pip install imageio-ffmpeg") from None
+        frames, durations = self.frames()
+        height, width = frames[0].shape[:2]
+        even = (height + height % 2, width + width % 2)  # H.264 in yuv420p needs even sides: pad with white
+        step = durations[0]
+        writer = imageio_ffmpeg.write_frames(
+            str(path),
+            (even[1], even[0]),
+            fps=1000 / step,
+            codec="libx264",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,
+            output_params=["-movflags", "+faststart"],
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)  # start ffmpeg
+        for frame, duration in zip(frames, durations, strict=True):
+            padded = np.full((*even, 3), 255, dtype=np.uint8)
+            padded[:height, :width] = frame
+            for _ in range(max(1, round(duration / step))):
+                writer.send(np.ascontiguousarray(padded))
+        writer.close()
         return Path(path)
 
     @property

@@ -1,7 +1,7 @@
 """Train a glass-box model on an integer-sequence rule, measure how well it follows the rule, and (from a terminal)
 write every figure of chapters 6 and 7.
 
-    python -m glassbox.rules plus_last_even --out figures/      # train, then write every figure and the GIFs
+    python -m glassbox.rules plus_last_even --out figures/      # train, then write every figure, GIF and MP4
     python -m glassbox.rules lucky7 --steps 4000 --seed 1
     python -m glassbox.rules plus_last_even --out figures/ --figures-only   # from the checkpoints of a former run
     python -m glassbox.rules plus_last_even --figures-only --step 500 --figure 07 15   # two figures, mid-training
@@ -19,6 +19,7 @@ bias, and no LayerNorm. Each prediction sees the last `n_ctx` tokens (8 for most
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from collections.abc import Callable
 from dataclasses import fields, replace
 from pathlib import Path
@@ -34,7 +35,7 @@ from glassbox.plots import planar as g
 from glassbox.plots import planar_views as views
 from glassbox.plots.core import png_bytes
 from glassbox.rules.accuracy import rule_accuracy
-from glassbox.rules.gallery import FAST_RECIPE, GALLERY_RECIPE, SEED_RECIPE, SETUPS, Recipe, Setup
+from glassbox.rules.gallery import FAST_RECIPE, GALLERY, GALLERY_RECIPE, SEED_RECIPE, Recipe, Setup
 from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
 
 
@@ -129,9 +130,16 @@ def select(makers: dict[str, Callable], wanted: list[str] | None) -> dict[str, C
     return {name: make for name, make in makers.items() if any(name.startswith(w) for w in wanted)}
 
 
-def write_figures(run: Run, out: Path, gifs: bool = True, figures: list[str] | None = None) -> list[Path]:
-    """Write the figures of chapter 6 for `run` as PNG files and the learning-dynamics animations as GIFs into
-    `out`: all of them, or those `figures` names."""
+def write_figures(
+    run: Run, out: Path, gifs: bool = True, figures: list[str] | None = None, videos: bool | None = None
+) -> list[Path]:
+    """Write the figures of chapter 6 for `run` as PNG files and the learning-dynamics animations as GIFs and MP4
+    videos into `out`: all of them, or those `figures` names. `videos=None` writes MP4 where `imageio-ffmpeg` is
+    installed (else GIFs only, with a one-line notice)."""
+    if videos is None:
+        videos = importlib.util.find_spec("imageio_ffmpeg") is not None
+        if gifs and not videos:
+            print("MP4 videos skipped: they need imageio-ffmpeg (pip install imageio-ffmpeg); writing GIFs only")
     out.mkdir(parents=True, exist_ok=True)
     written = []
     animations = animation_makers(run) if gifs else {}
@@ -145,7 +153,10 @@ def write_figures(run: Run, out: Path, gifs: bool = True, figures: list[str] | N
     for name, make in animations.items():
         if name not in wanted_figures:
             continue
-        written.append(make().save(out / f"{name}.gif"))
+        gif = make()
+        written.append(gif.save(out / f"{name}.gif"))
+        if videos:
+            written.append(gif.save_mp4(out / f"{name}.mp4"))
     return written
 
 
@@ -186,7 +197,7 @@ def headline(run: Run) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glassbox.rules", description=__doc__.split("\n\n")[0])
-    parser.add_argument("rule", help=f"one of: {', '.join(SETUPS)}")
+    parser.add_argument("rule", help=f"one of: {', '.join(GALLERY)}")
     parser.add_argument(
         "--out", type=Path, default=None, help="folder for the figures, GIFs and checkpoints (default: figures/RULE)"
     )
@@ -211,10 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--step", type=int, help="draw the model as it was at this checkpoint step")
     parser.add_argument("--figure", nargs="+", help="only these figures, by number or name prefix (07 15 learning_qkv)")
-    parser.add_argument("--no-gifs", action="store_true", help="skip the learning-dynamics animations")
+    parser.add_argument("--no-gifs", action="store_true", help="skip the learning-dynamics animations (GIF and MP4)")
     args = parser.parse_args(argv)
-    if args.rule not in SETUPS:
-        parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(SETUPS)}")
+    if args.rule not in GALLERY:
+        parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(GALLERY)}")
     settings = _settings(args, parser)
     out = args.out or Path("figures") / args.rule
     torch.set_num_threads(1)  # as the chapters train: these models are faster on one thread, and the numbers match
@@ -230,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         recipe_name = "seed" if args.seed_recipe else args.recipe or default_recipe(args.rule)
         recipe = RECIPES[recipe_name]
-        setup = replace(SETUPS[args.rule], **{k: v for k, v in settings.items() if k in SETUP_FIELDS})
+        setup = replace(GALLERY[args.rule], **{k: v for k, v in settings.items() if k in SETUP_FIELDS})
         train_cfg = replace(recipe.train, **{k: v for k, v in settings.items() if k in TRAIN_FIELDS})
         recipe = Recipe(settings.get("batch_size", recipe.batch_size), train_cfg)
         if not recipe.train.checkpoint_every:  # the animations, --step and figure 04 draw from checkpoints
