@@ -35,7 +35,7 @@ from glassbox.plots import planar as g
 from glassbox.plots import planar_views as views
 from glassbox.plots.core import png_bytes
 from glassbox.rules.accuracy import rule_accuracy
-from glassbox.rules.gallery import FAST_RECIPE, GALLERY, GALLERY_RECIPE, SEED_RECIPE, Recipe, Setup
+from glassbox.rules.gallery import FAST_RECIPE, GALLERY_RECIPE, SEED_RECIPE, SETUPS, Recipe, Setup
 from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
 
 
@@ -197,7 +197,7 @@ def headline(run: Run) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m glassbox.rules", description=__doc__.split("\n\n")[0])
-    parser.add_argument("rule", help=f"one of: {', '.join(GALLERY)}")
+    parser.add_argument("rule", help=f"one of: {', '.join(SETUPS)}")
     parser.add_argument(
         "--out", type=Path, default=None, help="folder for the figures, GIFs and checkpoints (default: figures/RULE)"
     )
@@ -224,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figure", nargs="+", help="only these figures, by number or name prefix (07 15 learning_qkv)")
     parser.add_argument("--no-gifs", action="store_true", help="skip the learning-dynamics animations (GIF and MP4)")
     args = parser.parse_args(argv)
-    if args.rule not in GALLERY:
-        parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(GALLERY)}")
+    if args.rule not in SETUPS:
+        parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(SETUPS)}")
     settings = _settings(args, parser)
     out = args.out or Path("figures") / args.rule
     torch.set_num_threads(1)  # as the chapters train: these models are faster on one thread, and the numbers match
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         recipe_name = "seed" if args.seed_recipe else args.recipe or default_recipe(args.rule)
         recipe = RECIPES[recipe_name]
-        setup = replace(GALLERY[args.rule], **{k: v for k, v in settings.items() if k in SETUP_FIELDS})
+        setup = replace(SETUPS[args.rule], **{k: v for k, v in settings.items() if k in SETUP_FIELDS})
         train_cfg = replace(recipe.train, **{k: v for k, v in settings.items() if k in TRAIN_FIELDS})
         recipe = Recipe(settings.get("batch_size", recipe.batch_size), train_cfg)
         if not recipe.train.checkpoint_every:  # the animations, --step and figure 04 draw from checkpoints
