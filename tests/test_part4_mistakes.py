@@ -12,6 +12,8 @@ NEW_EXERCISES = [
     "neuron_write_sizes",
     "add_edge",
     "patch_head_input",
+    "repeated_induction_scores",
+    "logit_difference",
 ]
 CASES = [(name, reason) for name in NEW_EXERCISES for reason in EXERCISES[name].mistakes]
 

@@ -146,3 +146,17 @@ def test_head_input_patching_is_the_same_in_the_library_and_the_solution():
             interventions.patch_head_input(model, corrupted, cache, metric, part),
         )
 
+
+def test_chapter_12s_induction_score_and_logit_difference_are_the_librarys():
+    from glassbox.analysis.attribution import logit_difference
+
+    patterns = torch.rand(2, 3, 4, 11, 11).tril().softmax(-1)  # [layer, batch, head, query, key]: BOS + 5 + 5
+    torch.testing.assert_close(
+        ch12_gpt2.repeated_induction_scores(patterns, 5, 1), attention.diagonal_score(patterns, 4, 6)
+    )
+    logits = torch.randn(3, 4, 9)
+    answers = torch.tensor([[1, 2], [3, 0], [8, 7]])
+    for per_prompt in (False, True):
+        torch.testing.assert_close(
+            ch12_gpt2.logit_difference(logits, answers, per_prompt), logit_difference(logits, answers, per_prompt)
+        )

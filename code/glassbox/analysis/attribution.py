@@ -22,6 +22,18 @@ from glassbox.model import Transformer
 Metric = Callable[[Tensor], Tensor]  # logits [batch, pos, d_vocab] -> scalar
 
 
+def logit_difference(
+    logits: Float[Tensor, "batch pos d_vocab"], answers: Int[Tensor, "batch 2"], per_prompt: bool = False
+) -> Float[Tensor, "*batch"]:
+    """logit(answers[:, 0]) − logit(answers[:, 1]) at each prompt's last position: the mean over prompts, or one
+    value per prompt with `per_prompt`. The metric of the indirect-object patching of chapter 12."""
+    if answers.ndim != 2 or answers.shape != (logits.shape[0], 2):
+        raise ValueError(f"answers must be [batch, 2] = [{logits.shape[0]}, 2], got {tuple(answers.shape)}")
+    picked = logits[:, -1].gather(-1, answers)  # [batch, 2]: each prompt's own two answers
+    diff = picked[:, 0] - picked[:, 1]
+    return diff if per_prompt else diff.mean()
+
+
 def logit_diff_directions(
     W_U: Float[Tensor, "d_model d_vocab"], correct: Int[Tensor, "batch"], wrong: Int[Tensor, "batch"]
 ) -> Float[Tensor, "batch d_model"]:
