@@ -199,6 +199,33 @@ def test_the_chapter_model_is_gpt2_when_it_can_be_loaded(offline, tiny_gpt2):
         loaded.to_tokens("")
 
 
+def test_chapter_12s_exercises_on_a_gpt2_bridge(offline, tiny_gpt2):
+    """Exercises 12.3 and 12.4 as the online page runs them: on a GPT-2's cache (BOS first), the reference induction
+    score equals the figure's diagonal_score and lies in [0, 1]; the logit difference
+    of the indirect-object prompt equals the two logits read by hand, and a log-softmax gives the same number."""
+    from glassbox.analysis.attention import diagonal_score
+
+    from solutions.ch12_gpt2 import logit_difference, repeated_induction_scores
+
+    bridge = load_gpt2(device="cpu", model_name=str(tiny_gpt2))
+    half = 6
+    random_tokens = torch.randint(0, bridge.cfg.d_vocab, (3, half), generator=torch.Generator().manual_seed(1))
+    bos = torch.full((3, 1), bridge.tokenizer.bos_token_id)
+    with torch.no_grad():
+        _, cache = bridge.run_with_cache(torch.cat([bos, random_tokens, random_tokens], dim=1))
+    patterns = torch.stack([cache["pattern", layer] for layer in range(bridge.cfg.n_layers)])
+    scores = repeated_induction_scores(patterns, half, n_prefix=1)
+    assert scores.shape == (bridge.cfg.n_layers, bridge.cfg.n_heads) and 0 <= scores.min() <= scores.max() <= 1
+    torch.testing.assert_close(scores, diagonal_score(patterns, half - 1, 1 + half))
+    tokens = bridge.to_tokens("When Mary and John went to the store, John gave a drink to")
+    answers = torch.tensor([[bridge.to_tokens(" Mary")[0, -1], bridge.to_tokens(" John")[0, -1]]])
+    with torch.no_grad():
+        logits = bridge(tokens)
+    expected = logits[0, -1, answers[0, 0]] - logits[0, -1, answers[0, 1]]
+    torch.testing.assert_close(logit_difference(logits, answers), expected)
+    torch.testing.assert_close(logit_difference(logits.log_softmax(-1), answers), expected, atol=1e-4, rtol=0)
+
+
 def test_the_chapter_model_falls_back_to_chapter_5s_model_with_the_notice(offline, monkeypatch, tmp_path):
     from glassbox import zoo
     from glassbox.config import TransformerConfig
