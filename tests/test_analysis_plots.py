@@ -81,7 +81,11 @@ def test_part4_figures_are_legible_at_the_size_the_page_shows_them():
         assert not clipped_text(fig), f"{name}: cut off at the figure's edge: {clipped_text(fig)}"
 
 
-def test_many_panels_wrap_two_to_a_row():
-    fig = plots.attention_patterns([torch.eye(5)] * 3, ["a", "b", "c"])
+def test_many_panels_wrap_two_to_a_row_or_three_when_short():
+    fig = plots.attention_patterns([torch.eye(20)] * 3, ["a", "b", "c"])
     rows = sorted({round(ax.get_position().y0, 2) for ax in fig.axes})
     assert len(fig.axes) == 3 and len(rows) == 2, "three panels: two in the first row, one in the second"
+    fig = plots.attention_patterns([torch.eye(6)] * 12, [f"L0H{h}" for h in range(12)], labels=list("abcdef"))
+    rows = sorted({round(ax.get_position().y0, 2) for ax in fig.axes})
+    assert len(rows) == 4, "GPT-2's twelve heads on six tokens: three to a row"
+    assert smallest_text(fig)[0] >= MIN_POINTS and not clipped_text(fig)

@@ -62,7 +62,8 @@ def head_scores(
 def attention_patterns(
     patterns: Sequence[Float[Tensor, "query key"]], titles: Sequence[str], labels: Sequence[str] | None = None
 ) -> Figure:
-    """Attention patterns two to a row (query rows, key columns): the static fallback of circuitsvis. With `labels`,
+    """Attention patterns two to a row, three for a dozen tokens or fewer (query rows, key columns): the static
+    fallback of circuitsvis. With `labels`,
     each query row is named by its token (up to 40 tokens, at 8 pt: the panel grows with them); key columns are
     named by token up to 16 tokens and by position beyond (a row of 40 rotated characters cannot be read)."""
     if len(patterns) != len(titles) or not patterns:
@@ -71,7 +72,9 @@ def attention_patterns(
     if labels is not None and len(labels) != n:
         raise ValueError(f"{len(labels)} labels for patterns over {n} tokens")
     named = labels is not None and n <= 40
-    fig, axes = panels(len(patterns), height=max(3.4, 0.13 * n + 1.3) if named else 3.4)
+    per_row = 3 if n <= 12 and len(patterns) >= 3 else 2  # a dozen tokens still read at 8 pt in a third of the column
+    height = (max(3.4, 0.13 * n + 1.3) if named else 3.4) * (0.75 if per_row == 3 else 1.0)
+    fig, axes = panels(len(patterns), height=height, width=COLUMN_INCHES / per_row, max_cols=per_row)
     shown = [repr(t)[1:-1].replace(" ", "␣") or "∅" for t in labels] if named else []  # a space must not vanish
     for ax, pattern, title in zip(axes, patterns, titles, strict=True):
         heatmap(ax, pattern, vmin=0.0, vmax=1.0, colorbar=False)
