@@ -1,6 +1,7 @@
 """Every figure and animation of Part III returns a figure (or a GIF) for the 2-D model, and refuses a model whose
 stream is not a plane."""
 
+import dataclasses
 import io
 
 import numpy as np
@@ -120,10 +121,8 @@ def test_gif_palette_comes_from_every_frame():
 def test_more_views_refuse_a_wider_stream_and_bad_windows(run):
     wide = Transformer(rules.get_setup("step_back").model_config(11))
     window = rules.demo_windows(run)[0][0]
-    for draw in (
-        lambda m: views.qkv_per_dimension(m, run.rule),
+    for draw in (  # per dimension and the attention matrix need no plane: any width (the next tests)
         lambda m: views.qkv_overview(m, run.rule, window),
-        lambda m: views.attention_matrix(m, run.rule, [window]),
         lambda m: views.frozen_output(m, run.rule, window, 0),
         lambda m: views.query_gradients(m, run.rule, window),
     ):
@@ -156,3 +155,36 @@ def test_position_share_is_zero_without_positions_and_grows_with_them(run):
     with torch.no_grad():
         model.W_pos.copy_(torch.randn_like(model.W_pos, generator=torch.Generator().manual_seed(0)) * 100)
     assert min(views.position_share(model).values()) > 1
+
+
+def test_a_wider_model_gets_every_figure_that_needs_no_plane_and_is_told_why_not_the_others():
+    recipe = rules.Recipe(16, TrainConfig(steps=2, eval_every=1, eval_batches=1, checkpoint_every=1, progress=False))
+    setup = rules.get_setup("copy_modulo")
+    wide = rules.train_rule("copy_modulo", recipe, setup=dataclasses.replace(setup, d_model=3))
+    makers = cli.figure_makers(wide)
+    assert set(makers) == {
+        "01_architecture",
+        "02_learning_curve",
+        "03_training_data",
+        "04_generated_sequences",
+        "05_token_embeddings_pca",
+        "08_2_qkv_per_dimension",
+        "13_attention_per_head",
+        "supplementary_14_attention_matrix",
+    }
+    for name in ("05_token_embeddings_pca", "08_2_qkv_per_dimension", "supplementary_14_attention_matrix"):
+        fig = makers[name]()
+        assert smallest_text(fig)[0] >= MIN_POINTS, name
+    refused = cli.refused_figures(wide)
+    assert "07_output_probabilities" in refused and "learning_qk_space" in refused and not set(refused) & set(makers)
+    plane = "draws the residual stream as a plane: it needs d_model=2, this model has d_model=3"
+    assert refused["09_qk_space"] == plane
+    with pytest.raises(ValueError, match="figure 07_output_probabilities is not drawn for this model: it draws"):
+        cli.select(makers, ["07"], refused)
+
+
+def test_qkv_per_dimension_draws_one_row_per_head_dimension_up_to_four(run):
+    assert len(views.qkv_per_dimension(run.model, run.rule).axes) == 3 * 2 * 2  # 6 tables and their colour bars
+    wide = Transformer(dataclasses.replace(rules.get_setup("step_back").model_config(11), d_model=8, d_head=8))
+    with pytest.raises(ValueError, match="at most 4; this head has 8"):
+        views.qkv_per_dimension(wide, run.rule)

@@ -107,8 +107,14 @@ def test_command_line_trains_saves_and_redraws(tmp_path, capsys):
         "02_learning_curve.png",
         "03_training_data.png",
         "04_generated_sequences.png",
+        "05_token_embeddings_pca.png",
+        "08_2_qkv_per_dimension.png",
+        "13_attention_per_head.png",
+        "supplementary_14_attention_matrix.png",
     ]
-    assert "rule accuracy on the learnable cases of 300 fresh sequences" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "rule accuracy on the learnable cases of 300 fresh sequences" in printed
+    assert "not drawn for d_model=4 (they draw a plane): 05_token_embeddings, " in printed
     (out / "02_learning_curve.png").unlink()
     assert cli.main(["step_back", "--out", str(out), "--figures-only"]) == 0
     assert (out / "02_learning_curve.png").exists()

@@ -88,14 +88,17 @@ def _check_window(model: Transformer, tokens: Sequence[int]) -> None:
 def qkv_per_dimension(model: Transformer, rule: Rule) -> Figure:
     """Each coordinate of the queries, keys and values (columns) of every token (rows of a table) at every position
     (its columns), centred on zero: a table whose colours change down the rows but hardly along them says that the
-    token decides that coordinate and the position only nudges it."""
-    require_2d(model)
+    token decides that coordinate and the position only nudges it. Any head size up to 4 (one row of tables per
+    coordinate); a model with several heads shows head 0."""
+    d_head = model.cfg.d_head
+    if d_head > 4:
+        raise ValueError(f"qkv_per_dimension draws one row per head dimension, at most 4; this head has {d_head}")
     x = token_positions(model)
-    fig, axes = figure(3, 2, width=7.0 / 3, height=3.3)
+    fig, axes = figure(3, d_head, width=7.0 / 3, height=3.3)
     positions = [str(p) for p in range(model.cfg.n_ctx)]
     for col, (which, name) in enumerate(zip("qkv", ("query", "key", "value"), strict=True)):
-        vectors = to_numpy(head(model, x, which))  # [V, n_ctx, 2]
-        for dim in range(2):
+        vectors = to_numpy(head(model, x, which))  # [V, n_ctx, d_head]
+        for dim in range(d_head):
             ax = axes[dim * 3 + col]
             heatmap(ax, vectors[..., dim], row_labels=rule.vocab, col_labels=positions, cmap="RdBu_r")
             ax.set_title(f"{name}, dimension {dim}", fontsize=TEXT + 1)
@@ -176,8 +179,8 @@ def qkv_overview(model: Transformer, rule: Rule, tokens: Sequence[int]) -> Figur
 # ------------------------------------------------------------------- supplementary 14: attention matrix
 def attention_matrix(model: Transformer, rule: Rule, windows: Sequence[Sequence[int]]) -> Figure:
     """For each window (a row of three tables, one row per position): the attention pattern, the logits (centred on
-    zero) and the probabilities of the next token."""
-    require_2d(model)
+    zero) and the probabilities of the next token. Any d_model (none of it is drawn in the stream); head 0's
+    pattern for a model with several heads."""
     fig, axes = figure(3, len(windows), width=7.0 / 3, height=3.0)
     for w, tokens in enumerate(windows):
         _check_window(model, tokens)
@@ -187,7 +190,7 @@ def attention_matrix(model: Transformer, rule: Rule, windows: Sequence[Sequence[
         logits -= logits.mean(-1, keepdims=True)  # softmax ignores a shift: centre each row on its mean
         labels = _window_labels(rule, tokens)
         for ax, values, title, cmap, xlabels in (
-            (axes[3 * w], t.pattern, "attention", "magma", labels),
+            (axes[3 * w], t.pattern, "attention" if model.cfg.n_heads == 1 else "attention, head 0", "magma", labels),
             (axes[3 * w + 1], logits, "logits (row mean 0)", "RdBu_r", rule.vocab),
             (axes[3 * w + 2], t.probs, "P(next token)", "magma", rule.vocab),
         ):
@@ -196,7 +199,7 @@ def attention_matrix(model: Transformer, rule: Rule, windows: Sequence[Sequence[
             ax.set_title(title, fontsize=TEXT + 1)
             ax.tick_params(labelsize=TEXT)
             ax.tick_params(axis="x", labelrotation=90)
-            ax.set_xlabel("key" if title == "attention" else "next token", fontsize=TEXT)
+            ax.set_xlabel("key" if title.startswith("attention") else "next token", fontsize=TEXT)
     for ax in fig.axes[len(axes) :]:
         ax.tick_params(labelsize=TEXT)
     return fig

@@ -30,18 +30,31 @@ import tomllib
 import torch
 from matplotlib.figure import Figure
 
+from glassbox.model import Transformer
 from glassbox.plots import animation
+from glassbox.plots import gallery as gallery_plots
 from glassbox.plots import planar as g
 from glassbox.plots import planar_views as views
 from glassbox.plots.core import png_bytes
 from glassbox.rules.accuracy import rule_accuracy
-from glassbox.rules.gallery import FAST_RECIPE, GALLERY_RECIPE, SEED_RECIPE, SETUPS, Recipe, Setup
+from glassbox.rules.gallery import (
+    FAST_RECIPE,
+    GALLERY_RECIPE,
+    MORE_GALLERY,
+    MORE_RECIPE,
+    SEED_RECIPE,
+    SETUPS,
+    Recipe,
+    Setup,
+)
 from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
 
 
 def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
-    """Every figure of chapter 6 for `run`, by file name (without .png), each drawn when called. Models with
-    d_model > 2 get the figures that do not draw the residual stream as a plane."""
+    """Every figure of chapters 6 and 6b for `run`, by file name (without .png), each drawn when called. A model
+    whose d_model is not 2 gets those that need no plane (01–04, 08_2 per dimension, the attention matrix), its
+    token embeddings projected on their first two principal components (d_model ≥ 3) and its attention per head;
+    `refused_figures` names the others and why."""
     model, rule = run.model, run.rule
     windows, continuations = demo_windows(run)
     starts = [s[0] for s in run.data.val[:4]]
@@ -53,44 +66,70 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
             rule, generations(run.at_step(0), rule, starts), generations(model, rule, starts)
         ),
     }
+    focus = rule.plus if rule.has_plus else 7
+    plane = {
+        "05_token_embeddings": lambda: g.embeddings(model, rule),
+        "06_embedding_scatter": lambda: g.embedding_scatter(model, rule),
+        "06_2_output_landscape_summary": lambda: g.landscape_summary(model, rule),
+        "07_output_probabilities": lambda: g.output_landscape(model, rule),
+        "08_qkv_transforms": lambda: g.qkv_transforms(model, rule),
+        "09_qk_space": lambda: g.qk_space(model, rule),
+        "10_qk_space_focus": lambda: g.qk_focus(model, rule, focus, min(5, model.cfg.n_ctx - 1)),
+        "11_probability_heatmap_with_values": lambda: g.output_landscape(model, rule, values=True),
+        **({"11_1_plus_score_row": lambda: g.plus_score_row(model, rule)} if rule.has_plus else {}),
+        "12_sequence_embeddings": lambda: g.sequence_embeddings(model, rule, windows[0]),
+        "13_qk_attention": lambda: g.qk_attention(model, rule, windows),
+        "14_value_output": lambda: g.value_output(model, rule, windows),
+        "15_residual_stream": lambda: g.residual_stream(model, rule, windows, continuations),
+        "15_2_residual_on_argmax_map": lambda: g.landscape_summary(model, rule, windows[0], continuations[0]),
+        **{
+            f"{16 + k}_value_demo{k}_{stage}": (
+                lambda k=k, stage=stage: g.value_demo(model, rule, windows[k], continuations[k], stage=stage)
+            )
+            for k in range(3)
+            for stage in g.VALUE_DEMO_STAGES
+        },
+        "supplementary_score_grid": lambda: g.score_grid(model, rule),
+        # the seed's extended and supplementary figures (chapter 6b)
+        "08_2_qkv_per_dimension": lambda: views.qkv_per_dimension(model, rule),
+        "15_3_query_dot_product_gradients": lambda: views.query_gradients(model, rule, windows[0]),
+        "supplementary_07_qkv_overview": lambda: views.qkv_overview(model, rule, windows[0]),
+        "supplementary_14_attention_matrix": lambda: views.attention_matrix(model, rule, windows),
+        **{
+            f"frozen_output_pos{p}_{rule.vocab[token]}": (lambda p=p: views.frozen_output(model, rule, windows[0], p))
+            for p, token in enumerate(windows[0])
+        },
+    }
     if model.cfg.d_model == 2:
-        focus = rule.plus if rule.has_plus else 7
-        figures |= {
-            "05_token_embeddings": lambda: g.embeddings(model, rule),
-            "06_embedding_scatter": lambda: g.embedding_scatter(model, rule),
-            "06_2_output_landscape_summary": lambda: g.landscape_summary(model, rule),
-            "07_output_probabilities": lambda: g.output_landscape(model, rule),
-            "08_qkv_transforms": lambda: g.qkv_transforms(model, rule),
-            "09_qk_space": lambda: g.qk_space(model, rule),
-            "10_qk_space_focus": lambda: g.qk_focus(model, rule, focus, min(5, model.cfg.n_ctx - 1)),
-            "11_probability_heatmap_with_values": lambda: g.output_landscape(model, rule, values=True),
-            **({"11_1_plus_score_row": lambda: g.plus_score_row(model, rule)} if rule.has_plus else {}),
-            "12_sequence_embeddings": lambda: g.sequence_embeddings(model, rule, windows[0]),
-            "13_qk_attention": lambda: g.qk_attention(model, rule, windows),
-            "14_value_output": lambda: g.value_output(model, rule, windows),
-            "15_residual_stream": lambda: g.residual_stream(model, rule, windows, continuations),
-            "15_2_residual_on_argmax_map": lambda: g.landscape_summary(model, rule, windows[0], continuations[0]),
-            **{
-                f"{16 + k}_value_demo{k}_{stage}": (
-                    lambda k=k, stage=stage: g.value_demo(model, rule, windows[k], continuations[k], stage=stage)
-                )
-                for k in range(3)
-                for stage in g.VALUE_DEMO_STAGES
-            },
-            "supplementary_score_grid": lambda: g.score_grid(model, rule),
-            # the seed's extended and supplementary figures (chapter 6b)
-            "08_2_qkv_per_dimension": lambda: views.qkv_per_dimension(model, rule),
-            "15_3_query_dot_product_gradients": lambda: views.query_gradients(model, rule, windows[0]),
-            "supplementary_07_qkv_overview": lambda: views.qkv_overview(model, rule, windows[0]),
-            "supplementary_14_attention_matrix": lambda: views.attention_matrix(model, rule, windows),
-            **{
-                f"frozen_output_pos{p}_{rule.vocab[token]}": (
-                    lambda p=p: views.frozen_output(model, rule, windows[0], p)
-                )
-                for p, token in enumerate(windows[0])
-            },
-        }
-    return figures
+        return figures | plane
+    any_width = {name: plane[name] for name in ANY_WIDTH}  # nothing in them is drawn in the stream
+    if model.cfg.d_head > 4:  # one row of tables per head dimension
+        del any_width["08_2_qkv_per_dimension"]
+    if model.cfg.d_model >= 3:
+        any_width["05_token_embeddings_pca"] = lambda: gallery_plots.embedding_pca(model, rule)
+    any_width["13_attention_per_head"] = lambda: gallery_plots.attention_windows(model, rule, windows[0])
+    return figures | any_width
+
+
+ANY_WIDTH = ("08_2_qkv_per_dimension", "supplementary_14_attention_matrix")
+
+
+def refused_figures(run: Run) -> dict[str, str]:
+    """The figures and animations of chapter 6 that `run`'s model does not get, each with the reason: those that
+    draw the residual stream (or the head's space) as a plane, for a model whose d_model is not 2."""
+    d_model, d_head = run.model.cfg.d_model, run.model.cfg.d_head
+    if d_model == 2:
+        return {}
+    two_d = replace(run, model=Transformer(replace(run.model.cfg, d_model=2, d_head=2, n_heads=1)))
+    drawn = figure_makers(run)
+    reasons = {
+        name: f"draws the residual stream as a plane: it needs d_model=2, this model has d_model={d_model}"
+        for name in [*figure_makers(two_d), *animation_makers(two_d)]
+        if name not in drawn
+    }
+    if "08_2_qkv_per_dimension" in reasons and d_head > 4:
+        reasons["08_2_qkv_per_dimension"] = f"draws one row per head dimension, at most 4; this head has {d_head}"
+    return reasons
 
 
 def animation_makers(run: Run) -> dict[str, Callable[[], Any]]:
@@ -108,23 +147,32 @@ def animation_makers(run: Run) -> dict[str, Callable[[], Any]]:
     }
 
 
-RECIPES = {"chapter6": FAST_RECIPE, "gallery": GALLERY_RECIPE, "seed": SEED_RECIPE}
+RECIPES = {"chapter6": FAST_RECIPE, "gallery": GALLERY_RECIPE, "chapter7b": MORE_RECIPE, "seed": SEED_RECIPE}
 SETUP_FIELDS = {f.name for f in fields(Setup)} - {"rule", "title"}  # d_model, n_ctx, d_mlp, use_residual, n_sequences
 TRAIN_FIELDS = {"steps", "lr", "weight_decay", "eval_every", "checkpoint_every", "lr_schedule"}
 TEST_SEQUENCES, TEST_SEED = 300, 1  # chapter 7's fresh sequences, so that the headline is the chapter's number
 
 
 def default_recipe(rule: str) -> str:
-    """The recipe of the chapter that reports `rule`: chapter 6 trains plus_last_even, chapter 7 the gallery."""
+    """The recipe of the chapter that reports `rule`: chapter 6 trains plus_last_even, chapter 7 the gallery, 7b the
+    seed project's seven parity rules."""
+    if rule in MORE_GALLERY:
+        return "chapter7b"
     return "chapter6" if rule == "plus_last_even" else "gallery"
 
 
-def select(makers: dict[str, Callable], wanted: list[str] | None) -> dict[str, Callable]:
+def select(
+    makers: dict[str, Callable], wanted: list[str] | None, refused: dict[str, str] | None = None
+) -> dict[str, Callable]:
     """The makers whose name starts with one of `wanted` ("07", "15_residual", "learning_qkv"), all if None; an
-    unknown one is an error naming what exists."""
+    unknown one is an error naming what exists, one this model cannot have (`refused`: name → reason) says why."""
     if not wanted:
         return makers
     unknown = [w for w in wanted if not any(name.startswith(w) for name in makers)]
+    for w in unknown:
+        for name, reason in (refused or {}).items():
+            if name.startswith(w):
+                raise ValueError(f"figure {name} is not drawn for this model: it {reason}")
     if unknown:
         raise ValueError(f"no figure {', '.join(unknown)}; figures: {', '.join(makers)}")
     return {name: make for name, make in makers.items() if any(name.startswith(w) for w in wanted)}
@@ -143,7 +191,10 @@ def write_figures(
     out.mkdir(parents=True, exist_ok=True)
     written = []
     animations = animation_makers(run) if gifs else {}
-    wanted_figures = select({**figure_makers(run), **animations}, figures)
+    refused = refused_figures(run)
+    wanted_figures = select({**figure_makers(run), **animations}, figures, refused)
+    if refused and not figures:
+        print(f"not drawn for d_model={run.model.cfg.d_model} (they draw a plane): {', '.join(refused)}")
     for name, draw in wanted_figures.items():
         if name in animations:
             continue
