@@ -16,6 +16,7 @@ import torch
 from glassbox import parameters, pretrained
 from glassbox.model import Transformer
 from glassbox.plots import gpt2 as plots
+from glassbox.plots.core import MIN_POINTS, clipped_text, smallest_text
 from glassbox.pretrained import GPT2Unavailable, find_gpt2, load_gpt2
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -263,7 +264,11 @@ def test_component_kind_rejects_other_names():
 
 # -------------------------------------------------------------------------------------- figures and widget
 def renders(fig) -> bool:
+    """A PNG, light, with no text under 8 pt on the page and none cut off at the edge."""
     png = fig._repr_png_()
+    points, text = smallest_text(fig)
+    assert points >= MIN_POINTS, f"{text!r} is {points:.1f} pt on the page"
+    assert not clipped_text(fig), f"cut off at the figure's edge: {clipped_text(fig)}"
     return png.startswith(b"\x89PNG") and len(png) < 300_000
 
 
@@ -276,6 +281,12 @@ def test_chapter_12_figures_render():
     assert renders(plots.logit_lens(torch.rand(3, 4), [["x"] * 4] * 3, ["embed", "0", "1"], list("abcd")))
     assert renders(plots.entropy_by_head({"a": torch.rand(2, 4), "b": torch.rand(2, 12)}))
     assert renders(plots.parameters_by_kind({"a": {"x": 1, "y": 2}, "b": {"x": 3, "y": 1}}))
+    # GPT-2 small's sizes: 13 residual snapshots, 12 heads, a 15-token prompt, top tokens of several characters
+    layers, words = ["embed", *map(str, range(12))], [f" word{i}" for i in range(15)]
+    assert renders(plots.logit_lens(torch.rand(13, 15), [[" Paris,"] * 15] * 13, layers, words))
+    assert renders(plots.head_pattern(torch.rand(20, 20).tril().softmax(-1), words + list("abcde"), title="L5H1"))
+    assert renders(plots.entropy_by_head({"GPT-2 small": torch.rand(12, 12), "chapter 5's model": torch.rand(2, 4)}))
+    assert renders(plots.residual_geometry({"last": torch.rand(13) + 1}, torch.eye(13), layers))
     with pytest.raises(ValueError, match="token labels"):
         plots.next_token_bars(["a"], torch.rand(2))
 
