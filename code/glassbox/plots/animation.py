@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.transforms import offset_copy
 from PIL import Image
 
 from glassbox.analysis.planar import head, output_probabilities, require_2d, to_numpy, token_positions, trace
@@ -175,7 +177,12 @@ class _Dots:
         self.scatter = ax.scatter(np.zeros(n), np.zeros(n), c=list(colours), s=8)
         # no labels: no annotations (zip stops at the shorter, on purpose)
         pairs = zip(labels or [], colours, strict=False)
-        self.labels = [ax.text(0, 0, label, fontsize=8, color=colour) for label, colour in pairs]
+        beside = offset_copy(ax.transData, fig=ax.figure, x=3, y=3, units="points")  # beside its point, not on it
+        halo = [patheffects.withStroke(linewidth=2, foreground="white")]  # legible over points of its own colour
+        self.labels = [
+            ax.text(0, 0, label, fontsize=8, color=colour, transform=beside, path_effects=halo, zorder=3)
+            for label, colour in pairs
+        ]
         ax.set(xlim=limits[0], ylim=limits[1], title=title)
         ax.tick_params(labelsize=8)
         ax.title.set_fontsize(9)
@@ -237,11 +244,17 @@ def qkv_over_training(run, n_frames: int = 40) -> GIF:
         "values": lambda m, x: head(m, x, "v"),
     }
     lims = {name: _limits([to_numpy(f(m, token_positions(m))) for _, m in models]) for name, f in spaces.items()}
-    colours = [token_colour(rule, t) for t in range(rule.d_vocab) for _ in range(run.model.cfg.n_ctx)]
+    n_ctx = run.model.cfg.n_ctx
+    colours = [token_colour(rule, t) for t in range(rule.d_vocab) for _ in range(n_ctx)]
+    # each token named once, at its last position (96 names would cover the points)
+    labels = [rule.vocab[t] if p == n_ctx - 1 else "" for t in range(rule.d_vocab) for p in range(n_ctx)]
 
     def draw():
         fig, axes = figure(2, 2, width=3.5, height=3.0)
-        dots = {name: _Dots(ax, len(colours), colours, lims[name], name) for ax, name in zip(axes, spaces, strict=True)}
+        dots = {
+            name: _Dots(ax, len(colours), colours, lims[name], name, labels)
+            for ax, name in zip(axes, spaces, strict=True)
+        }
 
         def update(model: Transformer, step: int) -> None:
             x = token_positions(model)
@@ -255,7 +268,8 @@ def qkv_over_training(run, n_frames: int = 40) -> GIF:
         draw,
         models,
         "Animation: inputs, queries, keys and values of every token at every position (blue "
-        "even, orange odd, purple plus), spreading from overlapping random clouds into distinct shapes.",
+        "even, orange odd, purple plus; each token named at its last position), spreading from overlapping random "
+        "clouds into distinct shapes.",
     )
 
 
