@@ -22,7 +22,7 @@ from glassbox.config import TransformerConfig
 from glassbox.features.superposition import feature_dimensionality
 from glassbox.model import Transformer
 from glassbox.parameters import gpt2_small_shapes
-from glassbox.rules import Lucky7
+from glassbox.rules import Lucky7, TwoTokenParity
 
 
 def _shape(t: torch.Tensor) -> str:
@@ -81,9 +81,11 @@ def part3() -> dict[str, Any]:
     prefix = [5, 2, 7]
     allowed = [t for t in range(11) if rule.verify([*prefix, t])]
     sequence = [4, 7, 4, 7, 7, 7]
+    after_3_5 = TwoTokenParity().allowed([3, 5], 2)  # same parity: a number below 10
     return {
         "lucky7_next": allowed[0] if len(allowed) == 1 else None,
         "n_constrained": int(sum(rule.constrained_mask(sequence))),
+        "two_token_next": f"{min(after_3_5)}–{max(after_3_5)}",
     }
 
 

@@ -16,7 +16,7 @@ import torch
 from matplotlib.figure import Figure
 
 from glassbox.model import Transformer
-from glassbox.plots.core import figure, heatmap, panels
+from glassbox.plots.core import PIXELS_PER_INCH, BookFigure, figure, heatmap, panels
 from glassbox.plots.planar import token_colour
 from glassbox.rules.definitions import Rule
 
@@ -39,42 +39,36 @@ def line_probabilities(model: Transformer, tokens: Sequence[int], x: np.ndarray)
 
 
 def line_landscape(model: Transformer, rule: Rule, tokens: Sequence[int], label: str) -> Figure:
-    """A 1-D model drawn on its one axis. Top: the token embeddings (even blue, odd orange) and the position
-    embeddings. Bottom: the probability the model gives to `tokens` (named `label`) for every value the stream can
-    hold after attention, with the embeddings marked on the same axis."""
+    """A 1-D model drawn on its one axis. Top: where each token (one row each; even blue ●, odd orange ■) and each
+    position sits on the model's one dimension. Bottom: the probability the model gives to `tokens` (named `label`)
+    for every value the stream can hold after attention, with the token embeddings marked on the same axis."""
     if model.cfg.d_model != 1:
         raise ValueError(f"line_landscape needs a model with d_model = 1, got {model.cfg.d_model}")
     W_E, W_pos = _numpy(model.W_E)[:, 0], _numpy(model.W_pos)[:, 0]
     span = max(np.abs(W_E).max(), np.abs(W_pos).max()) * 1.3
     x = np.linspace(-span, span, 400)
-    fig, (top, bottom) = figure(1, 2, width=7.0, height=2.4)
+    fig = BookFigure(figsize=(7.0, 7.6), layout="constrained", dpi=PIXELS_PER_INCH)
+    axes = fig.subplot_mosaic([["tokens"], ["positions"], ["line"]], height_ratios=[3.4, 1.5, 2.2], sharex=True)
     for token, value in enumerate(W_E):
-        colour = token_colour(rule, token)
-        top.scatter(value, 1, color=colour, marker="o" if token % 2 == 0 else "s", s=40, zorder=3)
-        top.annotate(
-            rule.vocab[token],
-            (value, 1),
-            xytext=(0, 6 + 9 * (token % 3)),
-            textcoords="offset points",
-            ha="center",
-            fontsize=8,
-            color="black",
-        )
-    top.scatter(W_pos, np.zeros_like(W_pos), color="0.3", marker="^", s=30)
-    for position, value in enumerate(W_pos):
-        top.annotate(f"p{position}", (value, 0), xytext=(0, -13), textcoords="offset points", ha="center", fontsize=8)
-    top.set_yticks([0, 1], labels=["positions", "tokens"])
-    top.set_ylim(-0.8, 1.9)
-    top.set_xlim(-span, span)
-    top.set_title("Embeddings on the model's one dimension (even ●, odd ■)", fontsize=10)
-    bottom.plot(x, line_probabilities(model, tokens, x), color="black")
+        axes["tokens"].scatter(value, token, color=token_colour(rule, token), marker="o" if token % 2 == 0 else "s")
+    axes["tokens"].set_yticks(range(len(W_E)), labels=rule.vocab, fontsize=8)
+    axes["tokens"].set_ylabel("token", fontsize=9)
+    axes["tokens"].set_title("Token embeddings on the model's one dimension (even ●, odd ■)", fontsize=10)
+    axes["positions"].scatter(W_pos, range(len(W_pos)), color="0.3", marker="^")
+    axes["positions"].set_yticks(range(len(W_pos)), labels=[str(p) for p in range(len(W_pos))], fontsize=8)
+    axes["positions"].set_ylabel("position", fontsize=9)
+    axes["positions"].set_title("Position embeddings", fontsize=10)
+    for ax in axes.values():
+        ax.grid(axis="x", color="0.9")
+    line = axes["line"]
+    line.plot(x, line_probabilities(model, tokens, x), color="black")
     for token, value in enumerate(W_E):
-        bottom.axvline(value, color=token_colour(rule, token), alpha=0.5, linewidth=1)
-    bottom.set_xlim(-span, span)
-    bottom.set_ylim(-0.02, 1.02)
-    bottom.set_xlabel("value of the stream after attention", fontsize=9)
-    bottom.set_ylabel(f"P({label})", fontsize=9)
-    bottom.set_title(f"What the model predicts at each point of the line: P({label})", fontsize=10)
+        line.axvline(value, color=token_colour(rule, token), alpha=0.5, linewidth=1)
+    line.set_xlim(-span, span)
+    line.set_ylim(-0.02, 1.02)
+    line.set_xlabel("value of the stream (after attention, for the bottom panel)", fontsize=9)
+    line.set_ylabel(f"P({label})", fontsize=9)
+    line.set_title(f"What the model predicts at each point of the line: P({label})", fontsize=10)
     return fig
 
 

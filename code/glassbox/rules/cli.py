@@ -37,7 +37,16 @@ from glassbox.plots import planar as g
 from glassbox.plots import planar_views as views
 from glassbox.plots.core import png_bytes
 from glassbox.rules.accuracy import rule_accuracy
-from glassbox.rules.gallery import FAST_RECIPE, GALLERY_RECIPE, SEED_RECIPE, SETUPS, Recipe, Setup
+from glassbox.rules.gallery import (
+    FAST_RECIPE,
+    GALLERY_RECIPE,
+    MORE_GALLERY,
+    MORE_RECIPE,
+    SEED_RECIPE,
+    SETUPS,
+    Recipe,
+    Setup,
+)
 from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
 
 
@@ -138,14 +147,17 @@ def animation_makers(run: Run) -> dict[str, Callable[[], Any]]:
     }
 
 
-RECIPES = {"chapter6": FAST_RECIPE, "gallery": GALLERY_RECIPE, "seed": SEED_RECIPE}
+RECIPES = {"chapter6": FAST_RECIPE, "gallery": GALLERY_RECIPE, "chapter7b": MORE_RECIPE, "seed": SEED_RECIPE}
 SETUP_FIELDS = {f.name for f in fields(Setup)} - {"rule", "title"}  # d_model, n_ctx, d_mlp, use_residual, n_sequences
 TRAIN_FIELDS = {"steps", "lr", "weight_decay", "eval_every", "checkpoint_every", "lr_schedule"}
 TEST_SEQUENCES, TEST_SEED = 300, 1  # chapter 7's fresh sequences, so that the headline is the chapter's number
 
 
 def default_recipe(rule: str) -> str:
-    """The recipe of the chapter that reports `rule`: chapter 6 trains plus_last_even, chapter 7 the gallery."""
+    """The recipe of the chapter that reports `rule`: chapter 6 trains plus_last_even, chapter 7 the gallery, 7b the
+    seed project's seven parity rules."""
+    if rule in MORE_GALLERY:
+        return "chapter7b"
     return "chapter6" if rule == "plus_last_even" else "gallery"
 
 

@@ -160,6 +160,8 @@ MORE_GALLERY: dict[str, Setup] = {
     "parity_based": Setup("parity_based", d_model=4, n_heads=2, n_ctx=16, d_mlp=64, n_sequences=1500),
     "two_token_parity": Setup("two_token_parity", n_ctx=10, n_sequences=5000),
 }
+# Chapter 7b's recipe: chapter 7's with half the steps (seven rules, some with wider models, must train in one page)
+MORE_RECIPE = Recipe(64, replace(GALLERY_RECIPE.train, steps=1_000))
 SETUPS: dict[str, Setup] = GALLERY | MORE_GALLERY  # every entry the command line and `get_setup` know
 
 
