@@ -2,8 +2,9 @@
 
 import torch
 import torch.nn.functional as F
-from jaxtyping import Float
+from jaxtyping import Float, Int
 from torch import Tensor
+from transformer_lens import ActivationCache
 
 
 def mean_cosine_similarity(
@@ -19,9 +20,11 @@ def participation_ratio(x: Float[Tensor, "sample d_model"]) -> Float[Tensor, ""]
     raise NotImplementedError()
 
 
-def neuron_write_sizes(
-    acts: Float[Tensor, "batch pos neuron"], W_out: Float[Tensor, "neuron d_model"]
-) -> Float[Tensor, " neuron"]:
-    """How much each MLP neuron writes into the residual stream on average: the mean of its |activation| over every
-    sequence and position, times the length (L2 norm) of the row of W_out it adds to the stream."""
+def top_activating_contexts(
+    cache: ActivationCache, tokens: Int[Tensor, "batch pos"], layer: int, neuron: int, k: int, before: int
+) -> Int[Tensor, "k context"]:
+    """What makes MLP neuron `neuron` of layer `layer` fire: its `k` largest activations (`blocks.{layer}.mlp.hook_post`
+    of `cache`, the run on `tokens`, over every sequence and position), largest first; for each, the `before`
+    tokens that precede that position and the token at it, as one row of `before + 1` token ids. A context that would
+    start before its sequence is padded on the left with −1 (0 is a real token)."""
     raise NotImplementedError()

@@ -66,3 +66,5 @@ def test_top_activations_and_their_contexts():
     with pytest.raises(ValueError, match="k must lie"):
         neurons.top_activations(acts, neuron=0, k=11)
     assert neurons.write_sizes(acts, torch.ones(3, 4)).argmax().item() == 2
+    windows = neurons.context_tokens(tokens, top, before=2)  # the firing token last, −1 before the sequence starts
+    assert windows.tolist() == [[6, 7, 8], [-1, 0, 1]]

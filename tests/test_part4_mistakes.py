@@ -9,7 +9,7 @@ NEW_EXERCISES = [
     "logit_diff_attribution",
     "eigenvalue_copying_score",
     "attribution_patch_estimate",
-    "neuron_write_sizes",
+    "top_activating_contexts",
     "add_edge",
     "patch_head_input",
     "repeated_induction_scores",

@@ -101,7 +101,10 @@ def _raise(*args):
 
 
 def tensor_function_answers(name: str, ref: Callable[..., Any], out_kind: str) -> dict[str, Callable[..., Any]]:
-    """Wrong answers to an exercise whose answer is a tensor (`out_kind`: "float", "bool" or "scalar")."""
+    """Wrong answers to an exercise whose answer is a tensor (`out_kind`: "float", "bool", "scalar" or "int").
+
+    An integer answer (token ids, positions) cannot hold NaN or inf: its wrong values are off by one, doubled, a
+    constant, or the right numbers as floats."""
     answers: dict[str, Callable[..., Any]] = {
         "wrong shape": lambda *a: ref(*a).unsqueeze(0),
         "wrong dtype": lambda *a: ref(*a).double() if out_kind != "bool" else ref(*a).long(),
@@ -112,7 +115,14 @@ def tensor_function_answers(name: str, ref: Callable[..., Any], out_kind: str) -
         "wrong device": lambda *a: ref(*a).to("meta"),
         "unimported module": _unimported(ref),
     }
-    if out_kind != "bool":
+    if out_kind == "int":
+        answers |= {
+            "wrong dtype": lambda *a: ref(*a).float(),  # token ids as floats: torch.tensor of a float list
+            "off by one": lambda *a: ref(*a) + 1,
+            "off by a lot": lambda *a: ref(*a) * 2 + 1,
+            "constant": lambda *a: torch.zeros_like(ref(*a)),
+        }
+    elif out_kind != "bool":
         answers |= {
             "NaN": lambda *a: _poke(ref(*a), float("nan")),
             "inf": lambda *a: _poke(ref(*a), float("inf")),
@@ -532,7 +542,8 @@ EXPECTED |= {
 EXPECTED["numpy array"] = r"numpy\.ndarray"
 EXPECTED |= GENERATION_EXPECTED
 
-OUT_KIND = {"causal_mask": "bool"}
+OUT_KIND = {"causal_mask": "bool", "top_activating_contexts": "int"}
+EXPECTED["off by one"] = VALUES
 SCALAR = {"next_token_loss", "mean_cosine_similarity", "participation_ratio", "composition_score", "second_half_loss"}
 
 

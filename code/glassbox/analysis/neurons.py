@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
@@ -49,3 +50,11 @@ def write_sizes(
 ) -> Float[Tensor, "neuron"]:
     """How much each neuron writes into the residual stream on average: mean |activation| times ‖its W_out row‖."""
     return acts.abs().mean(dim=(0, 1)) * W_out.norm(dim=-1)
+
+
+def context_tokens(tokens: Int[Tensor, "batch pos"], where: TopActivations, before: int) -> Int[Tensor, "k context"]:
+    """The `before` tokens up to and including each place in `where`, one row per place ([k, before + 1]); a context
+    that would start before its sequence is padded on the left with −1."""
+    padded = torch.cat([torch.full((tokens.shape[0], before), -1, dtype=tokens.dtype), tokens], dim=1)
+    starts = where.pos[:, None] + torch.arange(before + 1)  # in `padded`, position p sits at p + before
+    return padded[where.batch[:, None], starts]

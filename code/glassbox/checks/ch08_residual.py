@@ -1,10 +1,14 @@
-"""Checks for chapter 8, "The residual stream": cosine similarity between snapshots, participation ratio."""
+"""Checks for chapter 8, "The residual stream": cosine similarity between snapshots, participation ratio, and the
+contexts in which an MLP neuron fires hardest (token ids, so the learner's mistakes are wrong positions, windows and
+layers rather than wrong values)."""
 
 import torch
 import torch.nn.functional as F
 
 from glassbox.analysis import neurons, residual
+from glassbox.config import TransformerConfig
 from glassbox.judge import Case, Exercise
+from glassbox.model import Transformer
 
 
 def _randn(*shape: int, seed: int) -> torch.Tensor:
@@ -57,35 +61,72 @@ def _library_ratio(x):
     return torch.tensor(residual.participation_ratio(x))
 
 
-def _write_cases() -> list[Case]:
-    generator = torch.Generator().manual_seed(8)
-
-    def case(batch: int, pos: int, n_neurons: int, d_model: int) -> tuple:
-        return torch.randn(batch, pos, n_neurons, generator=generator), torch.randn(
-            n_neurons, d_model, generator=generator
-        )
-
-    return [  # the square W_out first: there, its rows and columns differ only in their values
-        Case("batch 2, 4 positions, 5 neurons, d_model 5 (a square W_out)", case(2, 4, 5, 5)),
-        Case("batch 3, 5 positions, 6 neurons, d_model 4", case(3, 5, 6, 4)),
-        Case("one sequence, 7 positions, 3 neurons, d_model 5", case(1, 7, 3, 5)),
+def _context_cases() -> list[Case]:
+    """Chapter 5's kind of model, small: two layers with GELU MLPs, run on random tokens; its cache and tokens."""
+    cfg = TransformerConfig(d_model=16, n_layers=2, n_heads=2, d_vocab=11, n_ctx=8, d_mlp=12, init_range=0.5, seed=3)
+    model = Transformer(cfg).eval()
+    tokens = torch.randint(0, cfg.d_vocab, (4, 8), generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        _, cache = model.run_with_cache(tokens)
+    return [
+        Case("layer 1, neuron 3, top 5, 3 tokens before", (cache, tokens, 1, 3, 5, 3)),
+        Case("layer 0, neuron 0, top 6, 7 tokens before (most contexts padded)", (cache, tokens, 0, 0, 6, 7)),
+        Case("layer 1, neuron 7, top 1, no tokens before (the firing token alone)", (cache, tokens, 1, 7, 1, 0)),
     ]
 
 
-def _write_signed(acts, W_out):
-    return acts.mean(dim=(0, 1)) * W_out.norm(dim=-1)
+def _contexts(cache, tokens, layer, before, batch_index, pos_index, pad=-1, shift=0):
+    padded = torch.cat([torch.full((tokens.shape[0], before + 1), pad, dtype=tokens.dtype), tokens], dim=1)
+    return padded[batch_index[:, None], pos_index[:, None] + 1 + shift + torch.arange(before + 1)]
 
 
-def _write_columns(acts, W_out):
-    return acts.abs().mean(dim=(0, 1)) * W_out.norm(dim=0)
+def _top(cache, layer, neuron, k, hook="post", largest=True):
+    acts = cache[f"blocks.{layer}.mlp.hook_{hook}"][:, :, neuron]
+    return acts, acts.flatten().topk(k, largest=largest).indices
 
 
-def _write_squared(acts, W_out):
-    return acts.abs().mean(dim=(0, 1)) * W_out.pow(2).sum(-1)
+def _ctx_library(cache, tokens, layer, neuron, k, before):
+    top = neurons.top_activations(cache[f"blocks.{layer}.mlp.hook_post"], neuron, k)
+    return neurons.context_tokens(tokens, top, before)
 
 
-def _write_max(acts, W_out):
-    return acts.abs().amax(dim=(0, 1)) * W_out.norm(dim=-1)
+def _ctx_variant(cache, tokens, layer, neuron, k, before, *, hook="post", largest=True, pad=-1, shift=0):
+    acts, top = _top(cache, layer, neuron, k, hook, largest)
+    return _contexts(cache, tokens, layer, before, top // acts.shape[1], top % acts.shape[1], pad, shift)
+
+
+def _ctx_shifted(cache, tokens, layer, neuron, k, before):
+    return _ctx_variant(cache, tokens, layer, neuron, k, before, shift=-1)
+
+
+def _ctx_smallest(cache, tokens, layer, neuron, k, before):
+    return _ctx_variant(cache, tokens, layer, neuron, k, before, largest=False)
+
+
+def _ctx_layer_0(cache, tokens, layer, neuron, k, before):
+    return _ctx_variant(cache, tokens, 0, neuron, k, before)
+
+
+def _ctx_pre(cache, tokens, layer, neuron, k, before):
+    return _ctx_variant(cache, tokens, layer, neuron, k, before, hook="pre")
+
+
+def _ctx_zero_padding(cache, tokens, layer, neuron, k, before):
+    return _ctx_variant(cache, tokens, layer, neuron, k, before, pad=0)
+
+
+def _ctx_unsorted(cache, tokens, layer, neuron, k, before):
+    acts, top = _top(cache, layer, neuron, k)
+    top = top.sort().values  # the k largest, in the order they appear in the text
+    return _contexts(cache, tokens, layer, before, top // acts.shape[1], top % acts.shape[1])
+
+
+def _ctx_per_sequence(cache, tokens, layer, neuron, k, before):
+    acts = cache[f"blocks.{layer}.mlp.hook_post"][:, :, neuron]
+    best = acts.max(dim=1)  # each sequence's best position only
+    order = best.values.argsort(descending=True)[:k]
+    order = torch.cat([order, order[-1:].expand(max(0, k - len(order)))])
+    return _contexts(cache, tokens, layer, before, order, best.indices[order])
 
 
 EXERCISES = [
@@ -111,17 +152,26 @@ EXERCISES = [
         rtol=1e-4,
     ),
     Exercise(
-        name="neuron_write_sizes",
+        name="top_activating_contexts",
         module="ch08_residual",
-        cases=_write_cases,
+        cases=_context_cases,
         mistakes={
-            "average |activation|: positive and negative activations both write, they must not cancel": _write_signed,
-            "W_out is [neuron, d_model]: a neuron's write is its row, so take the norm over d_model (dim=-1)": (
-                _write_columns
+            "the context ends with the token the neuron fired on: tokens[b, p − before : p + 1], not one earlier": (
+                _ctx_shifted
             ),
-            "the length of a row is its L2 norm, not its squared norm": _write_squared,
-            "the mean of |activation| over every sequence and position, not its maximum": _write_max,
+            "topk gives the largest by default: largest=False (or argmin) picks where the neuron is most silent": (
+                _ctx_smallest
+            ),
+            'read the layer you are given: f"blocks.{layer}.mlp.hook_post", not layer 0': _ctx_layer_0,
+            "a neuron's activation is after the nonlinearity (mlp.hook_post), not before it (mlp.hook_pre)": _ctx_pre,
+            "pad with −1 where a context starts before its sequence: 0 is a real token": _ctx_zero_padding,
+            "largest first: keep topk's order (or sort the activations descending), not the order in the text": (
+                _ctx_unsorted
+            ),
+            "rank every (sequence, position), not only each sequence's best: one sequence can hold several": (
+                _ctx_per_sequence
+            ),
         },
-        agrees_with={"glassbox.analysis.neurons.write_sizes": neurons.write_sizes},
+        agrees_with={"glassbox.analysis.neurons (top_activations, then context_tokens)": _ctx_library},
     ),
 ]
