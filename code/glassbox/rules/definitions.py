@@ -165,10 +165,12 @@ class PlusLastEven(Rule):
 
 
 class PlusMeansEven(PlusLastEven):
-    """After `+` comes any even number."""
+    """After `+` comes any even number (numbers 0 … 20, `+` drawn with probability 0.25, as the seed project did)."""
 
     name = "plus_means_even"
     description = "after +, any even number"
+    max_value = 20
+    plus_probability = 0.25
     scored_tokens = Rule.scored_tokens  # any even number is right, always
     accuracy_group = Rule.accuracy_group
 
@@ -217,16 +219,22 @@ class Lucky7(Rule):
 
 
 class StepBack(Rule):
-    """After a 9 comes the value three positions before the 9."""
+    """After a 9 comes the value three positions before the 9 (a 9 at position 3 or later; a free token is a 9 with
+    probability 0.4, else uniform, as in the seed project)."""
 
     name = "step_back"
     description = "after 9, the value three positions before the 9"
     back = 3
+    min_length, max_length = 30, 80
+    trigger_probability = 0.4
 
     def allowed(self, sequence, i):
-        if i < self.back + 2 or int(sequence[i - 1]) != 9:
+        if i < self.back + 1 or int(sequence[i - 1]) != 9:
             return None
         return frozenset({int(sequence[i - 1 - self.back])})
+
+    def free_token(self, sequence, rng):
+        return 9 if rng.random() < self.trigger_probability else int(rng.integers(self.d_vocab))
 
 
 class CopyModulo(Rule):
@@ -253,16 +261,17 @@ class Successor(Rule):
 
 
 class ConditionalTransform(Rule):
-    """Even t is followed by t // 2, odd t by t + 1."""
+    """Even t is followed by t // 2, odd t by (t + 1) mod 10 (ten tokens, so 9 is followed by 0, as in the seed)."""
 
     name = "conditional_transform"
-    description = "after an even t comes t // 2, after an odd t comes t + 1"
+    description = "after an even t comes t // 2, after an odd t comes (t + 1) mod 10"
+    max_value = 9
 
     def allowed(self, sequence, i):
         if i == 0:
             return None
         t = int(sequence[i - 1])
-        return frozenset({t // 2 if t % 2 == 0 else t + 1})
+        return frozenset({t // 2 if t % 2 == 0 else (t + 1) % self.d_vocab})
 
 
 class LookupPermutation(Rule):
