@@ -88,3 +88,29 @@ def test_pca_and_attention_figures_for_wider_models():
         gallery_plots.attention_windows(run.model, run.rule, run.data.val[0][:12]),
     ):
         assert smallest_text(fig)[0] >= MIN_POINTS
+
+
+def test_the_seed_recipe_benchmark_compares_like_with_like():
+    """benchmarks/seed_recipe.py swaps initial weights between the seed's plain model and ours: the copy must make
+    the two compute the same function, and chapter 7's stored runs must hold every variant it reads."""
+    import importlib.util
+    import json
+    from importlib import resources
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "seed_recipe.py"
+    spec = importlib.util.spec_from_file_location("seed_recipe", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    torch.manual_seed(3)
+    plain, ours = bench.SeedModel(), bench.our_model(seed=5)
+    tokens = torch.randint(0, 12, (4, 8))
+    assert not torch.allclose(plain(tokens), ours(tokens), atol=1e-3)
+    bench.copy_weights(plain, ours, to_ours=True)
+    torch.testing.assert_close(plain(tokens), ours(tokens), atol=1e-5, rtol=1e-5)
+    ours = bench.our_model(seed=6)
+    bench.copy_weights(plain, ours, to_ours=False)
+    torch.testing.assert_close(plain(tokens), ours(tokens), atol=1e-5, rtol=1e-5)
+    stored = json.loads((resources.files("glassbox.rules") / "seed_recipe.json").read_text())
+    variants = {(run["variant"], run["seed"]) for run in stored["runs"]}
+    assert {("ours", 0), ("plain", 0), ("ours from plain's init", 0), ("plain from our init", 0)} <= variants
