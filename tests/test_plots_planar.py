@@ -13,7 +13,7 @@ from glassbox.model import Transformer
 from glassbox.plots import animation
 from glassbox.plots import planar as g
 from glassbox.plots import planar_views as views
-from glassbox.plots.core import MIN_POINTS, smallest_text
+from glassbox.plots.core import MIN_POINTS, clipped_text, smallest_text
 from glassbox.rules import cli
 from glassbox.train import TrainConfig
 from matplotlib.figure import Figure
@@ -42,6 +42,7 @@ def test_every_figure_function_returns_a_figure(run):
         assert Image.open(io.BytesIO(fig._repr_png_())).size[0] > 100, name
         size, text = smallest_text(fig)
         assert size >= MIN_POINTS, f"{name}: {text!r} is {size:.1f} pt on the page"
+        assert not clipped_text(fig), f"{name}: cut off at the figure's edge: {clipped_text(fig)}"
 
 
 def test_every_animation_is_a_gif_with_alt_text(run):
