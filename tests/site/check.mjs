@@ -120,6 +120,13 @@ function overflowInPage() {
       if (!scrolls && ![...el.children].some((c) => c.getBoundingClientRect().right > width + 1)) culprits.push(`${el.tagName.toLowerCase()}.${[...el.classList].join(".")} (${Math.round(box.right)} px): ${(el.textContent || "").trim().slice(0, 60)}`);
     }
   }
+  if (over > 0 && !culprits.length) {  // something placed out of its scrolling box (position: absolute) sticks out
+    for (const el of document.querySelectorAll("article *")) {
+      const box = el.getBoundingClientRect();
+      if (box.right > width + 0.5 && getComputedStyle(el).position === "absolute")
+        culprits.push(`${el.tagName.toLowerCase()}.${[...el.classList].join(".")} (absolute, ${Math.round(box.right)} px) in ${el.closest("figure, section")?.id || "?"}`);
+    }
+  }
   return { over, culprits: culprits.slice(0, 3) };
 }
 
