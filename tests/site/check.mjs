@@ -164,8 +164,8 @@ async function figureShots(page, dir, name, width) {
   for (const image of images) {
     const visible = await image.evaluate((img) => img.checkVisibility() && img.getBoundingClientRect().width > 0);
     if (!visible) continue;
-    await image.evaluate((img) => img.scrollIntoView({ block: "center", inline: "start" }));
-    await image.screenshot({ path: join(dir, `${name}-fig${String(++n).padStart(2, "0")}-${width}.png`) }).catch(() => {});
+    // puppeteer scrolls the element into view itself; beyond the viewport (a tall figure) it captures the rest
+    await image.screenshot({ path: join(dir, `${name}-fig${String(++n).padStart(2, "0")}-${width}.png`), captureBeyondViewport: true }).catch(() => {});
   }
 }
 
