@@ -148,9 +148,13 @@ function contentInPage() {
 // Runs in the page: the book's figures (PNG outputs with the width they were drawn for) that the page shows smaller
 // than that width. Their text is ≥ 8 pt at the drawn width (glassbox.plots.core, tested in Python); shown smaller,
 // it is smaller than that. Each as "file: shown/drawn px".
-function shrunkFiguresInPage() {
-  const drawn = (img) => parseFloat(img.style.width) || Number(img.getAttribute("width")) || 0;  // MyST-NB: inline style
-  return [...document.querySelectorAll("article .cell_output img")]
+async function shrunkFiguresInPage() {
+  const lazy = [...document.querySelectorAll("article .glassbox-animation img")];  // loading="lazy": load them to measure
+  await Promise.all(lazy.map((img) => { img.loading = "eager"; return img.decode().catch(() => {}); }));
+  // MyST-NB writes a PNG's display width as an inline style; an animation (GIF) is drawn at its own pixel size
+  const drawn = (img) => parseFloat(img.style.width) || Number(img.getAttribute("width"))
+    || (img.closest(".glassbox-animation") ? img.naturalWidth : 0);
+  return [...document.querySelectorAll("article .cell_output img, article .glassbox-animation img")]
     .filter((img) => drawn(img) > 0 && img.checkVisibility() && img.getBoundingClientRect().width < 0.98 * drawn(img))
     .map((img) => `${img.src.split("/").pop().slice(0, 16)}…: ${Math.round(img.getBoundingClientRect().width)}/${drawn(img)} px`);
 }
