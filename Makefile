@@ -1,7 +1,7 @@
 # Glass Box: two commands, each doing its own set-up on a fresh machine.
 #   make book   — create .venv, install the pinned environment, execute every chapter, build _build/html
 #   make test   — the same set-up, then the whole test suite
-.PHONY: book test chapter notebooks colab-check site-check clean
+.PHONY: book test chapter notebooks colab-check site-check robustness clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -70,5 +70,12 @@ site-check: $(SITE_NODE)
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 	node tests/site/check.mjs _build/html --json _build/site-check.json
 
+# Every chapter that trains, run from an empty model cache under each CPU kernel set this machine has (default, avx2,
+# avx512) and two more training seeds (GLASSBOX_SEED=1, 2): fails on any cell error, prints each glued number's
+# spread across the runs (about 10 minutes a run). See tests/robustness.py; KERNELS="default" SEEDS="0" for one.
+robustness: $(INSTALLED)
+	$(PY) tests/robustness.py $(CH) $(if $(KERNELS),--kernels $(KERNELS)) $(if $(SEEDS),--seeds $(SEEDS))
+
 clean:
 	rm -rf _build
+	@echo "(trained models stay in $${GLASSBOX_CACHE:-~/.cache/glassbox}: rm -r it to retrain them all)"

@@ -20,6 +20,7 @@ from transformer_lens.hook_points import HookPoint
 
 from glassbox.components import Block, Embed, LayerNorm, PosEmbed, SinusoidalPosEmbed, Unembed
 from glassbox.config import TransformerConfig
+from glassbox.runtime import training_seed
 from glassbox.tl_bridge import bridge_from_model, config_from_tl, load_tl_parameters
 
 
@@ -46,7 +47,7 @@ class Transformer(HookedRootModule):
 
     def init_weights(self) -> None:
         """GPT-2's initialisation: weight matrices ~ N(0, init_range²), biases 0, LayerNorm scales 1."""
-        generator = torch.Generator().manual_seed(self.cfg.seed) if self.cfg.seed is not None else None
+        generator = torch.Generator().manual_seed(training_seed(self.cfg.seed)) if self.cfg.seed is not None else None
         for name, param in self.named_parameters():
             if name.split(".")[-1].startswith("W_"):
                 with torch.no_grad():

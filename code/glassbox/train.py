@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from glassbox.model import next_token_loss
+from glassbox.runtime import BOOK_THREADS, training_seed
 
 # parameters: below this a CPU step is mostly overhead, and one thread beats several (~10x on a busy machine)
 SMALL_MODEL = 10_000
@@ -115,7 +116,7 @@ def cpu_threads_for(model: nn.Module) -> Iterator[None]:
     small = sum(p.numel() for p in model.parameters()) < SMALL_MODEL
     on_cpu = all(p.device.type == "cpu" for p in model.parameters())
     if small and on_cpu:
-        torch.set_num_threads(1)
+        torch.set_num_threads(BOOK_THREADS)
     try:
         yield
     finally:
@@ -170,8 +171,8 @@ def train(
     optimizer = torch.optim.AdamW(
         param_groups(model, cfg.weight_decay, cfg.decay), lr=cfg.lr, betas=cfg.betas, fused=fused
     )
-    batch_generator = torch.Generator().manual_seed(cfg.seed)
-    eval_generator = torch.Generator().manual_seed(cfg.seed + 1)
+    batch_generator = torch.Generator().manual_seed(training_seed(cfg.seed))
+    eval_generator = torch.Generator().manual_seed(training_seed(cfg.seed) + 1)
     history = History()
     if cfg.checkpoint_dir is not None:
         Path(cfg.checkpoint_dir).mkdir(parents=True, exist_ok=True)

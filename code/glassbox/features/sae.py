@@ -16,6 +16,7 @@ from jaxtyping import Float, Int
 from torch import Tensor, nn
 
 from glassbox.cache import cached_model, model_file
+from glassbox.runtime import training_seed
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class SparseAutoencoder(nn.Module):
 
     def __init__(self, d_in: int, d_sae: int, seed: int = 0):
         super().__init__()
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator().manual_seed(training_seed(seed))
         W_dec = torch.randn(d_sae, d_in, generator=generator)
         W_dec = 0.1 * W_dec / W_dec.norm(dim=-1, keepdim=True)  # short decoder rows, as SAELens starts
         self.W_dec = nn.Parameter(W_dec)
@@ -112,7 +113,7 @@ def train_sae(acts: Float[Tensor, "n d_in"], recipe: SAERecipe, decided_by: str)
         with torch.no_grad():
             sae.b_dec.copy_(acts.mean(0))  # start the decoder bias at the data's mean
         optimizer = torch.optim.Adam(sae.parameters(), lr=recipe.lr)
-        generator = torch.Generator().manual_seed(recipe.seed + 1)
+        generator = torch.Generator().manual_seed(training_seed(recipe.seed) + 1)
         for _ in range(recipe.steps):
             x = acts[torch.randint(0, len(acts), (recipe.batch_size,), generator=generator)]
             loss = sae_loss(x, sae.encode(x), sae.W_dec, sae.b_dec, recipe.l1_coefficient)

@@ -15,6 +15,7 @@ from jaxtyping import Float
 from torch import Tensor, nn
 
 from glassbox.cache import cached_model, model_file
+from glassbox.runtime import training_seed
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class ToyModel(nn.Module):
 
     def __init__(self, n_instances: int, n_features: int, d_hidden: int, seed: int = 0):
         super().__init__()
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator().manual_seed(training_seed(seed))
         W = torch.empty(n_instances, d_hidden, n_features)
         for i in range(n_instances):  # Xavier-normal per instance, as in the paper's code
             W[i] = torch.randn(d_hidden, n_features, generator=generator) * (2 / (d_hidden + n_features)) ** 0.5
@@ -109,7 +110,7 @@ def train_toy_model(
 
 def _train(model: ToyModel, feature_probability: Tensor, importance: Tensor, recipe: ToyRecipe) -> ToyModel:
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
-    generator = torch.Generator().manual_seed(recipe.seed + 1)
+    generator = torch.Generator().manual_seed(training_seed(recipe.seed) + 1)
     for step in range(recipe.steps):
         for group in optimizer.param_groups:  # cosine decay: the last steps settle into the optimum
             group["lr"] = recipe.lr * 0.5 * (1 + torch.cos(torch.tensor(torch.pi * step / recipe.steps)).item())

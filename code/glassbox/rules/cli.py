@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import tomllib
-import torch
 from matplotlib.figure import Figure
 
 from glassbox.model import Transformer
@@ -48,6 +47,7 @@ from glassbox.rules.gallery import (
     Setup,
 )
 from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
+from glassbox.runtime import book_threads
 
 
 def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(SETUPS)}")
     settings = _settings(args, parser)
     out = args.out or Path("figures") / args.rule
-    torch.set_num_threads(1)  # as the chapters train: these models are faster on one thread, and the numbers match
+    book_threads()  # as the chapters train (glassbox.runtime): one thread, faster here, and the numbers match
     if args.figures_only:
         if settings:
             parser.error(f"--figures-only draws a saved run; it takes no settings ({', '.join(settings)})")

@@ -16,6 +16,7 @@ from torch import nn
 from glassbox.components import LayerNorm
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
+from glassbox.runtime import training_seed
 from glassbox.train import TrainConfig
 
 
@@ -117,7 +118,7 @@ def pytorch_default_init(model: Transformer, seed: int = 0) -> Transformer:
     GPT-2's N(0, 0.02²) suits wide models; in a 2-D model it leaves every dot product near zero and training
     stalls for thousands of steps, so the tiny models start from PyTorch's defaults.
     """
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(training_seed(seed))
     for name, param in model.named_parameters():
         kind = name.split(".")[-1]
         if kind in ("W_E", "W_pos"):

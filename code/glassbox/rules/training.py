@@ -26,6 +26,7 @@ from glassbox.rules.accuracy import rule_accuracy, rule_targets
 from glassbox.rules.data import RuleData, all_windows, make_data, window_loss, window_sampler
 from glassbox.rules.definitions import Rule, get_rule
 from glassbox.rules.gallery import FAST_RECIPE, Recipe, Setup, get_setup, pytorch_default_init
+from glassbox.runtime import training_seed
 from glassbox.train import History, load_checkpoint, train
 
 
@@ -72,7 +73,7 @@ def train_rule(
     data = make_data(rule, setup.n_sequences, seed=seed)
     cfg = recipe.train if steps is None else replace(recipe.train, steps=steps)
     cfg = replace(cfg, seed=seed, checkpoint_dir=checkpoint_dir, progress=progress)
-    torch.manual_seed(seed)
+    torch.manual_seed(training_seed(seed))
     model = pytorch_default_init(Transformer(setup.model_config(rule.d_vocab, seed=seed)), seed)
     val_windows = all_windows(data.val, setup.n_ctx)
 
@@ -180,6 +181,7 @@ def cached_run(name: str, recipe: Recipe = FAST_RECIPE, *, seed: int = 0, setup:
     run = train_rule(name, recipe, seed=seed, setup=setup, progress=False)
     partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     save_run(run, partial)
+    cache.write_provenance(partial / "run.pt")
     if not folder.exists():
         os.replace(partial, folder)
     else:  # another process stored it first
