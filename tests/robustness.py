@@ -30,26 +30,10 @@ import time
 from pathlib import Path
 
 import nbformat
-from glassbox.book import REPO_ROOT, toc_chapters
+from glassbox.book import REPO_ROOT, TRAINED_CHAPTERS, toc_chapters
 from glassbox.glue import glued_values
 
-# The chapters that train a model (or read one a chapter trains) — their numbers depend on the CPU and the seed.
-TRAINING = [
-    "ch05_training",
-    "ch05b_sampling",
-    "ch05c_tokens",
-    "ch06_glass_box",
-    "ch06b_more_views",
-    "ch07_gallery",
-    "ch07b_gallery_more",
-    "ch08_residual",
-    "ch09_circuits",
-    "ch10_interventions",
-    "ch11_induction",
-    "ch13_superposition",
-    "ch14_sae",
-    "ch15_probes",
-]
+TRAINING = list(TRAINED_CHAPTERS)  # offline, chapter 12 opens chapter 5's model: it trains it
 KERNELS = ("default", "avx2", "avx512")
 
 

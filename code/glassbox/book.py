@@ -11,6 +11,13 @@ from typing import Any
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The chapters whose numbers come from models trained when they run (in Colab: on the reader's runtime), so a
+# reader's run may print other numbers than the site's (tests/robustness.py runs them on other kernels and seeds).
+TRAINED_CHAPTERS = (
+    "ch05_training", "ch05b_sampling", "ch05c_tokens", "ch06_glass_box", "ch06b_more_views", "ch07_gallery",
+    "ch07b_gallery_more", "ch08_residual", "ch09_circuits", "ch10_interventions", "ch11_induction", "ch12_gpt2",
+    "ch13_superposition", "ch14_sae", "ch15_probes",
+)  # fmt: skip
 SOLUTIONS_SUFFIX = "_solutions"  # chNN_topic_solutions.ipynb: the chapter with every exercise filled in
 
 

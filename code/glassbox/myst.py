@@ -63,14 +63,34 @@ class BookLinks:
         return f"{self.base}{docname}.html#{label}", title
 
 
+SITE_MARK = "<sup>†</sup>"  # after a number quoted from the site's run, where a reader's own run may differ
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def myst_to_markdown(
-    text: str, glued: dict[str, str], figures: dict[str, int], links: BookLinks | None = None, here: str = ""
+    text: str,
+    glued: dict[str, str],
+    figures: dict[str, int],
+    links: BookLinks | None = None,
+    here: str = "",
+    mark_numbers: bool = False,
 ) -> str:
-    """Rewrite the MyST-only parts of a markdown cell into Jupyter markdown (`here`: the page's docname)."""
+    """Rewrite the MyST-only parts of a markdown cell into Jupyter markdown (`here`: the page's docname). With
+    `mark_numbers`, each glued number is followed by `SITE_MARK`: it is the site's, and the reader's run may differ."""
 
     def glue_text(match: re.Match) -> str:
         name, _, spec = match[1].partition(":")
-        return format_glued(glued[name], spec) if name in glued else f"`{name}`"
+        if name not in glued:
+            return f"`{name}`"
+        shown = format_glued(glued[name], spec)
+        return shown + SITE_MARK if mark_numbers and is_number(glued[name]) else shown
 
     def cross_reference(match: re.Match) -> str:
         role, content = match[1], match[2]

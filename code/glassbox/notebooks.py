@@ -18,11 +18,20 @@ from typing import Any
 
 import nbformat
 
-from glassbox.book import REPO_ROOT, SOLUTIONS_SUFFIX, book_revision, colab_branch, colab_url, toc_chapters
+from glassbox.book import (
+    REPO_ROOT,
+    SOLUTIONS_SUFFIX,
+    TRAINED_CHAPTERS,
+    book_revision,
+    colab_branch,
+    colab_url,
+    toc_chapters,
+)
 from glassbox.colab import install_source
 from glassbox.exercise_blocks import EXERCISE_RE, ExerciseBlock, module_imports, parse_exercise
 from glassbox.glue import glue, glued_values  # noqa: F401 (glue: chapters written before glassbox.glue import it here)
 from glassbox.myst import BookLinks, myst_to_markdown
+from glassbox.runtime import kernel_set
 
 
 def exercise_cells(block: ExerciseBlock, fill_solutions: bool, root: Path = REPO_ROOT) -> list[Any]:
@@ -41,6 +50,13 @@ def exercise_cells(block: ExerciseBlock, fill_solutions: bool, root: Path = REPO
     folded.append(f"<details><summary>Solution</summary>\n\n```python\n{block.solution(root)}\n```\n\n</details>")
     cells.append(nbformat.v4.new_markdown_cell("\n\n".join(folded)))
     return cells
+
+
+SITE_NUMBERS_NOTE = (
+    "*Numbers marked † are the site's run: models trained from seed 0 on one thread of a CPU with {kernels} "
+    "kernels. This notebook trains its own on your runtime, whose CPU (or GPU) rounds differently, so a number "
+    "your cells print may differ a little from its † twin. What the chapter asserts holds for both.*"
+)
 
 
 def companion_note(docname: str, fill_solutions: bool, root: Path = REPO_ROOT) -> str:
@@ -79,11 +95,15 @@ def chapter_to_notebook(
     glued = glued_values(executed)
     figures = links.figures
 
+    trains = chapter.stem in TRAINED_CHAPTERS  # its numbers come from models the reader's runtime trains anew
+
     def markdown(text: str) -> str:
-        return myst_to_markdown(text, glued, figures, links, here)
+        return myst_to_markdown(text, glued, figures, links, here, mark_numbers=trains and bool(glued))
 
     has_exercises = any(EXERCISE_RE.search(c.source) for c in source.cells if c.cell_type == "markdown")
     set_up = [nbformat.v4.new_code_cell(install_source(root, revision), metadata={"tags": ["colab-install"]})]
+    if trains and glued:
+        set_up.insert(0, nbformat.v4.new_markdown_cell(SITE_NUMBERS_NOTE.format(kernels=kernel_set())))
     if has_exercises:
         set_up = [
             nbformat.v4.new_markdown_cell(companion_note(here, fill_solutions, root)),
