@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+import glassbox
 from glassbox import runtime
 
 # The library code whose every edit can change a trained model: a change to any of these retrains (not plots).
@@ -63,8 +64,8 @@ def cache_dir() -> Path:
 
 def model_file(name: str, *decided_by: str) -> Path:
     """The file of model `name`, keyed by the texts that decide its weights (e.g. reprs of its config and recipe),
-    the library's training code and the training seed shift."""
-    texts = [*decided_by, code_fingerprint(), f"seed shift {runtime.seed_offset()}"]
+    the library's training code and version, and the training seed shift."""
+    texts = [*decided_by, code_fingerprint(), f"glassbox {glassbox.__version__}", f"seed shift {runtime.seed_offset()}"]
     key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
     return cache_dir() / f"{name}-{key}.pt"
 
