@@ -32,6 +32,7 @@ from pathlib import Path
 import nbformat
 from glassbox.book import REPO_ROOT, TRAINED_CHAPTERS, toc_chapters
 from glassbox.glue import glued_values
+from glassbox.notebooks import VARYING_NUMBERS
 
 TRAINING = list(TRAINED_CHAPTERS)  # offline, chapter 12 opens chapter 5's model: it trains it
 KERNELS = ("default", "avx2", "avx512")
@@ -108,6 +109,19 @@ def spread(runs: dict[str, dict[str, dict[str, str]]]) -> dict[str, dict[str, di
     return table
 
 
+def record_varying(table: dict[str, dict[str, dict]]) -> None:
+    """Update `VARYING_NUMBERS` (committed): for each chapter run, the glued numbers that moved across the runs
+    and those that did not. The Colab notebooks mark the first as the site's run's (`glassbox.myst.may_vary`)."""
+    path = REPO_ROOT / VARYING_NUMBERS
+    known = json.loads(path.read_text()) if path.exists() else {}
+    for chapter, names in table.items():
+        known[chapter] = {
+            "moved": sorted(n for n, row in names.items() if row["range"] > 0),
+            "steady": sorted(n for n, row in names.items() if row["range"] == 0),
+        }
+    path.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapters", nargs="*", help="chapter stems (default: every chapter that trains)")
@@ -144,6 +158,8 @@ def main() -> int:
             failed.append(f"{k}-seed{s}")
     table = spread(runs)
     (args.out / "spread.json").write_text(json.dumps(table, indent=1))
+    if len(runs) > 1:
+        record_varying(table)
     print(f"\nglued numbers across {len(runs)} runs ({', '.join(runs)}):")
     for chapter, names in table.items():
         moving = {n: r for n, r in names.items() if r["range"] > 0}

@@ -66,12 +66,18 @@ class BookLinks:
 SITE_MARK = "<sup>†</sup>"  # after a number quoted from the site's run, where a reader's own run may differ
 
 
-def is_number(text: str) -> bool:
+def may_vary(name: str, raw: str, measured: tuple[frozenset[str], frozenset[str]]) -> bool:
+    """Whether a glued value may read differently in a reader's run. `measured`: the names `make robustness` saw
+    move across CPU kernels and seeds, and those it saw stay put. A name it did not measure: any number with a
+    fractional part (a loss, a share, a time); a whole number (a size, a count, a setting) is taken as fixed."""
+    moved, steady = measured
     try:
-        float(text)
+        value = float(raw)
     except ValueError:
         return False
-    return True
+    if name in moved or name in steady:
+        return name in moved
+    return not value.is_integer()
 
 
 def myst_to_markdown(
@@ -81,16 +87,18 @@ def myst_to_markdown(
     links: BookLinks | None = None,
     here: str = "",
     mark_numbers: bool = False,
+    measured: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset()),
 ) -> str:
     """Rewrite the MyST-only parts of a markdown cell into Jupyter markdown (`here`: the page's docname). With
-    `mark_numbers`, each glued number is followed by `SITE_MARK`: it is the site's, and the reader's run may differ."""
+    `mark_numbers`, each glued number that `may_vary` is followed by `SITE_MARK`: it is the site's run's, and the
+    reader's run may print another."""
 
     def glue_text(match: re.Match) -> str:
         name, _, spec = match[1].partition(":")
         if name not in glued:
             return f"`{name}`"
         shown = format_glued(glued[name], spec)
-        return shown + SITE_MARK if mark_numbers and is_number(glued[name]) else shown
+        return shown + SITE_MARK if mark_numbers and may_vary(name, glued[name], measured) else shown
 
     def cross_reference(match: re.Match) -> str:
         role, content = match[1], match[2]

@@ -13,6 +13,7 @@ published pages.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,70 @@ def exercise_cells(block: ExerciseBlock, fill_solutions: bool, root: Path = REPO
         folded.append(f"<details><summary>Hint</summary>\n\n{block.hint}\n\n</details>")
     folded.append(f"<details><summary>Solution</summary>\n\n```python\n{block.solution(root)}\n```\n\n</details>")
     cells.append(nbformat.v4.new_markdown_cell("\n\n".join(folded)))
+    return cells
+
+
+VARYING_NUMBERS = Path("tests") / "robustness_varying.json"  # written by `make robustness`: glued names that moved
+
+
+def varying_numbers(chapter: str, root: Path = REPO_ROOT) -> tuple[frozenset[str], frozenset[str]]:
+    """The glued names of `chapter` that `make robustness` last saw move across CPU kernel sets and training seeds,
+    and those it saw stay the same (both empty where it has not measured the chapter)."""
+    path = root / VARYING_NUMBERS
+    seen = json.loads(path.read_text()).get(chapter, {}) if path.exists() else {}
+    return frozenset(seen.get("moved", ())), frozenset(seen.get("steady", ()))
+
+
+# What a later chapter's notebook carries over from earlier chapters' exercises: a Colab runtime keeps nothing from
+# one notebook to the next, and the chapter's last section runs the reader's own model on these (glassbox.yours).
+# "module" carries every exercise of that chapter, "module.name" one.
+CARRIED = {
+    "ch04_model": ("ch03_components",),
+    "ch05_training": ("ch03_components", "ch04_model.DemoTransformer"),
+    "ch05b_sampling": (
+        "ch03_components",
+        "ch04_model.DemoTransformer",
+        "ch05_training.warmup_cosine_lr",
+        "ch05_training.train_step",
+        "ch05_training.evaluate_loss",
+    ),
+}
+CARRIED_NOTE = (
+    "## Your code from earlier chapters\n\n"
+    "A Colab runtime keeps nothing from one notebook to the next, so this notebook carries your answers to the "
+    "exercises it builds on: paste your definitions from {chapters} over the stubs below and run the cells. The "
+    "chapter's last section runs *your* model on them. A stub you leave as it is, or an answer that does not pass "
+    "its check, is replaced by the reference, and the cells say so in one line each."
+)
+
+
+def chapter_exercises(root: Path, module: str) -> list[ExerciseBlock]:
+    """The exercise blocks of the chapter whose exercises live in `exercises/{module}.py`, in the book's order."""
+    chapter = next(c for c in toc_chapters(root) if c.stem == module)
+    return [parse_exercise(m["target"], m["body"]) for m in EXERCISE_RE.finditer(chapter.read_text())]
+
+
+def carried_cells(stem: str, fill_solutions: bool, root: Path = REPO_ROOT) -> list[Any]:
+    """The cells that carry the reader's earlier answers into chapter `stem`'s notebook (none for most chapters)."""
+    if stem not in CARRIED:
+        return []
+    blocks: list[ExerciseBlock] = []
+    for item in CARRIED[stem]:
+        module, _, name = item.partition(".")
+        blocks += [b for b in chapter_exercises(root, module) if not name or b.name == name]
+    modules = list(dict.fromkeys(b.module for b in blocks))
+    titles = BookLinks.of_book(root).titles
+    names = [titles.get(f"book/part2/{m}", m) for m in modules]
+    cells = [nbformat.v4.new_markdown_cell(CARRIED_NOTE.format(chapters=", ".join(f"*{n}*" for n in names)))]
+    for module in modules:
+        mine = [b for b in blocks if b.module == module]
+        sources = [root / "exercises" / f"{module}.py"]
+        if fill_solutions:
+            sources += [b.solution_file() for b in mine]
+        code = "\n\n\n".join(b.solution(root) if fill_solutions else b.stub(root) for b in mine)
+        cells.append(nbformat.v4.new_code_cell(f"# Yours, from {module}\n{module_imports(*sources)}\n\n\n{code}"))
+    names_checked = ", ".join(b.name for b in blocks)
+    cells.append(nbformat.v4.new_code_cell(f"from glassbox.yours import check_quietly\n\ncheck_quietly({names_checked})"))
     return cells
 
 
@@ -96,9 +161,12 @@ def chapter_to_notebook(
     figures = links.figures
 
     trains = chapter.stem in TRAINED_CHAPTERS  # its numbers come from models the reader's runtime trains anew
+    measured = varying_numbers(chapter.stem, root)
 
     def markdown(text: str) -> str:
-        return myst_to_markdown(text, glued, figures, links, here, mark_numbers=trains and bool(glued))
+        return myst_to_markdown(
+            text, glued, figures, links, here, mark_numbers=trains and bool(glued), measured=measured
+        )
 
     has_exercises = any(EXERCISE_RE.search(c.source) for c in source.cells if c.cell_type == "markdown")
     set_up = [nbformat.v4.new_code_cell(install_source(root, revision), metadata={"tags": ["colab-install"]})]
@@ -108,7 +176,9 @@ def chapter_to_notebook(
         set_up = [
             nbformat.v4.new_markdown_cell(companion_note(here, fill_solutions, root)),
             *set_up,
-            nbformat.v4.new_code_cell("from glassbox.checking import check"),
+            # glassbox.yours.check prints what glassbox.checking.check prints and remembers what passed
+            nbformat.v4.new_code_cell("from glassbox.yours import check"),
+            *carried_cells(chapter.stem, fill_solutions, root),
         ]
     cells = []
     imported: set[str] = set()
