@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -137,6 +138,21 @@ def pytest_configure(config: pytest.Config) -> None:
                 )
     except ImplementationError as error:
         raise pytest.UsageError(str(error)) from None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Every test session trains into a model cache of its own, never the developer's `$GLASSBOX_CACHE`: a stale or
+    corrupt model there would make a test pass on old weights, or fail for a reason outside the code. A model a
+    test needs is trained once a session and reused by the tests after it (subprocesses inherit the variable)."""
+    folder = tmp_path_factory.mktemp("glassbox-cache")
+    before = os.environ.get("GLASSBOX_CACHE")
+    os.environ["GLASSBOX_CACHE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("GLASSBOX_CACHE", None)
+    else:
+        os.environ["GLASSBOX_CACHE"] = before
 
 
 @pytest.fixture
