@@ -12,6 +12,11 @@ NORMALIZATION_TYPES = ("LN", None)
 POSITIONAL_EMBEDDINGS = ("learned", "sinusoidal", "none")
 
 
+def whole(value: Any) -> bool:
+    """An int that is not a bool (`True` is an int to Python, but `n_heads=True` is a mistake)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class TransformerConfig:
     """Everything that fixes a transformer's shape. Field names follow TransformerLens's `HookedTransformerConfig`."""
@@ -40,12 +45,17 @@ class TransformerConfig:
     def __post_init__(self) -> None:
         for name in ("d_model", "n_layers", "n_heads", "d_vocab", "n_ctx"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
+            if not whole(value) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         for name in ("d_head", "d_mlp"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value <= 0):
+            if value is not None and (not whole(value) or value <= 0):
                 raise ValueError(f"{name} must be a positive integer or None, got {value!r}")
+        if self.seed is not None and not whole(self.seed):
+            raise ValueError(f"seed must be an integer or None, got {self.seed!r}")
+        for name in ("attn_only", "use_residual", "attn_bias", "attn_out_proj"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.d_head is None:
             if self.d_model % self.n_heads:
                 raise ValueError(
@@ -70,6 +80,13 @@ class TransformerConfig:
                 f"attn_out_proj=False writes z straight into the stream: n_heads * d_head must equal d_model, "
                 f"got {self.n_heads} * {self.d_head} != {self.d_model}"
             )
+        if (
+            isinstance(self.eps, bool)
+            or not isinstance(self.eps, (int, float))
+            or isinstance(self.init_range, bool)
+            or not isinstance(self.init_range, (int, float))
+        ):
+            raise ValueError(f"eps and init_range must be positive numbers, got {self.eps!r} and {self.init_range!r}")
         if self.eps <= 0 or self.init_range <= 0:
             raise ValueError(f"eps and init_range must be positive, got {self.eps} and {self.init_range}")
 

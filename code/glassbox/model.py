@@ -54,10 +54,16 @@ class Transformer(HookedRootModule):
                     param.copy_(torch.randn(param.shape, generator=generator) * self.cfg.init_range)
 
     # ----------------------------------------------------------------------------------------------- forward
-    def validate_tokens(self, tokens: Tensor) -> Int[Tensor, "batch pos"]:
+    def validate_tokens(self, tokens: Tensor | Any) -> Int[Tensor, "batch pos"]:
         """Turn `tokens` into a [batch, pos] tensor of ids, or raise one clear ValueError."""
         if not isinstance(tokens, Tensor):
-            tokens = torch.as_tensor(tokens)
+            try:
+                tokens = torch.as_tensor(tokens)
+            except (TypeError, ValueError, RuntimeError):
+                raise ValueError(
+                    f"tokens must be integer ids (a tensor or a list of ints), got {type(tokens).__name__} "
+                    f"{str(tokens)[:40]!r}; turn text into ids with a tokenizer first"
+                ) from None
         if tokens.dtype.is_floating_point or tokens.dtype == torch.bool:
             raise ValueError(f"tokens must be integer ids, got a {tokens.dtype} tensor")
         if tokens.ndim == 1:
@@ -79,7 +85,9 @@ class Transformer(HookedRootModule):
         return residual
 
     def forward(
-        self, tokens: Tensor, return_type: str = "logits"
+        self,
+        tokens: Tensor | Any,  # Any: whatever is not integer ids is the ValueError of validate_tokens
+        return_type: str = "logits",
     ) -> Float[Tensor, "batch pos d_vocab"] | Float[Tensor, ""] | tuple[Tensor, Tensor]:
         """Logits for the next token at every position, the mean next-token loss, or both.
 
@@ -116,6 +124,9 @@ class Transformer(HookedRootModule):
         Only the last `n_ctx` tokens are fed back, so the output may be longer than the context.
         """
         from glassbox.sampling import generate  # chapter 5b: top-k, top-p, penalties and the KV cache live there
+
+        if not isinstance(max_new_tokens, int) or isinstance(max_new_tokens, bool) or max_new_tokens < 0:
+            raise ValueError(f"max_new_tokens must be a whole number ≥ 0, got {max_new_tokens!r}")
 
         return generate(self, self.validate_tokens(tokens), max_new_tokens, temperature=temperature, seed=seed)
 

@@ -1,0 +1,48 @@
+"""Bad input to the model and its config ends in one ValueError naming what was wrong (issue: a library readers can
+use), never a TypeError from deep inside torch or a silent wrong answer."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from glassbox.config import TransformerConfig
+from glassbox.model import Transformer
+
+SMALL = dict(d_model=8, n_heads=2, d_vocab=10, n_ctx=8)
+
+
+# Only values that the fields' annotations admit (bool is an int to Python): the tests run with jaxtyping's run-time
+# type checks, which reject a str or a float before the config sees it; a reader's run has no such checks, and
+# __post_init__ names those too.
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (dict(n_heads=True), "n_heads must be a positive integer"),
+        (dict(d_mlp=False), "d_mlp must be a positive integer or None"),
+        (dict(seed=True), "seed must be an integer or None"),
+        (dict(eps=0.0), "eps and init_range must be positive"),
+        (dict(init_range=-1.0), "eps and init_range must be positive"),
+    ],
+)
+def test_a_bad_config_field_is_one_line(change, named):
+    with pytest.raises(ValueError, match=named):
+        TransformerConfig(**{**SMALL, **change})
+
+
+@pytest.mark.parametrize("tokens", ["hello", [1.5, 2.0], {"a": 1}])
+def test_text_or_floats_given_as_tokens_is_a_value_error(tokens):
+    model = Transformer(TransformerConfig(**SMALL))
+    with pytest.raises(ValueError, match="tokens must be integer ids"):
+        model(tokens)
+
+
+@pytest.mark.parametrize("n", [-3, True])
+def test_a_bad_max_new_tokens_is_a_value_error(n):
+    model = Transformer(TransformerConfig(**SMALL))
+    with pytest.raises(ValueError, match="max_new_tokens must be a whole number"):
+        model.generate(torch.tensor([1, 2]), n)
+
+
+def test_zero_new_tokens_returns_the_prompt():
+    model = Transformer(TransformerConfig(**SMALL))
+    assert model.generate(torch.tensor([[1, 2]]), 0).tolist() == [[1, 2]]
