@@ -13,10 +13,21 @@ def test_the_book_runs_on_the_cpu_unless_told(monkeypatch):
     assert TransformerConfig().device == "cpu" and Transformer(TransformerConfig(d_vocab=5)).W_E.device.type == "cpu"
 
 
-def test_the_environment_variable_moves_every_new_model(monkeypatch):
+@pytest.mark.parametrize(
+    "cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")], ids=str
+)
+def test_auto_picks_cuda_then_mps_then_the_cpu(monkeypatch, cuda, mps, expected):
     monkeypatch.setenv("GLASSBOX_DEVICE", "auto")
-    expected = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
     assert book_device() == expected and TransformerConfig().device == expected
+
+
+def test_the_environment_variable_moves_every_new_model(monkeypatch):
+    monkeypatch.setenv("GLASSBOX_DEVICE", "cpu")
+    assert Transformer(TransformerConfig(d_vocab=5)).W_E.device.type == "cpu"
+    monkeypatch.setenv("GLASSBOX_DEVICE", " CPU ")  # spaces and capitals are forgiven
+    assert book_device() == "cpu"
 
 
 @pytest.mark.parametrize(

@@ -35,11 +35,16 @@ def test_sae_recovers_a_planted_sparse_dictionary():
 
 
 def test_loss_is_reconstruction_plus_decoder_weighted_l1():
+    # By hand: decoder rows of norm 5 and 1, activations 2 and 3, b_dec (1, 0): x̂ = 2·(3, 4) + 3·(0, 1) + (1, 0)
+    # = (7, 11). Sample 0 is x = 0: squared error 49 + 121 = 170; sample 1 is x = x̂: 0. Penalty 2·5 + 3·1 = 13 for
+    # each. Batch means: 85 + 0.5 · 13 = 91.5.
+    W_dec, b_dec = torch.tensor([[3.0, 4.0], [0.0, 1.0]]), torch.tensor([1.0, 0.0])
+    x, f = torch.tensor([[0.0, 0.0], [7.0, 11.0]]), torch.tensor([[2.0, 3.0], [2.0, 3.0]])
+    assert saes.sae_loss(x, f, W_dec, b_dec, 0.5).item() == pytest.approx(91.5)
     sae = saes.SparseAutoencoder(4, 6, seed=1)
-    x = torch.randn(5, 4)
+    x = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
     f = sae.encode(x)
-    expected = ((sae.decode(f) - x) ** 2).sum(-1).mean() + 0.3 * (f * sae.W_dec.norm(dim=-1)).sum(-1).mean()
-    torch.testing.assert_close(saes.sae_loss(x, f, sae.W_dec, sae.b_dec, 0.3), expected)
+    expected = saes.sae_loss(x, f, sae.W_dec, sae.b_dec, 0.3)
     # Scaling a decoder row up and its activation down leaves the penalty unchanged (what the norm weighting is for)
     with torch.no_grad():
         sae.W_dec[0] *= 4

@@ -143,21 +143,33 @@ def test_each_solution_and_its_library_twin_agree():
             twin.beam_search(model, torch.tensor([1]), 0, 2)
 
 
-def test_top_p_keeps_the_token_that_crosses_p_and_beam_search_beats_greedy_on_log_probability():
+def test_top_p_keeps_the_token_that_crosses_p():
     logits = torch.tensor([0.5, 0.3, 0.2]).log()
     kept = sampling.top_p_logits(logits, 0.6).isfinite()
     assert kept.tolist() == [True, True, False]
-    model = _model()
-    prompt = torch.tensor([1, 2, 3])
 
-    def total_logprob(sequence):
-        logprobs = model(sequence[None])[0, :-1].log_softmax(-1)
-        return logprobs[torch.arange(2, len(sequence) - 1), sequence[3:]].sum()
 
+def _continuation_logprob(model, prompt, continuation) -> float:
+    """The total log-probability the model gives `continuation` after `prompt`, one forward pass per sequence."""
+    sequence = torch.cat([prompt, torch.tensor(continuation)])
     with torch.no_grad():
-        assert total_logprob(sampling.beam_search(model, prompt, 4, 6)) >= total_logprob(
-            sampling.generate(model, prompt, 6)[0]
-        )
+        logprobs = model(sequence[None])[0].log_softmax(-1)
+    return sum(logprobs[len(prompt) - 1 + i, t].item() for i, t in enumerate(continuation))
+
+
+@pytest.mark.parametrize("twin", [sampling, solution], ids=["library", "solution"])
+def test_beam_search_of_one_beam_is_greedy_and_a_full_beam_is_exhaustive_search(twin):
+    """Two invariants (beam search beating greedy is not one: greedy's prefix can be pruned from a narrow beam). One
+    beam is greedy decoding; d_vocab^(n-1) beams keep every prefix, so the result is the best of all d_vocab^n
+    continuations, found here by enumerating them."""
+    import itertools
+
+    model = _model(d_vocab=5, init_range=0.8)
+    for prompt in (torch.tensor([1, 2, 3]), torch.tensor([4]), torch.tensor([0, 0])):
+        assert torch.equal(twin.beam_search(model, prompt, 1, 5), sampling.generate(model, prompt, 5)[0])
+        every = itertools.product(range(5), repeat=3)
+        best = max(every, key=lambda c: _continuation_logprob(model, prompt, c))
+        assert twin.beam_search(model, prompt, 25, 3)[len(prompt) :].tolist() == list(best)
 
 
 def test_the_readers_own_model_of_chapter_4_samples_with_every_method_and_the_cache():
