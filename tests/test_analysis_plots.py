@@ -1,13 +1,16 @@
 """Part IV's figure functions each return a Figure that renders to PNG on its own, and refuse mismatched input."""
 
+import numpy as np
 import pytest
 import torch
+from figure_content import assert_shows_something, bar_lengths, images, line_data, panels, tick_texts
 from glassbox.plots import analysis as plots
 from glassbox.plots.core import MIN_POINTS, clipped_text, smallest_text
 from matplotlib.figure import Figure
 
 
 def renders(fig: Figure) -> bool:
+    assert_shows_something(fig)  # an empty figure renders too: it must fail here
     png = fig._repr_png_()
     return isinstance(fig, Figure) and png.startswith(b"\x89PNG") and len(png) < 300_000
 
@@ -27,6 +30,42 @@ def test_part4_figures_render():
     )
     assert renders(plots.layer_position_grid(torch.randn(2, 6), title="t", labels=list("abcdef")))
     assert renders(plots.lines([0, 1, 2], {"a": [1.0, 2.0, 3.0]}, xlabel="x", ylabel="y", xticks=["p", "q", "r"]))
+
+
+def test_part4_figures_draw_their_input():
+    """What each figure shows is its input: the heatmaps' arrays, the bars' lengths, the curves' points, one panel
+    per item, the labels asked for."""
+    grids = {"a": torch.rand(2, 4), "b": torch.rand(2, 4)}
+    fig = plots.head_scores(grids)
+    assert len(panels(fig)) == 2
+    for drawn, grid in zip(images(fig), grids.values(), strict=True):
+        np.testing.assert_allclose(drawn, grid.numpy(), rtol=1e-6)
+    patterns = [torch.rand(6, 6).tril().softmax(-1) for _ in range(3)]
+    fig = plots.attention_patterns(patterns, ["x", "y", "z"], labels=list("abcdef"))
+    assert len(panels(fig)) == 3 and [ax.get_title() for ax in panels(fig)] == ["x", "y", "z"]
+    for drawn, pattern in zip(images(fig), patterns, strict=True):
+        np.testing.assert_allclose(drawn, pattern.numpy(), rtol=1e-6)
+    m = torch.randn(5, 5)
+    fig = plots.matrix(m, title="t", xlabel="x", ylabel="y")
+    (ax,) = panels(fig)
+    np.testing.assert_allclose(images(fig)[0], m.numpy(), rtol=1e-6)
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("t", "x", "y")
+    fig = plots.matrices({"a": m, "b": 2 * m}, xlabel="x", ylabel="y")
+    assert len(panels(fig)) == 2
+    np.testing.assert_allclose(images(fig)[1], 2 * m.numpy(), rtol=1e-6)
+    fig = plots.ranked_bars(["a", "b", "c"], torch.tensor([0.5, -0.2, 0.1]), xlabel="effect")
+    (ax,) = panels(fig)
+    assert dict(zip(tick_texts(ax, "y"), bar_lengths(ax), strict=True)) == pytest.approx(
+        {"a": 0.5, "b": -0.2, "c": 0.1}
+    )
+    assert ax.get_xlabel() == "effect"
+    grid = torch.randn(2, 6)
+    fig = plots.layer_position_grid(grid, title="t", labels=list("abcdef"))
+    np.testing.assert_allclose(images(fig)[0], grid.numpy(), rtol=1e-6)
+    assert tick_texts(panels(fig)[0], "x") == list("abcdef")
+    fig = plots.lines([0, 1, 2], {"a": [1.0, 2.0, 3.0], "b": [3.0, 1.0, 0.0]}, xlabel="x", ylabel="y")
+    curves = [y.tolist() for x, y in line_data(panels(fig)[0]) if x.tolist() == [0, 1, 2]]
+    assert [1.0, 2.0, 3.0] in curves and [3.0, 1.0, 0.0] in curves
 
 
 def test_mismatched_inputs_are_value_errors():

@@ -4,14 +4,17 @@
 import math
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 import torch.nn.functional as F
+from figure_content import assert_shows_something, images, line_data, panels, tick_texts
 from glassbox import plots
 from glassbox.plots.core import MIN_POINTS, clipped_text, smallest_text
 from matplotlib.figure import Figure
 
 
 def renders(fig: Figure) -> bool:
+    assert_shows_something(fig)  # an empty figure has no text too small and nothing cut off: it must fail here
     png = fig._repr_png_()
     points, text = smallest_text(fig)
     assert points >= MIN_POINTS, f"{text!r} is {points:.1f} pt on the page"
@@ -21,19 +24,43 @@ def renders(fig: Figure) -> bool:
 
 def test_chapter_1_figures():
     pattern = torch.rand(4, 4).softmax(-1)
-    assert renders(plots.attention_pattern(pattern, ["a", "b", "c", "d"]))
+    fig = plots.attention_pattern(pattern, ["a", "b", "c", "d"])
+    assert renders(fig)
+    (ax,) = panels(fig)  # one heatmap: the pattern itself, tokens on both axes
+    np.testing.assert_allclose(images(fig)[0], pattern.numpy(), rtol=1e-6)
+    assert tick_texts(ax, "x") == list("abcd") and tick_texts(ax, "y") == list("abcd")
+    assert "key" in ax.get_xlabel() and "query" in ax.get_ylabel()
     scores = torch.randn(4, 4).masked_fill(~torch.ones(4, 4, dtype=torch.bool).tril(), float("-inf"))
-    assert renders(plots.causal_masking(scores, scores.softmax(-1), list("abcd")))
+    fig = plots.causal_masking(scores, scores.softmax(-1), list("abcd"))
+    assert renders(fig) and len(panels(fig)) == 2  # the masked scores, then their softmax
+    np.testing.assert_allclose(images(fig)[1], scores.softmax(-1).numpy(), rtol=1e-6)
     d = [1, 2, 4]
     series = {"a": [0.2, 0.5, 0.9], "b": [0.2, 0.2, 0.2]}
-    assert renders(plots.softmax_saturation(d, series, series, math.log(16)))
+    fig = plots.softmax_saturation(d, series, series, math.log(16))
+    assert renders(fig) and len(panels(fig)) == 2
+    drawn = [y.tolist() for x, y in line_data(panels(fig)[0]) if x.tolist() == d]
+    assert series["a"] in drawn and series["b"] in drawn
 
 
 def test_chapter_2_figures():
     pe = torch.randn(16, 8)
-    assert renders(plots.position_encodings(pe, dims=[0, 2]))
-    assert renders(plots.position_similarity(pe))
-    assert renders(plots.activation_functions(torch.linspace(-3, 3, 50), {"relu": F.relu, "gelu": F.gelu}))
+    fig = plots.position_encodings(pe, dims=[0, 2])
+    assert renders(fig) and len(panels(fig)) == 2  # the whole table, then the chosen dimensions as curves
+    assert images(fig)[0].shape == (8, 16)  # [dimension, position]
+    np.testing.assert_allclose(images(fig)[0], pe.T.numpy(), rtol=1e-6)
+    curves = [y for _, y in line_data(panels(fig)[1])]
+    for dim in (0, 2):
+        assert any(np.allclose(y, pe[:, dim].numpy()) for y in curves), f"dimension {dim} is not drawn"
+    fig = plots.position_similarity(pe)
+    assert renders(fig)
+    assert images(fig)[0].shape == (16, 16)
+    x = torch.linspace(-3, 3, 50)
+    fig = plots.activation_functions(x, {"relu": F.relu, "gelu": F.gelu})
+    assert renders(fig) and len(panels(fig)) == 2  # the functions, then their derivatives
+    values = [y for _, y in line_data(panels(fig)[0])]
+    for f in (F.relu, F.gelu):
+        assert any(np.allclose(y, f(x).numpy(), atol=1e-6) for y in values), f"{f.__name__} is not drawn"
+    assert panels(fig)[0].get_ylabel() == "f(x)" and panels(fig)[1].get_ylabel() == "f′(x)"
     x = torch.randn(10, 8) * 3 + 1
     assert renders(plots.layer_norm_effect(x, F.layer_norm(x, (8,))))
 
