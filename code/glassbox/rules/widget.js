@@ -1,0 +1,536 @@
+// Glass Box, chapter 6: the trained planar model, live in the page (glassbox.rules.widget writes its weights).
+// Plain JavaScript, no library, no request: each <div class="glassbox-touch"> reads the JSON in the
+// <script class="glassbox-touch-model" data-for="its id"> beside it and runs the model's forward pass here.
+// The forward pass is the book's `Transformer` for d_model 2: x = W_E[t] + W_pos[p]; q, k, v = x W + b;
+// scores = q·k / attn_scale, causal mask, softmax; z = pattern v; mid = x + z W_O + b_O; post = mid + MLP(mid)
+// (ReLU); logits = post W_U + b_U. Weights are float32 (Math.fround); each sum of products is computed in float64
+// and rounded to float32 where PyTorch's float32 tensors are (what keeps it within 1e-4 of PyTorch's logits).
+(function () {
+  "use strict";
+  if (window.GlassBoxTouch) { window.GlassBoxTouch.mountAll(); return; }
+
+  // Okabe–Ito (glassbox.plots.core.OKABE_ITO): one colour per even number, purple for +, grey for odd numbers.
+  var OKABE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"];
+  var KIND = { even: "#0072B2", odd: "#B86E00", plus: "#A6457F" };  // markers and bars, ≥ 4.5:1 on white
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var SIZE = 400, GRID = 160;
+
+  var CSS = [
+    ".gbt{background:#fff;color:#1b1b1b;border:1px solid #bbb;border-radius:6px;padding:.75rem;margin:1rem 0;",
+    "font-size:.92rem;line-height:1.35;max-width:100%;box-sizing:border-box}",
+    ".gbt *{box-sizing:border-box}",
+    ".gbt h4{font-size:.95rem;margin:.4rem 0 .3rem;color:#1b1b1b}",
+    ".gbt p,.gbt span,.gbt label,.gbt legend{color:#1b1b1b}",
+    ".gbt button{font:inherit;color:#1b1b1b;background:#f2f2f2;border:1px solid #6b6b6b;border-radius:4px;",
+    "padding:.2rem .45rem;margin:.12rem;cursor:pointer;min-width:2.1rem;min-height:2.1rem}",
+    ".gbt button:hover{background:#e2e2e2}",
+    ".gbt button:focus-visible,.gbt .gbt-handle:focus-visible{outline:3px solid #0072B2;outline-offset:2px}",
+    ".gbt .gbt-slot[aria-current=true]{background:#005a8c;color:#fff;border-color:#003a5c}",
+    ".gbt .gbt-slot.gbt-empty{color:#595959;border-style:dashed}",
+    ".gbt .gbt-row{display:flex;flex-wrap:wrap;align-items:center;gap:.1rem;margin:.2rem 0}",
+    ".gbt .gbt-row>span{margin-right:.35rem}",
+    ".gbt fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}",
+    ".gbt legend{float:left;margin:0 .5rem 0 0;padding:0;font-size:inherit;font-weight:inherit;width:auto;border:0}",
+    ".gbt label{white-space:nowrap}",
+    ".gbt-main{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}",
+    ".gbt-plane{flex:1 1 300px;max-width:460px;min-width:0;margin:0}",
+    ".gbt-plane svg{width:100%;height:auto;display:block;border:1px solid #999;touch-action:none}",
+    ".gbt-side{flex:1 1 260px;min-width:0}",
+    ".gbt-bars{display:grid;grid-template-columns:auto 1fr 2.9rem;gap:1px .4rem;align-items:center;font-size:.85rem}",
+    ".gbt-bar{height:.8rem;background:#e6e6e6;position:relative}",
+    ".gbt-bar>span{position:absolute;left:0;top:0;bottom:0}",
+    ".gbt-num{text-align:right;font-variant-numeric:tabular-nums}",
+    ".gbt-top{font-weight:700}",
+    ".gbt-live{font-weight:600;margin:.5rem 0 0}",
+    ".gbt-note{font-size:.85rem;margin:.2rem 0}",
+    ".gbt svg text{font-family:inherit;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}",
+    ".gbt-handle{cursor:grab;outline:none}",
+    "@media (max-width:520px){.gbt{padding:.5rem}.gbt .gbt-row>span{flex-basis:100%}.gbt button{margin:.08rem}}",
+    "@media (prefers-reduced-motion:no-preference){.gbt-bar>span{transition:width .12s}}",
+  ].join("");
+
+  function injectStyle() {
+    if (document.getElementById("glassbox-touch-style")) return;
+    var style = document.createElement("style");
+    style.id = "glassbox-touch-style";
+    style.textContent = CSS;
+    document.head.appendChild(style);
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    for (var key in attrs || {}) node.setAttribute(key, attrs[key]);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVGNS, tag);
+    for (var key in attrs || {}) node.setAttribute(key, attrs[key]);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function each(a, f) {  // f applied to every number of nested arrays and objects
+    if (Array.isArray(a)) return a.map(function (b) { return each(b, f); });
+    if (a !== null && typeof a === "object") {
+      var out = {};
+      for (var key in a) out[key] = each(a[key], f);
+      return out;
+    }
+    return f(a);
+  }
+  function f32(a) { return each(a, Math.fround); }
+  function copy(a) { return each(a, function (b) { return b; }); }
+  var R = Math.fround;  // float32, where PyTorch's float32 tensors round: after each product, sum and bias
+  function vecmat(x, W, b) {  // x [n], W [n][m], b [m] or null: R(R(x W) + b), as `x @ W + b` in float32
+    var m = W[0].length, out = new Array(m);
+    for (var j = 0; j < m; j++) {
+      var s = 0;
+      for (var i = 0; i < x.length; i++) s += x[i] * W[i][j];
+      out[j] = b ? R(R(s) + b[j]) : R(s);
+    }
+    return out;
+  }
+  function softmax(a) {
+    var max = -Infinity, i, sum = 0, out = new Array(a.length);
+    for (i = 0; i < a.length; i++) if (a[i] > max) max = a[i];
+    for (i = 0; i < a.length; i++) { out[i] = Math.exp(a[i] - max); sum += out[i]; }
+    for (i = 0; i < a.length; i++) out[i] /= sum;
+    return out;
+  }
+
+  // --- the model ----------------------------------------------------------------------------------------------
+  function Model(data) {
+    this.data = data;
+    this.cfg = data.config;
+    this.trained = f32(data.weights);
+    this.w = copy(this.trained);
+  }
+  Model.prototype.reset = function () { this.w = copy(this.trained); };
+  // The map from a point right after attention to the logits: + MLP (ReLU), then the unembedding.
+  Model.prototype.readout = function (mid) {
+    var w = this.w, pre = vecmat(mid, w.W_in, w.b_in);
+    for (var i = 0; i < pre.length; i++) pre[i] = pre[i] > 0 ? pre[i] : 0;
+    var mlp = vecmat(pre, w.W_out, w.b_out), post = new Array(mid.length);
+    for (var d = 0; d < mid.length; d++) post[d] = R((this.cfg.use_residual ? mid[d] : 0) + mlp[d]);
+    return vecmat(post, w.W_U, w.b_U);
+  };
+  // Every activation of one window; `pins` replaces the value of a position ({position: [v0, v1]}).
+  Model.prototype.forward = function (tokens, pins) {
+    var w = this.w, n = tokens.length, self = this, p, j, d;
+    var x = tokens.map(function (t, p) { return w.W_E[t].map(function (e, d) { return R(e + w.W_pos[p][d]); }); });
+    var q = x.map(function (r) { return vecmat(r, w.W_Q, w.b_Q); });
+    var k = x.map(function (r) { return vecmat(r, w.W_K, w.b_K); });
+    var v = x.map(function (r, p) { return pins && pins[p] ? pins[p].slice() : vecmat(r, w.W_V, w.b_V); });
+    var pattern = [], z = [], mid = [], logits = [], probs = [];
+    for (p = 0; p < n; p++) {
+      // as PyTorch's CPU attention kernel: float32 scores q·k × (1/scale), exp(score − max), then Σ exp·v / Σ exp
+      var scores = [], scale = R(1 / self.cfg.attn_scale), top = -Infinity;
+      for (j = 0; j <= p; j++) {
+        var s = 0;
+        for (d = 0; d < q[p].length; d++) s += q[p][d] * k[j][d];
+        scores.push(R(R(s) * scale));
+        top = Math.max(top, scores[j]);
+      }
+      var e = scores.map(function (sc) { return R(Math.exp(sc - top)); }), sum = 0, zp = new Array(v[0].length).fill(0);
+      for (j = 0; j <= p; j++) sum = R(sum + e[j]);
+      for (j = 0; j <= p; j++) for (d = 0; d < zp.length; d++) zp[d] += e[j] * v[j][d];
+      zp = zp.map(function (zd) { return R(R(zd) / sum); });
+      var a = e.map(function (ej) { return ej / sum; });
+      var out = vecmat(zp, w.W_O, w.b_O), m = new Array(x[p].length);
+      for (d = 0; d < m.length; d++) m[d] = R((this.cfg.use_residual ? x[p][d] : 0) + out[d]);
+      var l = this.readout(m);
+      pattern.push(a); z.push(zp); mid.push(m); logits.push(l); probs.push(softmax(l));
+    }
+    return { x: x, q: q, k: k, v: v, pattern: pattern, z: z, mid: mid, logits: logits, probs: probs };
+  };
+
+  // --- the widget -------------------------------------------------------------------------------------------
+  function fmt(v) { return (v < 0 ? "−" : "") + Math.abs(v).toFixed(2); }
+  function argmax(a) { var b = 0; for (var i = 1; i < a.length; i++) if (a[i] > a[b]) b = i; return b; }
+
+  function mount(root, data) {
+    injectStyle();
+    var model = new Model(data), V = data.vocab, plus = data.plus, nCtx = data.config.n_ctx;
+    var scen = data.scenarios || [];
+    var state = { tokens: (scen[0] ? scen[0].window : [0]).slice(), sel: 0, mode: "token", pins: {}, typed: null };
+    state.sel = state.tokens.length - 1;
+    var kind = function (t) { return t === plus ? "plus" : (t % 2 ? "odd" : "even"); };
+    var name = function (t) { return V[t]; };
+
+    // the view: every input, value and embedding of the trained model, with a margin (fixed: drags stay inside)
+    // a point after attention is x + a mix of values: x + v for every pair bounds them all
+    var xs = [], vs = [];
+    for (var t = 0; t < V.length; t++) {
+      for (var p = 0; p < nCtx; p++) {
+        var xx = [model.w.W_E[t][0] + model.w.W_pos[p][0], model.w.W_E[t][1] + model.w.W_pos[p][1]];
+        xs.push(xx); vs.push(vecmat(xx, model.w.W_V, model.w.b_V));
+      }
+    }
+    var lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
+    for (var d0 = 0; d0 < 2; d0++) {
+      var col = function (a) { return a.map(function (r) { return r[d0]; }); };
+      var xmin = Math.min.apply(null, col(xs)), xmax = Math.max.apply(null, col(xs));
+      var vmin = Math.min.apply(null, col(vs)), vmax = Math.max.apply(null, col(vs));
+      var others = col(model.w.W_E).concat(col(model.w.W_pos), [xmin, xmax, vmin, vmax]);
+      lo[d0] = Math.min.apply(null, others.concat([xmin + Math.min(0, vmin)]));
+      hi[d0] = Math.max.apply(null, others.concat([xmax + Math.max(0, vmax)]));
+      var pad = (hi[d0] - lo[d0]) * 0.05 + 1e-3;
+      lo[d0] -= pad; hi[d0] += pad;
+    }
+    var sx = function (x) { return (x - lo[0]) / (hi[0] - lo[0]) * SIZE; };
+    var sy = function (y) { return SIZE - (y - lo[1]) / (hi[1] - lo[1]) * SIZE; };
+    var ix = function (px) { return lo[0] + px / SIZE * (hi[0] - lo[0]); };
+    var iy = function (py) { return lo[1] + (SIZE - py) / SIZE * (hi[1] - lo[1]); };
+    var clampPt = function (r) { return [Math.min(hi[0], Math.max(lo[0], r[0])), Math.min(hi[1], Math.max(lo[1], r[1]))]; };
+
+    // --- DOM -------------------------------------------------------------------------------------------------
+    root.textContent = "";
+    var box = el("div", { "class": "gbt" });
+    root.appendChild(box);
+    var intro = el("p", { "class": "gbt-note" },
+      "Choose the tokens the model reads (click a position, then a token, or type 0–9 and + ; arrow keys move and " +
+      "change; Delete removes). Drag a point in the plane, or focus it and use the arrow keys (Shift: larger steps).");
+    box.appendChild(intro);
+
+    var slotRow = el("div", { "class": "gbt-row", role: "group", "aria-label": "The window the model reads, position 0 first" });
+    slotRow.appendChild(el("span", {}, "Window:"));
+    box.appendChild(slotRow);
+    var slots = [];
+    for (var s = 0; s < nCtx; s++) {
+      var b = el("button", { type: "button", "class": "gbt-slot", "data-pos": String(s) });
+      slots.push(b);
+      slotRow.appendChild(b);
+    }
+    var palRow = el("div", { "class": "gbt-row", role: "group", "aria-label": "Put a token at the chosen position" });
+    palRow.appendChild(el("span", {}, "Token:"));
+    V.forEach(function (v, t) {
+      var pb = el("button", { type: "button", "data-token": String(t), "aria-label": "put " + (v === "+" ? "plus" : v) }, v);
+      pb.addEventListener("click", function () { setToken(state.sel, t); });
+      palRow.appendChild(pb);
+    });
+    var del = el("button", { type: "button", "aria-label": "remove the token at the chosen position" }, "⌫");
+    del.addEventListener("click", function () { removeAt(state.sel); });
+    palRow.appendChild(del);
+    box.appendChild(palRow);
+
+    var scRow = el("div", { "class": "gbt-row", role: "group", "aria-label": "Scenarios" });
+    scRow.appendChild(el("span", {}, "Try:"));
+    scen.forEach(function (sc, i) {
+      var sb = el("button", { type: "button", "class": "gbt-scenario", "data-scenario": String(i), title: sc.description }, sc.name);
+      sb.addEventListener("click", function () { loadScenario(i); });
+      scRow.appendChild(sb);
+    });
+    var reset = el("button", { type: "button", "class": "gbt-reset" }, "Reset the trained model");
+    reset.addEventListener("click", function () { model.reset(); state.pins = {}; loadScenario(0); });
+    scRow.appendChild(reset);
+    box.appendChild(scRow);
+    var scNote = el("p", { "class": "gbt-note" });
+    box.appendChild(scNote);
+
+    var modes = el("fieldset", { "class": "gbt-modes" });
+    modes.appendChild(el("legend", {}, "Drag:"));
+    [["token", "token embeddings W_E"], ["position", "position embeddings W_pos"], ["value", "the window's values v"]].forEach(function (m) {
+      var id = root.id + "-mode-" + m[0];
+      var input = el("input", { type: "radio", name: root.id + "-mode", id: id, value: m[0] });
+      if (m[0] === state.mode) input.checked = true;
+      input.addEventListener("change", function () { state.mode = m[0]; render(); });
+      var label = el("label", { "for": id });
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(" " + m[1]));
+      modes.appendChild(label);
+    });
+    box.appendChild(modes);
+
+    var main = el("div", { "class": "gbt-main" });
+    box.appendChild(main);
+    var fig = el("div", { "class": "gbt-plane" });
+    main.appendChild(fig);
+    var plane = svg("svg", { viewBox: "0 0 " + SIZE + " " + SIZE, role: "group",
+      "aria-label": "The residual stream's plane over the output landscape: each region is coloured and named by the " +
+        "token the model predicts there. Arrows go from each position's input to its point after attention." });
+    fig.appendChild(plane);
+    var caption = el("p", { "class": "gbt-note gbt-caption" },
+      "Regions: the token predicted at each point (→ 4: the model says 4 there). Hollow circles: each position's " +
+      "input x; filled: x + attention output; the thick arrow is the last position's, the value it copies.");
+    fig.appendChild(caption);
+    var defs = svg("defs");
+    defs.innerHTML = '<marker id="' + root.id + '-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" ' +
+      'markerHeight="6" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="#000"/></marker>';
+    plane.appendChild(defs);
+    var land = svg("image", { x: 0, y: 0, width: SIZE, height: SIZE, preserveAspectRatio: "none", "aria-hidden": "true" });
+    plane.appendChild(land);
+    var labelLayer = svg("g", { "aria-hidden": "true" }), pathLayer = svg("g", { "aria-hidden": "true" });
+    var handleLayer = svg("g");
+    plane.appendChild(labelLayer); plane.appendChild(pathLayer); plane.appendChild(handleLayer);
+
+    var side = el("div", { "class": "gbt-side" });
+    main.appendChild(side);
+    var attnHead = el("h4"), attnBars = el("div", { "class": "gbt-bars" });
+    var valueText = el("p", { "class": "gbt-note gbt-value" });
+    var nextHead = el("h4"), nextBars = el("div", { "class": "gbt-bars gbt-next" });
+    var ruleText = el("p", { "class": "gbt-note" });
+    side.appendChild(attnHead); side.appendChild(attnBars); side.appendChild(el("h4", {}, "The value copied"));
+    side.appendChild(valueText); side.appendChild(nextHead); side.appendChild(nextBars); side.appendChild(ruleText);
+    var live = el("p", { "class": "gbt-live", role: "status", "aria-live": "polite" });
+    box.appendChild(live);
+
+    // --- the landscape: the most likely token at each point (it depends on the MLP and W_U, which stay fixed) ----
+    function drawLandscape() {
+      var canvas = document.createElement("canvas");
+      canvas.width = GRID; canvas.height = GRID;
+      var ctx = canvas.getContext("2d"), img = ctx.createImageData(GRID, GRID);
+      var counts = {}, sums = {};
+      var evens = [];
+      V.forEach(function (_, t) { if (kind(t) === "even") evens.push(t); });
+      var colourOf = function (t) {
+        var hex = kind(t) === "plus" ? OKABE[6] : kind(t) === "odd" ? "#9a9a9a" : OKABE[evens.indexOf(t) % 6];
+        return [1, 3, 5].map(function (i) { return parseInt(hex.slice(i, i + 2), 16); });
+      };
+      for (var r = 0; r < GRID; r++) {
+        for (var c = 0; c < GRID; c++) {
+          var point = [ix((c + 0.5) / GRID * SIZE), iy((r + 0.5) / GRID * SIZE)];
+          var probs = softmax(model.readout(point)), best = argmax(probs), rgb = colourOf(best);
+          var mix = 0.35 + 0.35 * (1 - probs[best]);  // towards white: paler where the model is less sure
+          for (var i = 0; i < 3; i++) img.data[4 * (r * GRID + c) + i] = Math.round(rgb[i] + (255 - rgb[i]) * mix);
+          img.data[4 * (r * GRID + c) + 3] = 255;
+          counts[best] = (counts[best] || 0) + 1;
+          sums[best] = sums[best] || [[], []];
+          sums[best][0].push(c); sums[best][1].push(r);
+        }
+      }
+      ctx.putImageData(img, 0, 0);
+      land.setAttribute("href", canvas.toDataURL("image/png"));
+      labelLayer.textContent = "";
+      var median = function (a) { a.sort(function (p, q) { return p - q; }); return a[a.length >> 1]; };
+      Object.keys(counts).forEach(function (t) {
+        if (counts[t] < GRID * 2) return;  // a sliver: too small to name
+        var cx = (median(sums[t][0]) + 0.5) / GRID * SIZE, cy = (median(sums[t][1]) + 0.5) / GRID * SIZE;
+        labelLayer.appendChild(svg("text", { x: cx, y: cy, "text-anchor": "middle", "font-size": 15, "font-weight": 700,
+          fill: "#000" }, "→ " + name(+t)));
+      });
+    }
+
+    // --- editing ---------------------------------------------------------------------------------------------
+    function setToken(pos, t) {
+      if (pos > state.tokens.length) pos = state.tokens.length;
+      if (pos >= nCtx) pos = nCtx - 1;
+      state.tokens[pos] = t;
+      state.pins = {};
+      state.sel = Math.min(pos + 1, nCtx - 1, state.tokens.length);
+      render(true);
+    }
+    function removeAt(pos) {
+      if (pos >= state.tokens.length || state.tokens.length <= 1) return;
+      state.tokens.splice(pos, 1);
+      state.pins = {};
+      state.sel = Math.min(pos, state.tokens.length);
+      render(true);
+    }
+    function loadScenario(i) {
+      state.tokens = scen[i].window.slice();
+      state.pins = {};
+      state.sel = state.tokens.length - 1;
+      scNote.textContent = scen[i].name + ": " + scen[i].description + ".";
+      render(false);
+    }
+    function focusSlot() { var b = slots[state.sel]; if (b) b.focus(); }
+
+    slots.forEach(function (b, pos) {
+      b.addEventListener("click", function () { state.sel = Math.min(pos, state.tokens.length); render(false); focusSlot(); });
+      b.addEventListener("keydown", function (e) {
+        var k = e.key, here = Math.min(pos, state.tokens.length), cur = state.tokens[here];
+        if (/^[0-9]$/.test(k)) {
+          var typed = state.typed, ten = V.indexOf("10");
+          state.typed = null;
+          if (k === "0" && typed && ten >= 0 && Date.now() - typed.time < 1000 && (typed.pos === here - 1 || typed.pos === here)) {
+            setToken(typed.pos, ten);  // "1" then "0" within a second: 10 where the 1 went
+          } else {
+            setToken(here, V.indexOf(k));
+            if (k === "1") state.typed = { pos: here, time: Date.now() };
+          }
+          focusSlot(); e.preventDefault();
+        } else if ((k === "+" || k === "=" || k === "p") && plus !== null) {
+          setToken(here, plus); focusSlot(); e.preventDefault();
+        } else if (k === "ArrowUp" || k === "ArrowDown") {
+          var base = cur === undefined ? (k === "ArrowUp" ? -1 : 0) : cur;
+          var next = (base + (k === "ArrowUp" ? 1 : -1) + V.length) % V.length;
+          if (here < nCtx) { state.tokens[here] = next; state.pins = {}; render(true); focusSlot(); }
+          e.preventDefault();
+        } else if (k === "ArrowLeft" || k === "ArrowRight" || k === "Home" || k === "End") {
+          var last = Math.min(state.tokens.length, nCtx - 1);
+          state.sel = k === "Home" ? 0 : k === "End" ? last : Math.max(0, Math.min(last, here + (k === "ArrowLeft" ? -1 : 1)));
+          render(false); focusSlot(); e.preventDefault();
+        } else if (k === "Delete" || k === "Backspace") {
+          removeAt(k === "Backspace" && here === state.tokens.length ? here - 1 : here); focusSlot(); e.preventDefault();
+        }
+      });
+    });
+
+    // --- dragging: the pointer, or the arrow keys on a focused point ------------------------------------------
+    function handlesFor(tr) {
+      var list = [], w = model.w;
+      if (state.mode === "token") {
+        V.forEach(function (v, t) {
+          list.push({ key: "E" + t, label: v, what: "token " + v + "'s embedding", kind: kind(t), get: function () { return w.W_E[t]; },
+            set: function (r) { w.W_E[t] = r; } });
+        });
+      } else if (state.mode === "position") {
+        w.W_pos.forEach(function (_, p) {
+          list.push({ key: "P" + p, label: "p" + p, what: "position " + p + "'s embedding", kind: "pos", get: function () { return w.W_pos[p]; },
+            set: function (r) { w.W_pos[p] = r; } });
+        });
+      } else {
+        tr.v.forEach(function (vv, p) {
+          list.push({ key: "V" + p, label: "v" + p, what: "the value of position " + p + " (token " + name(state.tokens[p]) + ")",
+            kind: kind(state.tokens[p]), get: function () { return lastTrace.v[p]; }, set: function (r) { state.pins[p] = r; } });
+        });
+      }
+      return list;
+    }
+    var lastTrace = null, drag = null;
+    function move(h, r) { h.set(clampPt(r).map(Math.fround)); render(true); }
+    plane.addEventListener("pointermove", function (e) {
+      if (!drag) return;
+      var box2 = plane.getBoundingClientRect();
+      move(drag, [ix((e.clientX - box2.left) / box2.width * SIZE), iy((e.clientY - box2.top) / box2.height * SIZE)]);
+    });
+    var endDrag = function () { drag = null; };
+    plane.addEventListener("pointerup", endDrag);
+    plane.addEventListener("pointercancel", endDrag);
+
+    function drawHandles(tr) {
+      var active = document.activeElement && document.activeElement.getAttribute("data-key");
+      handleLayer.textContent = "";
+      handlesFor(tr).forEach(function (h) {
+        var r = h.get(), colour = KIND[h.kind] || "#333";
+        var g = svg("g", { "class": "gbt-handle", tabindex: "0", role: "button", "data-key": h.key,
+          "aria-roledescription": "movable point",
+          "aria-label": h.label + ": " + h.what + " at (" + fmt(r[0]) + ", " + fmt(r[1]) + "); arrow keys move it" });
+        var shape = h.kind === "pos" ? svg("rect", { x: sx(r[0]) - 6, y: sy(r[1]) - 6, width: 12, height: 12,
+          transform: "rotate(45 " + sx(r[0]) + " " + sy(r[1]) + ")", fill: "#fff", stroke: "#333", "stroke-width": 2 })
+          : svg("circle", { cx: sx(r[0]), cy: sy(r[1]), r: 7, fill: "#fff", stroke: colour, "stroke-width": 3 });
+        g.appendChild(svg("circle", { cx: sx(r[0]), cy: sy(r[1]), r: 14, fill: "transparent" }));
+        g.appendChild(shape);
+        g.appendChild(svg("text", { x: sx(r[0]) + 9, y: sy(r[1]) - 8, "font-size": 13, fill: "#000" }, h.label));
+        g.addEventListener("pointerdown", function (e) { drag = h; plane.setPointerCapture(e.pointerId); g.focus(); e.preventDefault(); });
+        g.addEventListener("keydown", function (e) {
+          var step = (e.shiftKey ? 0.1 : 0.02), dx = 0, dy = 0;
+          if (e.key === "ArrowLeft") dx = -1; else if (e.key === "ArrowRight") dx = 1;
+          else if (e.key === "ArrowUp") dy = 1; else if (e.key === "ArrowDown") dy = -1; else return;
+          var cur = h.get();
+          move(h, [cur[0] + dx * step * (hi[0] - lo[0]), cur[1] + dy * step * (hi[1] - lo[1])]);
+          e.preventDefault();
+        });
+        handleLayer.appendChild(g);
+      });
+      var again = active && handleLayer.querySelector('[data-key="' + active + '"]');
+      if (again) again.focus();
+    }
+
+    // --- drawing ---------------------------------------------------------------------------------------------
+    var announceTimer = null;
+    function render(announce) {
+      var toks = state.tokens, n = toks.length, tr = model.forward(toks, state.pins);
+      lastTrace = tr;
+      slots.forEach(function (b, pos) {
+        var has = pos < n, t = toks[pos];
+        b.textContent = has ? name(t) : (pos === n ? "·" : "");
+        b.className = "gbt-slot" + (has ? "" : " gbt-empty");
+        b.hidden = pos > n;
+        b.setAttribute("aria-current", pos === state.sel ? "true" : "false");
+        b.setAttribute("tabindex", pos === state.sel ? "0" : "-1");
+        b.setAttribute("aria-label", "position " + pos + ": " + (has ? (t === plus ? "plus" : name(t)) : "empty, type a token to add one") +
+          (pos === state.sel ? ", chosen" : ""));
+      });
+      // paths: x (hollow) → x + attention output (filled), for every position
+      pathLayer.textContent = "";
+      var qp = n - 1;
+      for (var p = 0; p < n; p++) {
+        var x = tr.x[p], m = tr.mid[p], last = p === qp, c = KIND[kind(toks[p])];
+        pathLayer.appendChild(svg("line", { x1: sx(x[0]), y1: sy(x[1]), x2: sx(m[0]), y2: sy(m[1]), stroke: last ? "#000" : "#333",
+          "stroke-width": last ? 3 : 1.2, "marker-end": "url(#" + root.id + "-arrow)", opacity: last ? 1 : 0.8 }));
+        pathLayer.appendChild(svg("circle", { cx: sx(x[0]), cy: sy(x[1]), r: 4, fill: "#fff", stroke: c, "stroke-width": 2 }));
+        pathLayer.appendChild(svg("circle", { cx: sx(m[0]), cy: sy(m[1]), r: last ? 6 : 4, fill: c, stroke: "#fff", "stroke-width": 1 }));
+        pathLayer.appendChild(svg("text", { x: sx(m[0]) + 7, y: sy(m[1]) + 14, "font-size": last ? 14 : 11, "font-weight": last ? 700 : 400,
+          fill: "#000" }, name(toks[p]) + "_" + p));
+      }
+      drawHandles(tr);
+      // the last position's attention over the keys
+      var a = tr.pattern[qp];
+      attnHead.textContent = "Attention of the last position (" + name(toks[qp]) + " at " + qp + ") over the keys";
+      attnBars.textContent = "";
+      var topKey = argmax(a);
+      a.forEach(function (wgt, j) {
+        var row = j === topKey ? "gbt-top" : "";
+        attnBars.appendChild(el("span", { "class": row }, name(toks[j]) + " at " + j));
+        var bar = el("span", { "class": "gbt-bar", "aria-hidden": "true" });
+        bar.appendChild(el("span", { style: "width:" + (100 * wgt).toFixed(1) + "%;background:" + KIND[kind(toks[j])] }));
+        attnBars.appendChild(bar);
+        attnBars.appendChild(el("span", { "class": "gbt-num " + row, "data-weight": String(wgt) }, wgt.toFixed(2)));
+      });
+      var z = tr.z[qp], pinned = Object.keys(state.pins).length;
+      valueText.textContent = "z = Σ weight × v = (" + fmt(z[0]) + ", " + fmt(z[1]) + "), mostly v" + topKey + " (token " +
+        name(toks[topKey]) + ", weight " + a[topKey].toFixed(2) + "): the thick arrow." +
+        (pinned ? " " + pinned + " value(s) moved by you." : "");
+      // the next-token distribution
+      var probs = tr.probs[qp], best = argmax(probs);
+      nextHead.textContent = "Next token after " + name(toks[qp]) + " (position " + qp + ")";
+      nextBars.textContent = "";
+      probs.forEach(function (pr, t) {
+        var row = t === best ? "gbt-top" : "";
+        nextBars.appendChild(el("span", { "class": row }, name(t) + (t === best ? " ◀" : "")));
+        var bar = el("span", { "class": "gbt-bar", "aria-hidden": "true" });
+        bar.appendChild(el("span", { style: "width:" + (100 * pr).toFixed(1) + "%;background:" + KIND[kind(t)] }));
+        nextBars.appendChild(bar);
+        nextBars.appendChild(el("span", { "class": "gbt-num " + row, "data-prob": String(pr) }, pr.toFixed(2)));
+      });
+      var target = ruleTarget(toks);
+      ruleText.textContent = target === undefined ? "" : target === null ? "The rule leaves this next token free." :
+        "The rule asks for " + name(target) + (target === best ? "; the model agrees." : "; the model predicts " + name(best) + ".");
+      var words = (toks[qp] === plus ? "After this + (position " + qp + ")" : "After " + name(toks[qp]) + " (position " + qp + ")") +
+        ", the model predicts " + name(best) + " with " + probs[best].toFixed(2) + ".";
+      clearTimeout(announceTimer);
+      if (announce === false) live.textContent = words;
+      else announceTimer = setTimeout(function () { live.textContent = words; }, 350);
+      root.setAttribute("data-prediction", name(best));
+    }
+
+    // plus_last_even's answer for the next token (undefined for other rules; null where the token is free)
+    function ruleTarget(toks) {
+      if (data.rule !== "plus_last_even") return undefined;
+      if (toks[toks.length - 1] !== plus) return null;
+      for (var j = toks.length - 2; j >= 0; j--) if (toks[j] !== plus && toks[j] % 2 === 0) return toks[j];
+      return null;
+    }
+
+    drawLandscape();
+    if (scen.length) loadScenario(0); else render(false);
+
+    // for the site check and tests: the forward pass, the state, and loading a window
+    root.glassboxTouch = {
+      model: model,
+      forward: function (tokens) { return model.forward(tokens, null).logits; },
+      state: function () {
+        var tr = model.forward(state.tokens, state.pins);
+        return { tokens: state.tokens.slice(), pins: JSON.parse(JSON.stringify(state.pins)), W_E: copy(model.w.W_E),
+          W_pos: copy(model.w.W_pos), logits: tr.logits, probs: tr.probs, live: live.textContent };
+      },
+    };
+    root.setAttribute("data-ready", "true");
+  }
+
+  function mountAll() {
+    document.querySelectorAll(".glassbox-touch").forEach(function (root) {
+      if (root.getAttribute("data-ready")) return;
+      var source = document.querySelector('script.glassbox-touch-model[data-for="' + root.id + '"]');
+      if (!source) return;
+      mount(root, JSON.parse(source.textContent));
+    });
+  }
+
+  window.GlassBoxTouch = { mountAll: mountAll, Model: Model };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
+  else mountAll();
+})();
