@@ -147,3 +147,9 @@ def test_the_library_ships_the_script():
     with open(ROOT / "code" / "pyproject.toml", "rb") as f:
         package_data = tomllib.load(f)["tool"]["setuptools"]["package-data"]
     assert widget.SCRIPT.suffix == ".js" and "*.js" in package_data["glassbox.rules"], "Colab installs the wheel"
+
+
+def test_another_planar_rule_exports_without_scenarios():
+    rule = get_rule("lucky7")
+    data = widget.export(Transformer(get_setup("lucky7").model_config(rule.d_vocab)), rule)
+    assert data["scenarios"] == [] and data["plus"] is None and len(data["reference"]) == 4
