@@ -117,11 +117,120 @@ def trace(model: Transformer, tokens: Sequence[int]) -> Trace:
 def correct_predictions(
     rule: Rule, tokens: Sequence[int], probs: np.ndarray, full: Sequence[int] | None = None
 ) -> list[bool | None]:
-    """For each position: whether the argmax prediction of the next token is right where the rule fixes it
-    (None where the next token is free or unknown). `full` is the sequence that continues `tokens`."""
+    """For each position: whether the argmax prediction of the next token is right where the rule fixes it, scored
+    as `rules.rule_accuracy` scores it (`Rule.scored_tokens`: after a `+` with no even number before it, only the
+    token drawn there counts), None where the next token is free or unknown. `full` continues `tokens`."""
     full = list(full if full is not None else tokens)
     out: list[bool | None] = []
     for p in range(len(tokens)):
-        allowed = rule.allowed(full, p + 1) if p + 1 < len(full) else None
-        out.append(None if allowed is None else int(probs[p].argmax()) in allowed)
+        scored = rule.scored_tokens(full, p + 1) if p + 1 < len(full) else None
+        out.append(None if scored is None else int(probs[p].argmax()) in scored)
     return out
+
+
+# The `+` query of plus_last_even, taken apart (chapter 6, "The mechanism, exactly")
+
+
+@torch.no_grad()
+def score_terms(model: Transformer, query_token: int, position: int) -> tuple[Tensor, Tensor]:
+    """The score q·k/√d_head of the query of `query_token` at `position` against a key x = W_E[t] + W_pos[j], split
+    exactly into a token term and a position term: keys are linear in x, so score(t, j) = token[t] + place[j].
+    Returns token [d_vocab] (with the key bias, zero here, in it) and place [position + 1] (key positions 0 …
+    position)."""
+    require_2d(model)
+    q = head(model, model.W_E[query_token] + model.W_pos[position], "q")
+    scale = model.cfg.d_head**0.5
+    token = head(model, model.W_E, "k") @ q / scale
+    place = (model.W_pos[: position + 1] @ model.W_K[0, 0]).detach() @ q / scale
+    return token, place
+
+
+def plus_score_terms(model: Transformer, rule: Rule, position: int) -> tuple[Tensor, Tensor]:
+    """`score_terms` of the `+` query at `position` (chapter 6's Fig. "plus score row" is their sum)."""
+    return score_terms(model, rule.plus, position)
+
+
+@dataclass(frozen=True)
+class PlusCases:
+    """Every prediction after a `+` whose latest even number is in view: the tokens the prediction sees (a window
+    that ends in the `+`), the even number it must name and the window position of that number."""
+
+    windows: list[list[int]]
+    targets: list[int]
+    latest: list[int]  # window position of the latest even number
+
+    def odd_after(self) -> list[int]:
+        """How many tokens stand between the latest even number and the `+` (all odd: a `+` in between would be
+        followed by an even number, which would then be the latest)."""
+        return [len(w) - 2 - j for w, j in zip(self.windows, self.latest, strict=True)]
+
+
+def plus_cases(rule: Rule, sequences: Sequence[Sequence[int]], n_ctx: int) -> PlusCases:
+    """The learnable cases of `sequences`, each as the window its prediction sees (as `rules.rule_accuracy` scores
+    them: the prediction after position i sees tokens max(0, i - n_ctx + 1) … i)."""
+    windows, targets, latest = [], [], []
+    for sequence in sequences:
+        for i in range(len(sequence) - 1):
+            if int(sequence[i]) != rule.plus:
+                continue
+            window = [int(t) for t in sequence[max(0, i - n_ctx + 1) : i + 1]]
+            j = rule.last_even(window, len(window) - 1)
+            if j is not None:
+                windows.append(window)
+                targets.append(window[j])
+                latest.append(j)
+    return PlusCases(windows, targets, latest)
+
+
+@torch.no_grad()
+def last_position(model: Transformer, windows: Sequence[Sequence[int]], fwd_hooks=()) -> tuple[Tensor, Tensor]:
+    """The argmax prediction [n] and the attention pattern [n, n_ctx] (zero-padded) of the last position of each
+    window, run with `fwd_hooks` (TransformerLens (hook name, function) pairs) in place."""
+    predicted = torch.zeros(len(windows), dtype=torch.long)
+    patterns = torch.zeros(len(windows), model.cfg.n_ctx)
+    by_length: dict[int, list[int]] = {}
+    for n, window in enumerate(windows):
+        by_length.setdefault(len(window), []).append(n)
+    with model.hooks(fwd_hooks=list(fwd_hooks)):
+        for length, rows in by_length.items():
+            tokens = torch.tensor([list(windows[n]) for n in rows])
+            logits, cache = model.run_with_cache(tokens, names_filter="blocks.0.attn.hook_pattern")
+            predicted[rows] = logits[:, -1].argmax(-1)
+            patterns[rows, :length] = cache["blocks.0.attn.hook_pattern"][:, 0, -1]
+    return predicted, patterns
+
+
+def flat_key_positions(model: Transformer) -> list[tuple[str, object]]:
+    """A hook that takes the position term out of every key: each key loses W_pos[j] W_K and gets the mean over
+    positions instead, so a query scores a token the same wherever it stands. Recency is gone; the token term stays."""
+    shift = ((model.W_pos - model.W_pos.mean(0)) @ model.W_K[0, 0]).detach()  # [n_ctx, d_head]
+
+    def hook(k: Tensor, hook: object) -> Tensor:  # k: [batch, pos, head_index, d_head]
+        return k - shift[: k.shape[1], None, :]
+
+    return [("blocks.0.attn.hook_k", hook)]
+
+
+def without_mlp() -> list[tuple[str, object]]:
+    """A hook that zeroes the MLP's output: the stream after attention goes straight to the unembedding."""
+    return [("blocks.0.hook_mlp_out", lambda out, hook: torch.zeros_like(out))]
+
+
+def far_back_accuracy(model: Transformer, rule: Rule, per_even: int = 30, seed: int = 0) -> np.ndarray:
+    """How often the model names the latest even number when it stands alone among odd numbers: windows of odd
+    numbers drawn at random with one even number at position j and the `+` at position p, `per_even` windows for each
+    even number. Returns the accuracy [j, p] (NaN where j ≥ p)."""
+    n_ctx, generator = model.cfg.n_ctx, np.random.default_rng(seed)
+    odds = [t for t in rule.numbers if t % 2]
+    table = np.full((n_ctx, n_ctx), np.nan)
+    for p in range(1, n_ctx):
+        for j in range(p):
+            windows = []
+            for even in rule.evens:
+                for _ in range(per_even):
+                    window = [int(t) for t in generator.choice(odds, p + 1)]
+                    window[j], window[p] = even, rule.plus
+                    windows.append(window)
+            predicted, _ = last_position(model, windows)
+            table[j, p] = float(np.mean([int(predicted[n]) == w[j] for n, w in enumerate(windows)]))
+    return table

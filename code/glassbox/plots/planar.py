@@ -74,7 +74,11 @@ def _token_paths(
     ax: Axes, points: np.ndarray, rule: Rule, *, colour: str | None = None, marker: str | None = None, prefix: str = ""
 ) -> None:
     """Every token's points at positions 0 … n_ctx-1 ([V, n_ctx, 2]) as one path, from a hollow marker (position 0)
-    to filled ones, named once at its last position: 12 legible labels instead of 96 that overlap."""
+    to filled ones, named once at its last drawn position (a masked position is NaN): 12 labels instead of 96.
+    Tokens whose labels would fall on one spot (the odd numbers, which the model bunches) share one label, "1,3,5"."""
+    labels: list[tuple[list[str], np.ndarray, str]] = []
+    finite = points[np.isfinite(points).all(-1)]
+    near = 0.04 * float(np.ptp(finite, axis=0).max()) if len(finite) else 0.0
     for t in range(rule.d_vocab):
         c = colour or token_colour(rule, t)
         m = marker or KIND_MARKER[token_colour(rule, t)]
@@ -82,7 +86,17 @@ def _token_paths(
         ax.plot(path[:, 0], path[:, 1], color=c, linewidth=0.8, alpha=0.6)
         ax.scatter(path[1:, 0], path[1:, 1], color=c, marker=m, s=14, linewidths=0)
         ax.scatter(*path[0], facecolor="white", edgecolor=c, marker=m, s=22, linewidths=1.0)
-        ax.annotate(prefix + rule.vocab[t], path[-1], fontsize=TEXT, color=c, xytext=(3, 3), textcoords="offset points")
+        drawn = path[np.isfinite(path).all(-1)]
+        if not len(drawn):
+            continue
+        for names, at, shade in labels:
+            if shade == c and np.linalg.norm(at - drawn[-1]) < near:
+                names.append(rule.vocab[t])
+                break
+        else:
+            labels.append(([rule.vocab[t]], drawn[-1], c))
+    for names, at, c in labels:
+        ax.annotate(prefix + ",".join(names), at, fontsize=TEXT, color=c, xytext=(3, 3), textcoords="offset points")
 
 
 def _grid_points(model: Transformer, rule: Rule) -> tuple[np.ndarray, list[str], list[str]]:

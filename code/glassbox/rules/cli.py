@@ -20,34 +20,83 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import tomllib
-from matplotlib.figure import Figure
 
-from glassbox.model import Transformer
-from glassbox.plots import animation
-from glassbox.plots import gallery as gallery_plots
-from glassbox.plots import planar as g
-from glassbox.plots import planar_views as views
-from glassbox.plots.core import png_bytes
-from glassbox.rules.accuracy import rule_accuracy
-from glassbox.rules.gallery import (
-    FAST_RECIPE,
-    GALLERY_RECIPE,
-    MORE_GALLERY,
-    MORE_RECIPE,
-    SEED_RECIPE,
-    SETUPS,
-    Recipe,
-    Setup,
+if TYPE_CHECKING:  # the heavy imports (torch, matplotlib) wait until the arguments are parsed
+    from matplotlib.figure import Figure
+
+    from glassbox.rules.training import Run
+
+# Everything below that trains or draws imports torch and matplotlib inside the function: `--help`, `--map` and
+# any error in the arguments answer in well under a second.
+RULE_NAMES = (  # rules.SETUPS, by name (tests/test_rules_cli_aliases.py keeps the two equal)
+    "plus_last_even", "lucky7", "lucky7_no_residual", "step_back", "plus_max_of_two", "plus_means_even",
+    "copy_modulo", "successor", "conditional_transform", "lookup_permutation", "odd_even_index",
+    "even_to_odd_transition", "even_repeat_last_odd", "even_abs_diff", "even_greater_than_10", "parity_based",
+    "two_token_parity",
+)  # fmt: skip
+SEED_NAMES = {  # the seed project's config names that the book spells out
+    "default": "odd_even_index",
+    "paritygt10": "two_token_parity",
+    "lucky7_no_resid": "lucky7_no_residual",
+}
+RECIPE_NAMES = ("chapter6", "chapter7b", "gallery", "seed")
+SEED_FLAGS = {  # the seed project's main.py flags, and what does their job here
+    "--visualize": "--figures-only (draw from the run saved in --out)",
+    "--force-retrain": "nothing: every run without --figures-only trains afresh",
+    "--video": "nothing: the animations are written by default (GIF, and MP4 where imageio-ffmpeg is installed)",
+    "--video-qkv": "--figure learning_qkv",
+    "--fps": "nothing: the frame rate is fixed",
+    "--journal": "nothing: there are no A4 versions; the PNGs are 1,400 px wide",
+    "--reseed": "nothing: the demo windows are chosen from the validation text (rules.demo_windows)",
+    "--visualize-all": "a loop over the rules, one --figures-only run each",
+}
+# The seed project's figures (numbered as in its design document; its HEAD renumbers 02 ↔ 03 and 11 → 12, 13 → 14,
+# 14 → 16, 15 → 17), the file this command writes, and the figure of chapter 6 (or 6b) that shows it.
+FIGURE_MAP = (
+    ("01 architecture", "01_architecture", "ch06, the whole model"),
+    ("02 learning curve", "02_learning_curve", "ch06, loss and rule error"),
+    ("03 training data", "03_training_data", "ch06, six training sequences"),
+    ("04 generated sequences", "04_generated_sequences", "ch06, sampled before and after training"),
+    ("05 token embeddings", "05_token_embeddings", "ch06, embeddings as tables"),
+    ("06 embedding scatter", "06_embedding_scatter", "ch06, embeddings as points"),
+    ("07 output probabilities", "07_output_probabilities", "ch06, the twelve landscapes"),
+    ("07 output landscape summary (HEAD)", "06_2_output_landscape_summary", "ch06, argmax and entropy maps"),
+    ("08 QKV transforms", "08_qkv_transforms", "ch06, W_Q, W_K, W_V and what they make"),
+    ("08 extended (HEAD)", "08_2_qkv_per_dimension", "ch06b, one coordinate at a time"),
+    ("09 Q/K space", "09_qk_space", "ch06, queries and keys"),
+    ("10 Q/K focus", "10_qk_space_focus", "ch06, the query of + at position 5"),
+    ("11_1 + query row of blocks (HEAD)", "11_1_plus_score_row", "ch06, the + query's scores"),
+    ("11 probability heatmap with values", "11_probability_heatmap_with_values", "ch06, landscapes with values"),
+    ("12 sequence embeddings", "12_sequence_embeddings", "ch06, the first window's embeddings"),
+    ("13 QK attention", "13_qk_attention", "ch06, queries, keys and patterns"),
+    ("14 value and output", "14_value_output", "ch06, values and the head's output"),
+    ("15 residuals", "15_residual_stream", "ch06, the residual connection at work"),
+    ("15 residuals on the argmax map (HEAD 17)", "15_2_residual_on_argmax_map", "ch06, arrows on the argmax map"),
+    ("15 q·k gradients (HEAD)", "15_3_query_dot_product_gradients", "ch06b, each query as a direction"),
+    ("16–18 value demos", "16_value_demo0_* … 18_value_demo2_*", "ch06, the windows on every landscape"),
+    ("frozen_output (HEAD)", "frozen_output_pos*", "ch06b, one position, every attention output"),
+    ("supplementary 07 QKV overview", "supplementary_07_qkv_overview", "ch06b, the head on one page"),
+    ("supplementary 09 / HEAD 11 score grid", "supplementary_score_grid", "ch06, every query against every key"),
+    ("supplementary 14 attention matrix", "supplementary_14_attention_matrix", "ch06b, position by position"),
+    ("supplementary 16 value arrows", "15_residual_stream", "ch06, the residual figure draws the same arrows"),
+    ("learning dynamics 01–05", "learning_*.gif (.mp4)", "ch06, the five animations"),
 )
-from glassbox.rules.training import Run, demo_windows, generations, load_run, save_run, train_rule
-from glassbox.runtime import book_threads
+
+
+def figure_map() -> str:
+    """The seed's figures → this command's files → the chapter figure, as a table for the terminal."""
+    width = max(len(seed) for seed, _, _ in FIGURE_MAP)
+    file_width = max(len(file) for _, file, _ in FIGURE_MAP)
+    lines = [f"{'seed project':{width}}  {'file (--figure takes its number or name)':{file_width}}  chapter"]
+    lines += [f"{seed:{width}}  {file:{file_width}}  {where}" for seed, file, where in FIGURE_MAP]
+    return "\n".join(lines)
 
 
 def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
@@ -55,6 +104,11 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
     whose d_model is not 2 gets those that need no plane (01–04, 08_2 per dimension, the attention matrix), its
     token embeddings projected on their first two principal components (d_model ≥ 3) and its attention per head;
     `refused_figures` names the others and why."""
+    from glassbox.plots import gallery as gallery_plots
+    from glassbox.plots import planar as g
+    from glassbox.plots import planar_views as views
+    from glassbox.rules.training import demo_windows, generations
+
     model, rule = run.model, run.rule
     windows, continuations = demo_windows(run)
     starts = [s[0] for s in run.data.val[:4]]
@@ -117,6 +171,8 @@ ANY_WIDTH = ("08_2_qkv_per_dimension", "supplementary_14_attention_matrix")
 def refused_figures(run: Run) -> dict[str, str]:
     """The figures and animations of chapter 6 that `run`'s model does not get, each with the reason: those that
     draw the residual stream (or the head's space) as a plane, for a model whose d_model is not 2."""
+    from glassbox.model import Transformer
+
     d_model, d_head = run.model.cfg.d_model, run.model.cfg.d_head
     if d_model == 2:
         return {}
@@ -137,6 +193,9 @@ def animation_makers(run: Run) -> dict[str, Callable[[], Any]]:
     whose d_model is not 2."""
     if run.model.cfg.d_model != 2:
         return {}
+    from glassbox.plots import animation
+    from glassbox.rules.training import demo_windows
+
     windows, _ = demo_windows(run)
     return {
         "learning_embeddings": lambda: animation.embeddings_over_training(run),
@@ -147,15 +206,31 @@ def animation_makers(run: Run) -> dict[str, Callable[[], Any]]:
     }
 
 
-RECIPES = {"chapter6": FAST_RECIPE, "gallery": GALLERY_RECIPE, "chapter7b": MORE_RECIPE, "seed": SEED_RECIPE}
-SETUP_FIELDS = {f.name for f in fields(Setup)} - {"rule", "title"}  # d_model, n_ctx, d_mlp, use_residual, n_sequences
+def recipes() -> dict[str, Any]:
+    """The training recipes by name (`--recipe`)."""
+    from glassbox.rules.gallery import FAST_RECIPE, GALLERY_RECIPE, MORE_RECIPE, SEED_RECIPE
+
+    return {"chapter6": FAST_RECIPE, "gallery": GALLERY_RECIPE, "chapter7b": MORE_RECIPE, "seed": SEED_RECIPE}
+
+
+def setup_fields() -> set[str]:
+    """The model and data settings a flag or `--config` may change: the fields of `rules.Setup` but its rule and
+    title (tests/test_rules_cli_aliases.py keeps this list equal to them)."""
+    return {"d_model", "n_ctx", "d_mlp", "use_residual", "n_sequences", "n_heads"}
+
+
 TRAIN_FIELDS = {"steps", "lr", "weight_decay", "eval_every", "checkpoint_every", "lr_schedule"}
-TEST_SEQUENCES, TEST_SEED = 300, 1  # chapter 7's fresh sequences, so that the headline is the chapter's number
+# The fresh test sequences of the chapter that reports each rule, so that the headline is that chapter's number:
+# chapter 6 scores plus_last_even on 500 sequences (seed 2026), chapter 7 the others on 300 (seed 1).
+TEST_SETS = {"plus_last_even": (500, 2026)}
+TEST_SEQUENCES, TEST_SEED = 300, 1
 
 
 def default_recipe(rule: str) -> str:
     """The recipe of the chapter that reports `rule`: chapter 6 trains plus_last_even, chapter 7 the gallery, 7b the
     seed project's seven parity rules."""
+    from glassbox.rules.gallery import MORE_GALLERY
+
     if rule in MORE_GALLERY:
         return "chapter7b"
     return "chapter6" if rule == "plus_last_even" else "gallery"
@@ -184,6 +259,8 @@ def write_figures(
     """Write the figures of chapter 6 for `run` as PNG files and the learning-dynamics animations as GIFs and MP4
     videos into `out`: all of them, or those `figures` names. `videos=None` writes MP4 where `imageio-ffmpeg` is
     installed (else GIFs only, with a one-line notice)."""
+    from glassbox.plots.core import png_bytes
+
     if videos is None:
         videos = importlib.util.find_spec("imageio_ffmpeg") is not None
         if gifs and not videos:
@@ -213,6 +290,7 @@ def write_figures(
 
 def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
     """Model, data and training settings: a TOML file's (`--config`), then each flag given on top."""
+    SETUP_FIELDS = setup_fields()
     settings: dict[str, Any] = {}
     if args.config is not None:
         try:
@@ -236,23 +314,62 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict
 
 
 def headline(run: Run) -> str:
-    """What the chapters report: accuracy on the learnable cases of fresh sequences, then every group."""
-    test = run.rule.generate(TEST_SEQUENCES, np.random.default_rng(TEST_SEED))
+    """What the chapter that reports the rule prints: accuracy on the learnable cases of its fresh test sequences,
+    then every group."""
+    import numpy as np
+
+    from glassbox.rules.accuracy import rule_accuracy
+
+    n_sequences, seed = TEST_SETS.get(run.name, (TEST_SEQUENCES, TEST_SEED))
+    test = run.rule.generate(n_sequences, np.random.default_rng(seed))
     accuracy = rule_accuracy(run.model, test, run.rule)
     groups = ", ".join(f"{g}: {accuracy.correct[g]}/{n}" for g, n in accuracy.counts.items())
     return (
-        f"rule accuracy on the learnable cases of {TEST_SEQUENCES} fresh sequences {accuracy.learnable:.2%} "
+        f"rule accuracy on the learnable cases of {n_sequences} fresh sequences {accuracy.learnable:.2%} "
         f"(all constrained positions {accuracy.overall:.2%}; {groups})"
     )
 
 
+def _seed_flags(argv: list[str]) -> list[str]:
+    """The seed project's flags in `argv` answered: `--visualize` becomes `--figures-only`, `--figure 8` is `08`;
+    each other one is an error that names what does its job here."""
+    out = []
+    for arg in argv:
+        flag = arg.split("=", 1)[0]
+        if flag == "--visualize":
+            print("note: --visualize is the seed's name for --figures-only")
+            out.append("--figures-only")
+        elif flag in ("--force-retrain", "--force", "--video"):
+            print(f"note: {flag} is not needed here: {SEED_FLAGS.get(flag, SEED_FLAGS['--force-retrain'])}")
+        elif flag in SEED_FLAGS:
+            raise SystemExit(f"python -m glassbox.rules: error: {flag} is the seed's flag; here: {SEED_FLAGS[flag]}")
+        else:
+            out.append(arg)
+    return out
+
+
+def _figure_names(wanted: list[str] | None) -> list[str] | None:
+    """`--figure 8 15` as the seed wrote it: a bare number is the two-digit prefix of our file names (08, 15)."""
+    if wanted is None:
+        return None
+    return [f"{int(w):02d}" if w.isdigit() else w for w in wanted]
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m glassbox.rules", description=__doc__.split("\n\n")[0])
-    parser.add_argument("rule", help=f"one of: {', '.join(SETUPS)}")
+    argv = _seed_flags(list(sys.argv[1:] if argv is None else argv))
+    parser = argparse.ArgumentParser(
+        prog="python -m glassbox.rules",
+        description=__doc__.split("\n\n")[0],
+        epilog="The seed project's names default, paritygt10 and lucky7_no_resid are accepted for odd_even_index, "
+        "two_token_parity and lucky7_no_residual; its flags --visualize (= --figures-only), --force-retrain and "
+        "--video (not needed) too. --map prints which file is which figure of the seed project and of chapter 6.",
+    )
+    parser.add_argument("rule", nargs="?", help=f"one of: {', '.join(RULE_NAMES)}")
+    parser.add_argument("--map", action="store_true", help="print seed figure → file → chapter figure, and stop")
     parser.add_argument(
         "--out", type=Path, default=None, help="folder for the figures, GIFs and checkpoints (default: figures/RULE)"
     )
-    parser.add_argument("--recipe", choices=sorted(RECIPES), help="training recipe (default: the chapter's)")
+    parser.add_argument("--recipe", choices=RECIPE_NAMES, help="training recipe (default: the chapter's)")
     parser.add_argument("--seed-recipe", action="store_true", help="the same as --recipe seed")
     parser.add_argument("--config", type=Path, help="a TOML file of settings (the flags below, as key = value)")
     parser.add_argument("--steps", type=int, help="training steps")
@@ -272,13 +389,30 @@ def main(argv: list[str] | None = None) -> int:
         help="no training: draw from the run saved in --out by a former run of the same rule",
     )
     parser.add_argument("--step", type=int, help="draw the model as it was at this checkpoint step")
-    parser.add_argument("--figure", nargs="+", help="only these figures, by number or name prefix (07 15 learning_qkv)")
+    parser.add_argument(
+        "--figure", nargs="+", help="only these figures, by number or name prefix (8, 07, 15_2, learning_qkv)"
+    )
     parser.add_argument("--no-gifs", action="store_true", help="skip the learning-dynamics animations (GIF and MP4)")
     args = parser.parse_args(argv)
-    if args.rule not in SETUPS:
-        parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(SETUPS)}")
+    if args.map:
+        print(figure_map())
+        return 0
+    if args.rule is None:
+        parser.error("the following arguments are required: rule")
+    if args.rule in SEED_NAMES:
+        print(f"note: {args.rule} is the seed project's name for {SEED_NAMES[args.rule]}")
+        args.rule = SEED_NAMES[args.rule]
+    if args.rule not in RULE_NAMES:
+        parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(RULE_NAMES)}")
+    args.figure = _figure_names(args.figure)
     settings = _settings(args, parser)
     out = args.out or Path("figures") / args.rule
+    if args.figures_only and not (out / "run.pt").exists():
+        parser.error(f"no saved run in {out}: train first (without --figures-only)")
+    from glassbox.rules.gallery import SETUPS, Recipe
+    from glassbox.rules.training import load_run, save_run, train_rule
+    from glassbox.runtime import book_threads
+
     book_threads()  # as the chapters train (glassbox.runtime): one thread, faster here, and the numbers match
     if args.figures_only:
         if settings:
@@ -291,8 +425,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"the run saved in {out} is of {run.name!r}, not {args.rule!r}: give its --out folder")
     else:
         recipe_name = "seed" if args.seed_recipe else args.recipe or default_recipe(args.rule)
-        recipe = RECIPES[recipe_name]
-        setup = replace(SETUPS[args.rule], **{k: v for k, v in settings.items() if k in SETUP_FIELDS})
+        recipe = recipes()[recipe_name]
+        setup = replace(SETUPS[args.rule], **{k: v for k, v in settings.items() if k in setup_fields()})
         train_cfg = replace(recipe.train, **{k: v for k, v in settings.items() if k in TRAIN_FIELDS})
         recipe = Recipe(settings.get("batch_size", recipe.batch_size), train_cfg)
         if not recipe.train.checkpoint_every:  # the animations, --step and figure 04 draw from checkpoints
