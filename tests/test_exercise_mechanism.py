@@ -81,6 +81,7 @@ def test_every_exercise_function_has_a_check_and_every_check_an_exercise():
     assert functions == {(ex.module, ex.name) for ex in EXERCISES.values()}
 
 
+@pytest.mark.slow
 def test_every_exercise_test_fails_on_its_stub_with_a_one_line_reason(tmp_path):
     report = tmp_path / "stubs.xml"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}

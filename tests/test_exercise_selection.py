@@ -10,7 +10,10 @@ import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from glassbox.checks import EXERCISES
+
+pytestmark = pytest.mark.slow  # runs pytest in subprocesses
 
 ROOT = Path(__file__).resolve().parents[1]
 

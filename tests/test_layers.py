@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # imports every module in a process of its own
+
 PACKAGE = Path(__file__).resolve().parents[1] / "code" / "glassbox"
 
 

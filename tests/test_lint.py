@@ -4,6 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # runs ruff over the repository
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

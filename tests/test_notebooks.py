@@ -22,6 +22,7 @@ def sources(notebook, kind):
     return [cell.source for cell in notebook.cells if cell.cell_type == kind]
 
 
+@pytest.mark.slow
 def test_every_chapter_in_the_toc_exists_and_converts():
     chapters = toc_chapters(ROOT)
     assert CH01 in chapters
@@ -56,6 +57,7 @@ def test_install_cell_is_a_no_op_outside_colab_and_when_the_book_is_installed(mo
     assert calls == [] and namespace["book_installed"]() is False, "the editable install is no commit's install"
 
 
+@pytest.mark.slow
 def test_exercises_become_an_editable_stub_and_a_check():
     notebook = chapter_to_notebook(CH01, root=ROOT)
     code = sources(notebook, "code")
@@ -78,6 +80,7 @@ def test_myst_is_rewritten_for_jupyter():
     assert "> **Note.**\n> Be careful." in out
 
 
+@pytest.mark.slow
 def test_cross_references_become_links_to_the_published_pages():
     links = BookLinks.of_book(ROOT)
     here = "book/part1/quiz"
@@ -100,6 +103,7 @@ def test_whole_numbers_glued_without_a_format_stay_whole():
     assert myst_to_markdown("{glue:text}`n` questions", {"n": "8"}, {}) == "8 questions"
 
 
+@pytest.mark.slow
 def test_each_chapter_gets_a_solutions_notebook_linked_both_ways(tmp_path):
     written = build_all(tmp_path, ROOT)
     names = {p.relative_to(tmp_path).as_posix() for p in written}
@@ -126,6 +130,7 @@ def test_exercise_options_are_validated():
 @pytest.mark.parametrize(
     "chapter", [CH01, ROOT / "book" / "part2" / "ch03_components.md"], ids=["functions", "classes"]
 )
+@pytest.mark.slow
 def test_generated_notebook_runs_top_to_bottom_with_the_solutions_filled_in(tmp_path, chapter):
     notebook = chapter_to_notebook(chapter, root=ROOT, fill_solutions=True)
     notebook.cells = [c for c in notebook.cells if "colab-install" not in c.metadata.get("tags", [])]
@@ -142,6 +147,7 @@ def test_generated_notebook_runs_top_to_bottom_with_the_solutions_filled_in(tmp_
     nbformat.validate(notebook)
 
 
+@pytest.mark.slow
 def test_glued_numbers_from_an_executed_build_fill_the_prose():
     executed = {
         "cells": [
@@ -172,6 +178,7 @@ def test_glue_refuses_a_number_that_went_wrong():
         glue("loss", float("nan"))
 
 
+@pytest.mark.slow
 def test_figures_are_numbered_through_the_book_as_the_site_numbers_them():
     """Sphinx numbers figures across the whole book in _toc.yml order (chapter 5's first figure is not Fig. 1)."""
     links = BookLinks.of_book(ROOT)
@@ -191,6 +198,7 @@ def test_figures_are_numbered_through_the_book_as_the_site_numbers_them():
     assert captions and captions[0].startswith(f"**Fig. {earlier + 1}.**") and earlier > 0
 
 
+@pytest.mark.slow
 def test_a_solutions_notebook_imports_what_the_solutions_use():
     """Chapter 4's next_token_loss solution uses F (torch.nn.functional), which its stub does not import."""
     notebook = chapter_to_notebook(ROOT / "book" / "part2" / "ch04_model.md", root=ROOT, fill_solutions=True)

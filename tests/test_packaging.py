@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
+pytestmark = pytest.mark.slow  # builds the wheel and imports every module from it in subprocesses
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("glassbox", "exercises", "solutions")
 SOURCES = {"glassbox": ROOT / "code" / "glassbox", "exercises": ROOT / "exercises", "solutions": ROOT / "solutions"}

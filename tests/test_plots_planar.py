@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 import torch
+from figure_content import assert_shows_something
 from glassbox import rules
 from glassbox.analysis import planar
 from glassbox.model import Transformer
@@ -18,6 +19,8 @@ from glassbox.rules import cli
 from glassbox.train import TrainConfig
 from matplotlib.figure import Figure
 from PIL import Image
+
+pytestmark = pytest.mark.slow  # trains a Part III model and draws every figure and animation
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +42,7 @@ def test_every_figure_function_returns_a_figure(run):
     for name, draw in makers.items():
         fig = draw()
         assert isinstance(fig, Figure), name
+        assert_shows_something(fig)  # an empty figure is wider than 100 px and legible: it must fail here
         assert Image.open(io.BytesIO(fig._repr_png_())).size[0] > 100, name
         size, text = smallest_text(fig)
         assert size >= MIN_POINTS, f"{name}: {text!r} is {size:.1f} pt on the page"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from figure_content import assert_shows_something, bar_lengths, images, panels
 from glassbox import parameters, pretrained
 from glassbox.model import Transformer
 from glassbox.plots import gpt2 as plots
@@ -264,7 +265,8 @@ def test_component_kind_rejects_other_names():
 
 # -------------------------------------------------------------------------------------- figures and widget
 def renders(fig) -> bool:
-    """A PNG, light, with no text under 8 pt on the page and none cut off at the edge."""
+    """A figure that draws data, a PNG, light, with no text under 8 pt on the page and none cut off at the edge."""
+    assert_shows_something(fig)
     png = fig._repr_png_()
     points, text = smallest_text(fig)
     assert points >= MIN_POINTS, f"{text!r} is {points:.1f} pt on the page"
@@ -272,10 +274,16 @@ def renders(fig) -> bool:
     return png.startswith(b"\x89PNG") and len(png) < 300_000
 
 
+@pytest.mark.slow
 def test_chapter_12_figures_render():
     pattern = torch.rand(4, 6, 6).tril().softmax(-1)
-    assert renders(plots.next_token_bars(list("abcdefghij"), torch.linspace(0.3, 0.01, 10)))
-    assert renders(plots.head_pattern(pattern[0], list("abcdef"), title="head"))
+    probabilities = torch.linspace(0.3, 0.01, 10)
+    fig = plots.next_token_bars(list("abcdefghij"), probabilities)
+    assert renders(fig)
+    assert sorted(bar_lengths(panels(fig)[0])) == pytest.approx(sorted(probabilities.tolist()))
+    fig = plots.head_pattern(pattern[0], list("abcdef"), title="head")
+    assert renders(fig)
+    torch.testing.assert_close(torch.as_tensor(images(fig)[0]).float(), pattern[0])
     assert renders(plots.residual_geometry({"last": torch.rand(4) + 1}, torch.eye(4), ["embed", "0", "1", "2"]))
     assert renders(plots.attention_vs_mlp(torch.rand(3), torch.rand(3)))
     assert renders(plots.logit_lens(torch.rand(3, 4), [["x"] * 4] * 3, ["embed", "0", "1"], list("abcd")))
@@ -344,6 +352,7 @@ def glued(notebook) -> dict[str, str]:
     return values
 
 
+@pytest.mark.slow
 def test_chapter_12_runs_end_to_end_on_a_gpt2(offline, tiny_gpt2, monkeypatch):
     """Every GPT-2-only branch of chapter 12 runs here, on the tiny GPT-2 in a folder, as the website's build runs
     them on GPT-2 small: the chapter executes without an error and its page says it shows a GPT-2."""

@@ -90,6 +90,7 @@ def test_any_allowed_token_counts_for_rules_with_a_free_choice():
     assert accuracy.correct == accuracy.counts == {"constrained": 2}
 
 
+@pytest.mark.slow
 def test_training_records_rule_error_and_checkpoints(tmp_path):
     run = rules.train_rule("successor", TINY, checkpoint_dir=tmp_path / "ckpt")
     assert run.history.eval_steps == [0, 10, 20] and len(run.history.metrics["rule_error"]) == 3
@@ -99,6 +100,7 @@ def test_training_records_rule_error_and_checkpoints(tmp_path):
         run.at_step(5)
 
 
+@pytest.mark.slow
 def test_command_line_trains_saves_and_redraws(tmp_path, capsys):
     out = tmp_path / "step_back"  # d_model 4: the figures that do not need a plane (the 2-D ones are
     assert cli.main(["step_back", "--out", str(out), "--steps", "20"]) == 0  # tested in test_plots_planar)
@@ -120,6 +122,7 @@ def test_command_line_trains_saves_and_redraws(tmp_path, capsys):
     assert (out / "02_learning_curve.png").exists()
 
 
+@pytest.mark.slow
 def test_command_line_draws_chosen_figures_at_a_chosen_step_from_settings(tmp_path, capsys):
     out, config = tmp_path / "run", tmp_path / "lucky7.toml"
     config.write_text("steps = 20\nd_mlp = 8\nlr = 0.01\n")
@@ -134,6 +137,7 @@ def test_command_line_draws_chosen_figures_at_a_chosen_step_from_settings(tmp_pa
     assert f"lucky7 at step {steps[0]}:" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_command_line_run_loads_in_another_process(tmp_path):
     """`python -m glassbox.rules` runs cli as __main__; what it saves must not name __main__ (it did: Recipe)."""
     import subprocess
@@ -207,6 +211,7 @@ def test_pytorch_default_init_reads_fan_in_from_shapes_for_any_setup():
         assert params[name].abs().max() <= bound and params[name].abs().max() > 0.5 * bound, name
 
 
+@pytest.mark.slow
 def test_cached_run_trains_once_and_loads_after(tmp_path, monkeypatch):
     monkeypatch.setenv("GLASSBOX_CACHE", str(tmp_path))
     recipe = rules.Recipe(16, TrainConfig(steps=3, eval_every=3, eval_batches=1, progress=False))

@@ -13,6 +13,8 @@ from glassbox.rules import cli
 from glassbox.train import TrainConfig
 from PIL import Image
 
+pytestmark = pytest.mark.slow  # trains a Part III model and writes animations
+
 
 @pytest.fixture(scope="module")
 def gif():

@@ -39,6 +39,7 @@ def test_the_repeat_rule_groups_cases_by_the_window():
     assert rule.accuracy_group(sequence, 20, n_ctx=12) == "outside the window"  # an unlearnable group
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", rules.MORE_GALLERY)
 def test_each_new_setup_builds_and_trains(name):
     setup = rules.get_setup(name)
@@ -56,6 +57,7 @@ def test_setups_refuse_heads_that_do_not_divide_the_stream():
         rules.Setup("parity_based", d_model=3, n_heads=2).model_config(21)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", rules.MORE_GALLERY)
 def test_the_command_line_accepts_each_new_rule(name, tmp_path, capsys):
     out = tmp_path / name
@@ -69,6 +71,7 @@ def _trained(name: str):
     return rules.train_rule(name, SMOKE, progress=False)
 
 
+@pytest.mark.slow
 def test_line_landscape_for_a_one_dimensional_model():
     run = _trained("even_to_odd_transition")
     probabilities = gallery_plots.line_probabilities(run.model, run.rule.odds, np.linspace(-3, 3, 7))
@@ -79,6 +82,7 @@ def test_line_landscape_for_a_one_dimensional_model():
         gallery_plots.line_landscape(_trained("two_token_parity").model, run.rule, [1], "odd")
 
 
+@pytest.mark.slow
 def test_pca_and_attention_figures_for_wider_models():
     points, share = gallery_plots.pca(np.array([[1.0, 0, 0], [-1, 0, 0], [0, 0.5, 0], [0, -0.5, 0]]))
     assert np.allclose(share, [0.8, 0.2]) and np.allclose(np.abs(points[:, 0]), [1, 1, 0, 0])
@@ -90,6 +94,7 @@ def test_pca_and_attention_figures_for_wider_models():
         assert smallest_text(fig)[0] >= MIN_POINTS
 
 
+@pytest.mark.slow
 def test_the_seed_recipe_benchmark_compares_like_with_like():
     """benchmarks/seed_recipe.py swaps initial weights between the seed's plain model and ours: the copy must make
     the two compute the same function, and chapter 7's stored runs must hold every variant it reads."""

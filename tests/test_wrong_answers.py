@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 import wrong_answers
 
+pytestmark = (
+    pytest.mark.slow
+)  # runs every wrong answer of the catalogue through check() and through pytest in a subprocess
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
