@@ -113,7 +113,9 @@ def carried_cells(stem: str, fill_solutions: bool, root: Path = REPO_ROOT) -> li
         code = "\n\n\n".join(b.solution(root) if fill_solutions else b.stub(root) for b in mine)
         cells.append(nbformat.v4.new_code_cell(f"# Yours, from {module}\n{module_imports(*sources)}\n\n\n{code}"))
     names_checked = ", ".join(b.name for b in blocks)
-    cells.append(nbformat.v4.new_code_cell(f"from glassbox.yours import check_quietly\n\ncheck_quietly({names_checked})"))
+    cells.append(
+        nbformat.v4.new_code_cell(f"from glassbox.yours import check_quietly\n\ncheck_quietly({names_checked})")
+    )
     return cells
 
 

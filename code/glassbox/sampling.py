@@ -96,13 +96,17 @@ def generate(
     frequency_penalty_alpha: float = 0.0,
     seed: int | None = 0,
     use_cache: bool = False,
+    probs_fn: Callable[..., Tensor] | None = None,
+    attend: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None,
 ) -> Int[Tensor, "batch new_pos"]:
     """Extend `tokens` one token at a time: greedy at temperature 0, otherwise sampled (seeded) from
     `sampling_probs`. Only the last `n_ctx` tokens are read, so the output may be longer than the context.
 
     With `use_cache` the keys and values of earlier positions are kept (`KVCache`) and each step runs the model on
-    the new token alone; the tokens are the same as without it.
+    the new token alone; the tokens are the same as without it. `probs_fn` (a `sampling_probs`) and `attend` (an
+    `attend_with_cache`) replace the library's — with the reader's own, for instance.
     """
+    probs_fn = probs_fn or sampling_probs
     if temperature < 0:
         raise ValueError(f"temperature must be ≥ 0, got {temperature}")
     n_ctx, d_vocab = model.cfg.n_ctx, model.cfg.d_vocab
@@ -116,12 +120,12 @@ def generate(
             logits = model(tokens[:, -n_ctx:])[:, -1]  # [batch, d_vocab]
         elif cache is None or cache.length >= n_ctx:  # first step, or the window slid: positions start again at 0
             cache = KVCache()
-            logits = forward_with_cache(model, tokens[:, -n_ctx:], cache)[:, -1]
+            logits = forward_with_cache(model, tokens[:, -n_ctx:], cache, attend)[:, -1]
         else:
-            logits = forward_with_cache(model, tokens[:, -1:], cache)[:, -1]
+            logits = forward_with_cache(model, tokens[:, -1:], cache, attend)[:, -1]
         if frequency_penalty_alpha:
             logits = frequency_penalty(logits, tokens, frequency_penalty_alpha)
-        probs = sampling_probs(logits, temperature, top_k, top_p)
+        probs = probs_fn(logits, temperature, top_k, top_p)
         if temperature == 0:
             next_token = probs.argmax(dim=-1, keepdim=True)
         else:
@@ -184,9 +188,16 @@ def attend_with_cache(
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu, "gelu_new": lambda x: F.gelu(x, approximate="tanh")}
 
 
-def forward_with_cache(model: LogitsModel, tokens: Int[Tensor, "batch new_pos"], cache: KVCache) -> Tensor:
+def forward_with_cache(
+    model: LogitsModel,
+    tokens: Int[Tensor, "batch new_pos"],
+    cache: KVCache,
+    attend: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None,
+) -> Tensor:
     """Logits [batch, new_pos, d_vocab] for `tokens`, which follow the `cache.length` positions already in `cache`;
-    the new positions' keys and values are appended to `cache`. Reads the weights by their TransformerLens names."""
+    the new positions' keys and values are appended to `cache`. Reads the weights by their TransformerLens names;
+    `attend` (by default `attend_with_cache`) computes each layer's attention of the new queries."""
+    attend = attend or attend_with_cache
     cfg, w = model.cfg, model.state_dict()
     start, n_new = cache.length, tokens.shape[1]
     if start + n_new > cfg.n_ctx:
@@ -215,7 +226,7 @@ def forward_with_cache(model: LogitsModel, tokens: Int[Tensor, "batch new_pos"],
         else:
             cache.keys[layer] = torch.cat([cache.keys[layer], k], dim=1)
             cache.values[layer] = torch.cat([cache.values[layer], v], dim=1)
-        z = attend_with_cache(q, cache.keys[layer], cache.values[layer])
+        z = attend(q, cache.keys[layer], cache.values[layer])
         attn_out = einops.einsum(z, w[p + "attn.W_O"], "b s h d, h d m -> b s m") + bias(p + "attn.b_O", z)
         resid = resid + attn_out if cfg.use_residual else attn_out
         if not cfg.attn_only:

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from transformer_lens.utilities.activation_functions import gelu_new
 
+from glassbox.answer import Answer, ReaderFailed
 from glassbox.judge import Case, Exercise
 
 
@@ -40,6 +41,29 @@ def _activation_cases() -> list[Case]:
         Case("large magnitudes (±1e4)", (torch.tensor([-1e4, -50.0, 0.0, 50.0, 1e4]),)),
         Case("a single number", (torch.tensor(0.5),)),
     ]
+
+
+class _CalledTorchGelu(Exception):
+    pass
+
+
+def _writes_gelu_itself(answer: Answer) -> str | None:
+    """The exercise asks for GELU written with torch.erf: calling torch's own GELU (F.gelu, nn.GELU) is caught."""
+
+    def forbidden(*args, **kwargs):
+        raise _CalledTorchGelu()
+
+    original = F.gelu
+    F.gelu = forbidden
+    try:
+        answer.call(answer.obj, torch.linspace(-3, 3, 7))
+    except ReaderFailed as failure:
+        if isinstance(failure.error, _CalledTorchGelu):
+            return "you called torch's own GELU (F.gelu or nn.GELU): write it with torch.erf, as the exercise asks"
+        return failure.reason
+    finally:
+        F.gelu = original
+    return None
 
 
 def _gelu_sigmoid(x):
@@ -107,6 +131,7 @@ EXERCISES = [
             "that is the tanh approximation; this exercise wants the exact GELU with erf": gelu_new,
         },
         agrees_with={"torch.nn.functional.gelu": F.gelu},
+        behaviours={"written with torch.erf, not torch's own GELU": _writes_gelu_itself},
     ),
     Exercise(
         name="gelu_tanh",

@@ -34,6 +34,27 @@ def _counted(cfg: TransformerConfig) -> int:
     return sum(p.numel() for p in Transformer(cfg).parameters())
 
 
+def _counts_without_building(answer: Answer) -> str | None:
+    """The exercise asks for the count from the configuration alone: building a module inside it is caught."""
+    built = []
+    original = torch.nn.Module.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    torch.nn.Module.__init__ = counting_init
+    try:
+        answer.call(answer.obj, TransformerConfig(d_model=8, n_layers=1, n_heads=2, d_vocab=11, n_ctx=4))
+    except ReaderFailed as failure:
+        return failure.reason
+    finally:
+        torch.nn.Module.__init__ = original
+    if built:
+        return f"you built the model ({built[0]} …) to count it: derive the count from the configuration alone"
+    return None
+
+
 def _loss_cases() -> list[Case]:
     generator = torch.Generator().manual_seed(0)
 
@@ -135,27 +156,61 @@ def _tiny_gpt2(seed: int = 0):
     return model
 
 
+def _reader_parts(answer: Answer) -> list[tuple[str, object]]:
+    """The chapter 3 parts to build the reader's model from, most the reader's own first: in a notebook those that
+    passed their checks there (`glassbox.yours`); from a package of answers (`--impl exercises`), its
+    `ch03_components`; the library's last (used only when the reader's own parts are not written yet)."""
+    import importlib
+    from types import SimpleNamespace
+
+    from glassbox import yours
+
+    candidates = []
+    if any(yours.yours_used(name) for name in yours.PARTS):
+        candidates.append(("your chapter 3 parts that pass their checks", yours.my_parts(say=False)))
+    package, _, module = getattr(answer.obj, "__module__", "").rpartition(".")
+    if package and module == "ch04_model":
+        try:
+            sibling = importlib.import_module(f"{package}.ch03_components")
+            candidates.append(
+                (f"{package}.ch03_components", SimpleNamespace(**{n: getattr(sibling, n) for n in yours.PARTS}))
+            )
+        except (ImportError, AttributeError):
+            pass
+    candidates.append(("the library's parts", None))
+    return candidates
+
+
 def _loads_gpt2(answer: Answer) -> str | None:
-    """GPT-2's own checkpoint, renamed by `gpt2_weights`, gives GPT-2's logits to 1e-4 in the reader's model."""
+    """GPT-2's own checkpoint, renamed by `gpt2_weights`, gives GPT-2's logits to 1e-4 in the reader's model built
+    from the reader's own chapter 3 parts (the library's only where those are not written yet)."""
     from glassbox.answer import preserved_random_state
 
     with preserved_random_state():
         hf = _tiny_gpt2()
     cfg = config_from_gpt2(hf.config)
-    try:
-        mine = answer.call(answer.obj, cfg)
-        load_tl_parameters(mine, gpt2_weights(hf.state_dict(), cfg))
-    except (ReaderFailed, ValueError) as failure:
-        return f"could not load GPT-2's weights: {getattr(failure, 'reason', failure)}"
+    for label, parts in _reader_parts(answer):
+        try:
+            mine = answer.call(answer.obj, cfg, parts) if parts is not None else answer.call(answer.obj, cfg)
+            load_tl_parameters(mine, gpt2_weights(hf.state_dict(), cfg))
+            with torch.no_grad():
+                answer.call(mine.eval(), torch.zeros(1, 1, dtype=torch.long))
+        except ReaderFailed as failure:
+            if parts is not None and isinstance(failure.error, NotImplementedError):
+                continue  # those parts are not all written yet: try the next
+            return f"could not load GPT-2's weights (with {label}): {failure.reason}"
+        except ValueError as failure:
+            return f"could not load GPT-2's weights (with {label}): {failure}"
+        break
     tokens = torch.randint(0, cfg.d_vocab, (2, 12), generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         expected = hf(tokens).logits
         try:
             got = answer.call(mine.eval(), tokens)
         except ReaderFailed as failure:
-            return f"on GPT-2's weights your model {failure.reason}"
+            return f"on GPT-2's weights your model (with {label}) {failure.reason}"
     if not close(got, expected, 1e-4, 0.0):
-        return f"on GPT-2's weights the logits differ from GPT-2's: {value_difference(got, expected)}"
+        return f"on GPT-2's weights (with {label}) the logits differ from GPT-2's: {value_difference(got, expected)}"
     return None
 
 
@@ -165,6 +220,7 @@ EXERCISES = [
         module="ch04_model",
         cases=_configs,
         agrees_with={"the parameters of Transformer(cfg)": _counted},
+        behaviours={"counted from the configuration, without building the model": _counts_without_building},
     ),
     Exercise(
         name="next_token_loss",
@@ -198,7 +254,8 @@ EXERCISES = [
         },
         behaviours={
             "every hook fires (run_with_cache)": _hook_names,
-            "GPT-2's checkpoint format loads and gives GPT-2's logits": _loads_gpt2,
+            "GPT-2's checkpoint loads into your model, built from your chapter 3 parts where they are written, and "
+            "gives GPT-2's logits": _loads_gpt2,
         },
         atol=1e-4,
     ),

@@ -245,16 +245,26 @@ def _eval_close(got, args) -> str | None:
 
 
 def _eval_keeps_mode(answer: Answer) -> str | None:
-    """Evaluation happens in eval mode and leaves the model as it found it (training goes on after it)."""
+    """Evaluation runs in eval mode without gradients (seen from inside every forward pass) and leaves the model as it
+    found it (training goes on after it)."""
     model = randomize(DemoTransformer(TRAIN_CFG), seed=3)
     windows = torch.randint(0, TRAIN_CFG.d_vocab, (6, TRAIN_CFG.n_ctx), generator=torch.Generator().manual_seed(5))
-    for mode in (True, False):
-        model.train(mode)
-        answer.call(answer.obj, model, windows, 4)
-        if model.training != mode:
-            return f"the model was in {'training' if mode else 'eval'} mode and your function left it in the other"
-    if any(p.grad is not None for p in model.parameters()):
-        return "evaluation computed gradients: wrap it in torch.no_grad() (and do not call backward)"
+    seen: list[tuple[bool, bool]] = []  # (training mode, gradients enabled) at each forward pass
+    handle = model.register_forward_pre_hook(
+        lambda module, args: seen.append((module.training, torch.is_grad_enabled()))
+    )
+    try:
+        for mode in (True, False):
+            model.train(mode)
+            answer.call(answer.obj, model, windows, 4)
+            if model.training != mode:
+                return f"the model was in {'training' if mode else 'eval'} mode and your function left it in the other"
+    finally:
+        handle.remove()
+    if any(training for training, _ in seen):
+        return "the model ran in training mode: call model.eval() before evaluating (and restore the mode after)"
+    if any(grad for _, grad in seen) or any(p.grad is not None for p in model.parameters()):
+        return "evaluation recorded gradients: run the forward passes under torch.no_grad()"
     return None
 
 

@@ -258,7 +258,8 @@ EXERCISES = [
         cases=_probs_cases,
         non_finite_hint=SOFTMAX_HINT,
         mistakes={
-            "divide by the temperature first: top-k and top-p must see the distribution that is sampled": (
+            "this exercise divides by the temperature first (Hugging Face's order: top-k and top-p see the "
+            "distribution that is sampled); filtering first is another library's choice, not this one's": (
                 _temperature_after_filter
             ),
             "the temperature was ignored: divide the logits by it": _temperature_ignored,

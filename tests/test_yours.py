@@ -1,0 +1,102 @@
+"""The reader's own code, used by the chapters (glassbox.yours): what passed its check is what later cells get,
+what did not is replaced by the reference with one line; later notebooks carry earlier answers forward."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from glassbox import sampling, yours
+from glassbox.checks.ch04_model import _reader_parts
+from glassbox.config import TransformerConfig
+from glassbox.model import DemoTransformer
+from glassbox.notebooks import CARRIED, carried_cells, chapter_to_notebook
+
+import solutions.ch03_components as clear
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def fresh_runtime(monkeypatch):
+    monkeypatch.setattr(yours, "_checked", {})
+
+
+def test_nothing_checked_gives_the_reference_silently(capsys):
+    assert yours.mine("DemoTransformer") is DemoTransformer
+    assert capsys.readouterr().out == ""
+
+
+def test_a_passing_answer_is_used_and_a_stub_is_replaced_with_one_line(capsys):
+    def train_step(model, optimizer, batch, max_grad_norm):
+        raise NotImplementedError()
+
+    yours.check(clear.Embed)
+    yours.check(train_step)
+    capsys.readouterr()
+    assert yours.mine("Embed") is clear.Embed
+    assert yours.mine("train_step") is not train_step
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["Embed: yours", "train_step: the reference (yours has not passed its check yet)"]
+    parts = yours.my_parts()
+    assert parts.Embed is clear.Embed  # the references of chapter 3 are its clear solutions too
+    assert capsys.readouterr().out.strip() == (
+        "chapter 3 parts: yours Embed; the reference PosEmbed, LayerNorm, Block, Unembed"
+    )
+
+
+def test_check_prints_what_glassbox_checking_prints(capsys):
+    from glassbox.checking import check
+
+    check(clear.Unembed)
+    expected = capsys.readouterr().out
+    yours.check(clear.Unembed)
+    assert capsys.readouterr().out == expected
+
+
+def test_check_4_3_builds_the_model_from_the_readers_passing_parts():
+    for name in yours.PARTS:
+        yours._checked[name] = (getattr(clear, name), True)
+    from glassbox.answer import Answer
+
+    label, parts = _reader_parts(Answer(DemoTransformer, DemoTransformer))[0]
+    assert "your chapter 3 parts" in label and parts.Block is clear.Block
+
+
+def test_later_notebooks_carry_the_earlier_answers_and_check_them():
+    assert carried_cells("ch01_attention", False, ROOT) == []
+    for stem, solutions in (("ch05b_sampling", True), ("ch04_model", False)):
+        cells = carried_cells(stem, solutions, ROOT)
+        code = [c.source for c in cells if c.cell_type == "code"]
+        joined = "\n".join(code)
+        assert "class Block(nn.Module)" in joined and "check_quietly(Embed, PosEmbed" in joined
+        assert ("raise NotImplementedError" in joined) is not solutions
+        for source in code:
+            compile(source, stem, "exec")
+    assert set(CARRIED) == {"ch04_model", "ch05_training", "ch05b_sampling"}
+    notebook = chapter_to_notebook(ROOT / "book" / "part2" / "ch05_training.md", root=ROOT, fill_solutions=True)
+    sources = [c.source for c in notebook.cells]
+    carried = next(i for i, s in enumerate(sources) if s.startswith("# Yours, from ch04_model"))
+    used = next(i for i, s in enumerate(sources) if 'DemoTransformer = mine("DemoTransformer")' in s)
+    exercise = next(i for i, s in enumerate(sources) if s == "check(evaluate_loss)")
+    assert carried < exercise < used, "the chapter uses the reader's answers after they are defined and checked"
+
+
+def test_generation_takes_the_readers_sampler_and_attention():
+    cfg = TransformerConfig(d_model=16, n_layers=1, n_heads=2, d_vocab=11, n_ctx=8)
+    torch.manual_seed(0)
+    model = DemoTransformer(cfg).eval()
+    calls = {"probs": 0, "attend": 0}
+
+    def probs_fn(*args):
+        calls["probs"] += 1
+        return sampling.sampling_probs(*args)
+
+    def attend(q, k, v):
+        calls["attend"] += 1
+        return sampling.attend_with_cache(q, k, v)
+
+    plain = sampling.generate(model, [1, 2], 12, temperature=1.0, seed=3)
+    mine = sampling.generate(
+        model, [1, 2], 12, temperature=1.0, seed=3, use_cache=True, probs_fn=probs_fn, attend=attend
+    )
+    assert torch.equal(plain, mine) and calls["probs"] == 12 and calls["attend"] >= 12
