@@ -22,3 +22,10 @@ def steer_logits(
     """The model's logits on `tokens` with alpha · direction added to the activation at `hook_name`, at every
     position."""
     raise NotImplementedError()
+
+
+def balanced_accuracy(predicted: Bool[Tensor, "n"], labels: Bool[Tensor, "n"]) -> Float[Tensor, ""]:
+    """The mean of the accuracy on the positives (the fraction of the samples labelled True that are predicted True)
+    and the accuracy on the negatives (the fraction labelled False that are predicted False): 0.5 for any constant
+    answer, however rare the positives."""
+    raise NotImplementedError()

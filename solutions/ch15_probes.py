@@ -34,3 +34,12 @@ def steer_logits(
 
     with torch.no_grad():
         return model.run_with_hooks(tokens, fwd_hooks=[(hook_name, add)])
+
+
+def balanced_accuracy(predicted: Bool[Tensor, "n"], labels: Bool[Tensor, "n"]) -> Float[Tensor, ""]:
+    """The mean of the accuracy on the positives (the fraction of the samples labelled True that are predicted True)
+    and the accuracy on the negatives (the fraction labelled False that are predicted False): 0.5 for any constant
+    answer, however rare the positives."""
+    on_positives = predicted[labels].float().mean()
+    on_negatives = (~predicted[~labels]).float().mean()
+    return 0.5 * (on_positives + on_negatives)

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from glassbox.config import TransformerConfig
-from glassbox.features.probes import steer, train_probe
+from glassbox.features.probes import balanced_accuracy, steer, train_probe
 from glassbox.judge import Case, Exercise
 from glassbox.model import Transformer
 
@@ -56,6 +56,20 @@ def _steer_cases() -> list[Case]:
     ]
 
 
+def _balanced_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(4)
+    rare = torch.rand(400, generator=generator) < 0.05  # 5 % positives, as rare as a property of text often is
+    guess = torch.rand(400, generator=generator) < 0.3
+    half = torch.rand(300, generator=generator) < 0.5
+    flips = torch.rand(400, generator=generator) < 0.04
+    return [
+        Case("rare positives, a probe that guesses", (guess, rare)),
+        Case("rare positives, always answering no", (torch.zeros(400, dtype=torch.bool), rare)),
+        Case("rare positives, a probe that finds most of them", (rare ^ flips, rare)),
+        Case("balanced labels", (torch.rand(300, generator=generator) < 0.6, half)),
+    ]
+
+
 EXERCISES = [
     Exercise(
         name="train_probe",
@@ -88,5 +102,21 @@ EXERCISES = [
             ),
         },
         agrees_with={"glassbox.features.probes.steer": steer},
+    ),
+    Exercise(
+        name="balanced_accuracy",
+        module="ch15_probes",
+        cases=_balanced_cases,
+        mistakes={
+            "average the two classes' accuracies with equal weight: plain accuracy weights them by their size, so "
+            "rare positives hardly count": lambda p, y: (p == y).float().mean(),
+            "the accuracy on the negatives is the fraction of them predicted False, not True": lambda p, y: 0.5
+            * (p[y].float().mean() + p[~y].float().mean()),
+            "take the mean of the accuracy on the positives AND on the negatives, not the positives' alone": lambda p,
+            y: p[y].float().mean(),
+            "the accuracy on the positives is over the samples labelled True (recall), not over those predicted True "
+            "(precision)": lambda p, y: 0.5 * (y[p].float().mean() + (~p[~y]).float().mean()),
+        },
+        agrees_with={"glassbox.features.probes.balanced_accuracy": lambda p, y: torch.tensor(balanced_accuracy(p, y))},
     ),
 ]

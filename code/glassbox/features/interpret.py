@@ -108,6 +108,32 @@ def best_properties(fires: Bool[Tensor, "n feature"], properties: dict[str, Bool
     ]
 
 
+@dataclass(frozen=True)
+class Tally:
+    """How many of some units (SAE features, neurons, directions) one simple property explains: `alive` fire
+    somewhere, `good` are the explanations with at least the required precision."""
+
+    n_units: int
+    alive: list[Explanation]
+    good: list[Explanation]
+
+
+def explained_units(
+    acts: Float[Tensor, "n unit"],
+    properties: dict[str, Bool[Tensor, "n"]],
+    min_precision: float = 0.9,
+    strength: float = 0.3,
+) -> Tally:
+    """Score every unit the same way: a unit fires where its activation reaches `strength` times its largest one;
+    its explanation is the property of best F1 (`best_properties`); it counts as explained when that property's
+    precision is at least `min_precision`. Units that never go above zero are not alive."""
+    peak = acts.max(0).values
+    fires = (acts > strength * peak) & (peak > 0)
+    explanations = best_properties(fires, properties)
+    alive = [e for e in explanations if peak[e.feature] > 0]
+    return Tally(acts.shape[1], alive, [e for e in alive if e.precision >= min_precision])
+
+
 def top_contexts(
     acts: Float[Tensor, "n"], text: str, k: int = 6, before: int = 30, after: int = 5
 ) -> list[tuple[str, str, str, float]]:

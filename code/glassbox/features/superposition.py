@@ -143,11 +143,16 @@ def feature_dimensionality(W: Float[Tensor, "instance d_hidden feature"]) -> Flo
 
 
 def phase_of(W: Float[Tensor, "instance d_hidden 2"], threshold: float = 0.5) -> Float[Tensor, "instance"]:
-    """For n = 2 features in m = 1 dimension: 0 when feature 2 is dropped, 1 when the two share the dimension
-    (superposition: opposite signs), 2 when feature 2 has it to itself."""
+    """For n = 2 features in m = 1 dimension: 0 when feature 2 is dropped, 1 when the two share the dimension with
+    opposite signs (superposition: an antipodal pair, each read back by the ReLU), 2 when feature 2 has it to itself,
+    3 when both are kept with the same sign (a blend: one direction that stands for both, read back as their mix)."""
+    if W.shape[1:] != (1, 2):
+        raise ValueError(f"phase_of is for two features in one dimension, W of shape [instance, 1, 2]; got {W.shape}")
     norms = feature_norms(W)
     first, second = norms[:, 0] > threshold, norms[:, 1] > threshold
-    return torch.where(~second, 0, torch.where(first, 1, 2)).float()
+    opposite = W[:, 0, 0] * W[:, 0, 1] < 0
+    both = torch.where(opposite, 1, 3)
+    return torch.where(~second, 0, torch.where(first, both, 2)).float()
 
 
 def importance_decay(n_features: int, rate: float) -> Float[Tensor, "feature"]:

@@ -68,7 +68,8 @@ def gram_matrices(W: Float[Tensor, "instance d_hidden feature"], titles: Sequenc
     return fig
 
 
-PHASES = ("feature 2 dropped", "superposition", "feature 2 gets the dimension")
+PHASES = ("feature 2 dropped", "superposition (opposite signs)", "feature 2 gets the dimension", "blend (same sign)")
+PHASE_COLOURS = ("0.25", "tab:blue", "tab:red", "gold")
 
 
 def phase_diagram(
@@ -79,15 +80,14 @@ def phase_diagram(
     """The n = 2, m = 1 phase diagram: which solution training found for each feature density (1 − S) and
     relative importance of the second feature."""
     fig, (ax,) = figure(width=5.6, height=4.0)
-    colours = ListedColormap(["0.25", "tab:blue", "tab:red"])
-    ax.imshow(_np(phase).T, origin="lower", cmap=colours, vmin=-0.5, vmax=2.5, aspect="auto")
+    ax.imshow(_np(phase).T, origin="lower", cmap=ListedColormap(PHASE_COLOURS), vmin=-0.5, vmax=3.5, aspect="auto")
     ax.set_xticks(range(len(densities)), labels=[f"{d:.2g}" for d in _np(densities)], fontsize=8)
     ax.set_yticks(range(len(importances)), labels=[f"{r:.2g}" for r in _np(importances)], fontsize=8)
     ax.set(xlabel="feature density 1 − S  (sparser →)", ylabel="relative importance of feature 2")
     fig.legend(
-        handles=[Patch(color=c, label=p) for c, p in zip(("0.25", "tab:blue", "tab:red"), PHASES, strict=False)],
+        handles=[Patch(color=c, label=p) for c, p in zip(PHASE_COLOURS, PHASES, strict=True)],
         loc="outside lower center",
-        ncols=3,
+        ncols=2,
         fontsize=8,
         frameon=False,
     )
@@ -189,27 +189,37 @@ class ContextTable:
 
 
 # ------------------------------------------------------------------------------------------- chapter 15
+PROBE_STYLES = {  # how each kind of probe score is drawn, wherever it appears
+    "trained model": dict(fmt="o-", color="tab:blue"),
+    "random twin": dict(fmt="s--", color="tab:orange"),
+    "control task (trained model)": dict(fmt="^-.", color="tab:green"),
+    "control task (random twin)": dict(fmt="v:", color="0.55"),
+}
+
+
 def probe_accuracy(
     layers: Sequence[str],
-    trained: Mapping[str, Sequence[float]],
-    twin: Mapping[str, Sequence[float]],
-    majority: Mapping[str, float],
+    curves: Mapping[str, Mapping[str, Sequence[float]]],
+    chance: float = 0.5,
+    *,
+    ylabel: str = "balanced accuracy",
 ) -> Figure:
-    """Probe accuracy by layer for each property: the trained model, its randomly initialised twin, and the
-    majority-class baseline."""
-    fig, axes = _grid(len(trained), width=3.4, height=2.9, ncols=2)
+    """Probe scores by layer, one panel per property: one line per kind of run (`curves[kind][property]`, drawn as
+    `PROBE_STYLES` says), and a dotted line at what guessing scores."""
+    names = list(next(iter(curves.values())))
+    fig, axes = _grid(len(names), width=3.4, height=2.9, ncols=2)
     x = np.arange(len(layers))
-    low = min(majority.values()) - 0.05  # one scale for every panel: small differences look small
-    for ax, name in zip(axes, trained, strict=False):
-        ax.plot(x, trained[name], "o-", color="tab:blue", label="trained model")
-        ax.plot(x, twin[name], "s--", color="tab:orange", label="random twin")
-        ax.axhline(majority[name], color="0.4", ls=":", label="majority class")
+    for ax, name in zip(axes, names, strict=False):
+        for kind, scores in curves.items():
+            style = PROBE_STYLES.get(kind, dict(fmt="x:", color="0.3"))
+            ax.plot(x, scores[name], style["fmt"], color=style["color"], label=kind)
+        ax.axhline(chance, color="0.4", ls=":", label="chance")
         ax.set_xticks(x, labels=layers, fontsize=9)
         ax.set_title(name, fontsize=11)
-        ax.set(ylabel="test accuracy", ylim=(low, 1.0))
+        ax.set(ylabel=ylabel, ylim=(chance - 0.05, 1.0))  # one scale for every panel: small differences look small
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=9, frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=9, frameon=False)
     return fig
 
 
