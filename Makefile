@@ -1,7 +1,8 @@
 # Glass Box: two commands, each doing its own set-up on a fresh machine.
 #   make book   — create .venv, install the pinned environment, execute every chapter, build _build/html
 #   make test   — the same set-up, then the whole test suite
-.PHONY: book test chapter notebooks colab-check site-check robustness clean
+#   make test-fast — the unit tests only (`pytest -m "not slow"`: no notebook runs, training, subprocesses or lint)
+.PHONY: book test test-fast mutation chapter notebooks colab-check site-check robustness clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -39,8 +40,17 @@ book: $(INSTALLED) $(LIBRARY_STAMP)
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going --builder html
 	$(PY) -m glassbox.sitecheck _build/html
 
+# PYTEST_ARGS passes options on, e.g. make test PYTEST_ARGS="-n 2" (pytest-xdist, one process per core).
 test: $(INSTALLED)
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-fast: $(INSTALLED)
+	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+
+# Mutation testing (mutmut, configured in setup.cfg) in a copy under _build/mutation, one library module at a time:
+# make mutation MODULE=sampling (several: MODULE="sampling bpe"); without MODULE, every module of tests/mutation.py.
+mutation: $(INSTALLED)
+	$(PY) tests/mutation.py $(MODULE)
 
 # One or more chapters executed as the build does, timed, outside the build's cache: make chapter CH="ch05 ch06"
 chapter: $(INSTALLED)
