@@ -237,6 +237,7 @@ def reference(exercise):
     return exercise.reference()
 
 
+@pytest.mark.slow  # imports the library in a fresh process
 def test_checks_import_downward_only():
     """judge ← checks ← checking: importing the checks never imports the module that looks them up."""
     code = "import sys, glassbox.checks; print('glassbox.checking' in sys.modules)"
