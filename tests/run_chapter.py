@@ -25,7 +25,7 @@ import jupytext
 import nbformat
 from glassbox.book import REPO_ROOT, toc_chapters
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 # Run first in an audited chapter: every BookFigure the page shows reports its smallest text at display size.
 AUDIT_CELL = """
@@ -87,7 +87,7 @@ def main() -> int:
             return 2
         try:
             seconds, stderr = run(matches[0], args.out, args.audit_figures)
-        except CellExecutionError as error:
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:  # the next chapter still runs
             print(f"{matches[0].stem}: FAILED\n{error}")
             failed = True
             continue
