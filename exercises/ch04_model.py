@@ -16,9 +16,10 @@ __all__ = ["count_parameters", "next_token_loss", "DemoTransformer"]
 def count_parameters(cfg: TransformerConfig) -> int:
     """The number of trainable parameters of `Transformer(cfg)`, from the config alone.
 
-    Count the embeddings, every block's attention (weights and biases), its MLP unless `attn_only`, the
-    LayerNorms (two per block and a final one, unless `normalization_type` is None) and the unembedding.
-    Learned positions are parameters; sinusoidal ones are not.
+    Count the embeddings, every block's attention (weights and biases), its MLP (`d_mlp` wide, which need not be
+    4 · d_model) unless `attn_only`, the LayerNorms (two per block — one in an attention-only block — and a final
+    one, unless `normalization_type` is None) and the unembedding. Positions are parameters only when
+    `positional_embedding` is "learned"; "sinusoidal" and "none" add none.
     """
     raise NotImplementedError()
 
