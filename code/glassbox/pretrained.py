@@ -252,6 +252,22 @@ class ChapterModel:
         """The string one token id stands for."""
         return self._token_str(token)
 
+    @property
+    def n_prefix(self) -> int:
+        """Tokens the model reads before any text: GPT-2's BOS token, none for the character model."""
+        return 1 if self.is_gpt2 else 0
+
+    def repeated_random_tokens(self, batch: int, half: int, seed: int = 0) -> Int[Tensor, "batch pos"]:
+        """`batch` sequences of `half` random tokens repeated once, after the BOS token where the model reads one.
+        The draw is made on the CPU (the same tokens on every machine) and the result lies on the device of the
+        model's tokens, so that the BOS token and the random ones can be joined on a GPU too."""
+        if batch <= 0 or half <= 0:
+            raise ValueError(f"batch and half must be positive, got {batch} and {half}")
+        prefix = self.to_tokens("x")[:, : self.n_prefix]
+        generator = torch.Generator().manual_seed(seed)
+        first = torch.randint(0, self.cfg.d_vocab, (batch, half), generator=generator).to(prefix.device)
+        return torch.cat([prefix.expand(batch, -1), first, first], dim=1)
+
 
 def stored_parameters(bridge: Any) -> int:
     """How many parameters the Hugging Face model behind a bridge stores, tied weights counted once.

@@ -99,7 +99,7 @@ def attention_vs_mlp(attn: Float[Tensor, "layer"], mlp: Float[Tensor, "layer"]) 
     ax.bar(layers + 0.2, mlp.cpu().numpy(), width=0.4, label="MLP output", color="tab:orange")
     ax.set_xticks(layers)
     ax.set(xlabel="layer", ylabel="mean norm of the output", title="What each sublayer writes")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # beside the bars, never over one
     return fig
 
 
@@ -164,9 +164,10 @@ def entropy_by_head(entropies: dict[str, Float[Tensor, "layer head"]]) -> Figure
     return fig
 
 
-def head_grid(values: Float[Tensor, "layer head"], *, title: str, label: str) -> Figure:
-    """One score per head of a model (layers down, heads across), on a colour bar from 0 to the largest score —
-    annotated when the grid is small enough to read."""
+def head_grid(values: Float[Tensor, "layer head"], *, title: str, label: str, vmax: float | None = None) -> Figure:
+    """One score per head of a model (layers down, heads across), on a colour bar from 0 to `vmax` (the largest
+    score if not given: only for scores whose scale has no natural top) — annotated when the grid is small enough
+    to read."""
     fig, (ax,) = figure(width=4.8, height=0.28 * values.shape[0] + 1.8)
     heatmap(
         ax,
@@ -174,7 +175,7 @@ def head_grid(values: Float[Tensor, "layer head"], *, title: str, label: str) ->
         row_labels=[str(i) for i in range(values.shape[0])],
         col_labels=[str(i) for i in range(values.shape[1])],
         vmin=0.0,
-        vmax=max(float(values.max()), 1e-6),
+        vmax=vmax if vmax is not None else max(float(values.max()), 1e-6),
         cmap="viridis",
         annotate=values.shape[1] <= 8,
         fmt=".2f",
