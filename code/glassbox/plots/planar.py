@@ -742,13 +742,18 @@ def value_demo(
 
 # ------------------------------------------------------------------ the seed's summary figures (06_2, 11_1, 15)
 def _token_palette(rule: Rule) -> list[tuple[float, float, float, float]]:
-    """One colour per output token, by kind (evens in blues, odds in oranges, `+` purple), light to dark."""
+    """One colour per output token, by kind (evens in cool colours, odds in oranges, `+` purple). Up to six even
+    numbers get six cool colours that differ in hue and lightness both, so neighbouring regions stay apart; more
+    get a ramp of blues, light to dark."""
+    distinct = ["#9ecae1", "#08519c", "#74c476", "#00441b", "#4eb3d3", "#54278f"]
     colours = []
     evens = [t for t in rule.numbers if t % 2 == 0]
     odds = [t for t in rule.numbers if t % 2]
     for t in range(rule.d_vocab):
         if rule.has_plus and t == rule.plus:
             colours.append(matplotlib.colors.to_rgba(PLUS))
+        elif t % 2 == 0 and len(evens) <= len(distinct):
+            colours.append(matplotlib.colors.to_rgba(distinct[evens.index(t)]))
         elif t % 2 == 0:
             colours.append(matplotlib.colormaps["Blues"](0.3 + 0.65 * evens.index(t) / max(1, len(evens) - 1)))
         else:
@@ -778,7 +783,8 @@ def landscape_summary(
     probs = to_numpy(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
     best = probs.argmax(-1)
     entropy = -(probs * np.log(np.clip(probs, 1e-12, None))).sum(-1)
-    fig, axes = mosaic([["argmax"], ["entropy"]], width=7.0, height=11.0)
+    layout = [["argmax"]] if t is not None else [["argmax"], ["entropy"]]  # with a window: the arrows' map only
+    fig, axes = mosaic(layout, width=7.0, height=6.0 if t is not None else 9.8)
     palette = matplotlib.colors.ListedColormap(_token_palette(rule))
     axes["argmax"].pcolormesh(
         xs, ys, best, cmap=palette, vmin=-0.5, vmax=rule.d_vocab - 0.5, shading="auto", rasterized=True
@@ -797,8 +803,9 @@ def landscape_summary(
             color=text_colour(_token_palette(rule)[token]),
             fontweight="bold",
         )
-    mesh = axes["entropy"].pcolormesh(xs, ys, entropy, cmap=LANDSCAPE, vmin=0.0, shading="auto", rasterized=True)
-    fig.colorbar(mesh, ax=axes["entropy"], label="entropy of P(next) (nats; 0 = certain)")
+    if "entropy" in axes:
+        mesh = axes["entropy"].pcolormesh(xs, ys, entropy, cmap=LANDSCAPE, vmin=0.0, shading="auto", rasterized=True)
+        fig.colorbar(mesh, ax=axes["entropy"], label="entropy of P(next) (nats; 0 = certain)")
     W_E = to_numpy(model.W_E)
     for name, ax in axes.items():
         if t is None or name == "entropy":
@@ -848,7 +855,8 @@ def landscape_summary(
         axes["argmax"].set_title(
             "The predicted next token at each point (argmax), with W_E and the values ×", fontsize=10
         )
-    axes["entropy"].set_title("How sure: entropy of the prediction, with W_E and the values ×", fontsize=10)
+    if "entropy" in axes:
+        axes["entropy"].set_title("How sure: entropy of the prediction, with W_E and the values ×", fontsize=10)
     return fig
 
 
