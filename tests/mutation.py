@@ -30,7 +30,8 @@ TARGETS = {
     "judge": ["tests/test_checking.py"],
     "analysis/interventions": ["tests/test_analysis_interventions.py", "tests/test_oracles.py", "tests/test_twins.py"],
 }
-COPIED = ["code", "solutions", "exercises", "tests", "conftest.py", "pytest.ini", "setup.cfg"]
+COPIED = {"code/glassbox": "glassbox"}  # the library at the copy's root: mutmut names modules after their paths
+COPIED |= {name: name for name in ("solutions", "exercises", "tests", "conftest.py", "pytest.ini", "setup.cfg")}
 LEFT_OUT = shutil.ignore_patterns("site", "colab", "node_modules", "__pycache__", "*.egg-info", "mutants")
 
 
@@ -39,15 +40,15 @@ def prepare(module: str) -> Path:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    for name in COPIED:
+    for name, target in COPIED.items():
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, folder / name, ignore=LEFT_OUT)
+            shutil.copytree(source, folder / target, ignore=LEFT_OUT)
         else:
-            shutil.copy2(source, folder / name)
+            shutil.copy2(source, folder / target)
     config = configparser.ConfigParser()
     config.read(folder / "setup.cfg")
-    config["mutmut"]["only_mutate"] = f"code/glassbox/{module}.py"
+    config["mutmut"]["only_mutate"] = f"glassbox/{module}.py"
     config["mutmut"]["pytest_add_cli_args_test_selection"] = "\n" + "\n".join(TARGETS[module])
     with open(folder / "setup.cfg", "w") as f:
         config.write(f)
