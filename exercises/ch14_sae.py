@@ -34,3 +34,16 @@ def spliced_loss(
     """The model's mean next-token loss on `tokens` when the activation at `hook_name` is replaced by the SAE's
     reconstruction of it, `sae(activation)`."""
     raise NotImplementedError()
+
+
+def feature_steered_logits(
+    model: nn.Module,
+    sae: nn.Module,
+    tokens: Int[Tensor, "batch pos"],
+    hook_name: str,
+    feature: int,
+    alpha: float,
+) -> Float[Tensor, "batch pos d_vocab"]:
+    """The model's logits on `tokens` with alpha times feature `feature`'s decoder row (its direction in the
+    residual stream) added to the activation at `hook_name`, at every position."""
+    raise NotImplementedError()

@@ -42,3 +42,22 @@ def spliced_loss(
 
     with torch.no_grad():
         return model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook_name, splice)])
+
+
+def feature_steered_logits(
+    model: nn.Module,
+    sae: nn.Module,
+    tokens: Int[Tensor, "batch pos"],
+    hook_name: str,
+    feature: int,
+    alpha: float,
+) -> Float[Tensor, "batch pos d_vocab"]:
+    """The model's logits on `tokens` with alpha times feature `feature`'s decoder row (its direction in the
+    residual stream) added to the activation at `hook_name`, at every position."""
+    direction = sae.W_dec[feature]
+
+    def add(activation: Tensor, hook) -> Tensor:
+        return activation + alpha * direction
+
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, fwd_hooks=[(hook_name, add)])

@@ -1,9 +1,10 @@
 """Checks for chapter 14, "Sparse autoencoders on our own model": the SAE's encoder, its loss, and the model's loss
-with the SAE spliced in."""
+with the SAE spliced in, and the logits when a feature's direction is added (steering)."""
 
 import torch
 
 from glassbox.config import TransformerConfig
+from glassbox.features.probes import steer
 from glassbox.features.sae import SparseAutoencoder, sae_encode, sae_loss, spliced_loss, zero_ablated_loss
 from glassbox.judge import Case, Exercise
 from glassbox.model import Transformer
@@ -70,6 +71,18 @@ def _no_decoder_bias(x, f, W, b, lam):
     return (f @ W - x).pow(2).sum(-1).mean() + lam * (f * W.norm(dim=-1)).sum(-1).mean()
 
 
+def _steer_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(5)
+    cfg = TransformerConfig(d_model=8, n_layers=2, n_heads=2, n_ctx=6, d_vocab=11, normalization_type="LN", seed=1)
+    model = Transformer(cfg).eval()
+    sae = _sae(8, 24, 3)
+    tokens = torch.randint(0, 11, (3, 6), generator=generator)
+    return [
+        Case("between the layers, feature 5, α = 4", (model, sae, tokens, "blocks.1.hook_resid_pre", 5, 4.0)),
+        Case("after the last layer, feature 17, α = −2", (model, sae, tokens, "blocks.1.hook_resid_post", 17, -2.0)),
+    ]
+
+
 EXERCISES = [
     Exercise(
         name="sae_encode",
@@ -108,5 +121,22 @@ EXERCISES = [
             h: zero_ablated_loss(m, t, h),
         },
         agrees_with={"glassbox.features.sae.spliced_loss": spliced_loss},
+    ),
+    Exercise(
+        name="feature_steered_logits",
+        module="ch14_sae",
+        cases=_steer_cases,
+        mistakes={
+            "steer along the feature's decoder row W_dec[feature] (where it writes), not its encoder column W_enc[:, "
+            "feature] (what it reads)": lambda m, s, t, h, f, a: steer(m, t, h, s.W_enc[:, f].detach(), a),
+            "add alpha · W_dec[feature], not the unit vector along it": lambda m, s, t, h, f, a: steer(
+                m, t, h, torch.nn.functional.normalize(s.W_dec[f].detach(), dim=0), a
+            ),
+            "multiply the direction by alpha before adding it": lambda m, s, t, h, f, a: steer(
+                m, t, h, s.W_dec[f].detach(), 1.0
+            ),
+            "the hook must return the changed activation": lambda m, s, t, h, f, a: m(t),
+        },
+        agrees_with={"glassbox.features.probes.steer": lambda m, s, t, h, f, a: steer(m, t, h, s.W_dec[f].detach(), a)},
     ),
 ]
