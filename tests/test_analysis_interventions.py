@@ -137,6 +137,7 @@ PATCHING_FUNCTIONS = sorted(name for name in dir(tl_patching) if name.startswith
 DIRECT_PATH = {"get_act_patch_direct_path", "get_act_patch_direct_path_all_sources"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in PATCHING_FUNCTIONS if n not in DIRECT_PATH])
 def test_every_transformer_lens_patching_function_runs_on_our_model(model, pair, name):
     """Each get_act_patch_* runs on our Transformer (key/value head patching reads cfg.n_key_value_heads), and a patch

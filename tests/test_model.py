@@ -134,6 +134,7 @@ def test_hooks_intervene_and_are_removed_afterwards():
     torch.testing.assert_close(via_run, ablated)
 
 
+@pytest.mark.slow
 def test_transformer_lens_patching_runs_on_our_model_and_matches_the_bridge():
     model = random_model(SMALL).eval()
     bridge = model.to_transformer_lens()

@@ -104,6 +104,7 @@ def test_answer_positions_carry_no_information():
     assert not set.intersection(*map(set, multiple_letters)), "a letter is in every multiple-select answer"
 
 
+@pytest.mark.slow
 def test_option_order_is_the_same_on_every_build_and_in_every_process():
     order = [q.options for q in load_quiz("part2").questions]
     assert order == [q.options for q in load_quiz("part2").questions]

@@ -5,9 +5,12 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_use_the_library_snippet_runs_and_prints_what_it_promises():
     section = README.split("## Use the library", 1)[1]
     snippet = re.search(r"```python\n(.*?)```", section, flags=re.S)[1]
