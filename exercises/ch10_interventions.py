@@ -81,3 +81,16 @@ def patch_head_input(
     cache into the corrupted run: entry [l, h] is `metric(logits)` of the corrupted run with only head h's slice of
     `blocks.l.attn.hook_<part>` ([batch, pos, head, d_head]) replaced by the clean one."""
     raise NotImplementedError()
+
+
+def noise_block_outputs(
+    model: Transformer,
+    clean: Int[Tensor, "batch pos"],
+    corrupted_cache: ActivationCache,
+    metric: Callable[[Tensor], Tensor],
+    block: str,
+) -> Float[Tensor, "layer"]:
+    """Noising, one block at a time: entry [l] is `metric(logits)` of the CLEAN run with layer l's attention output
+    (`block` "attn") or MLP output (`block` "mlp"), `blocks.l.hook_<block>_out`, replaced at every position by the
+    corrupted run's. A large drop from the clean metric says the block is necessary."""
+    raise NotImplementedError()

@@ -110,3 +110,25 @@ def patch_head_input(
                 logits = model.run_with_hooks(corrupted, fwd_hooks=[(hook_name, hook)])
                 patched_metric[layer, head] = metric(logits)
     return patched_metric
+
+
+def noise_block_outputs(
+    model: Transformer,
+    clean: Int[Tensor, "batch pos"],
+    corrupted_cache: ActivationCache,
+    metric: Callable[[Tensor], Tensor],
+    block: str,
+) -> Float[Tensor, "layer"]:
+    """Noising, one block at a time: entry [l] is `metric(logits)` of the CLEAN run with layer l's attention output
+    (`block` "attn") or MLP output (`block` "mlp"), `blocks.l.hook_<block>_out`, replaced at every position by the
+    corrupted run's. A large drop from the clean metric says the block is necessary."""
+    patched_metric = torch.zeros(model.cfg.n_layers)
+
+    def noise(activation: Tensor, hook: HookPoint) -> Tensor:
+        return corrupted_cache[hook.name].clone()  # the corrupted run's output of this block, every position
+
+    with torch.no_grad():
+        for layer in range(model.cfg.n_layers):
+            hook_name = f"blocks.{layer}.hook_{block}_out"
+            patched_metric[layer] = metric(model.run_with_hooks(clean, fwd_hooks=[(hook_name, noise)]))
+    return patched_metric

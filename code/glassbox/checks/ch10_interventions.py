@@ -1,5 +1,6 @@
 """Checks for chapter 10, "Interventions": zero and mean ablation of a head, patching a position, recovery ratio,
-direct logit attribution, one edge of a path, attribution patching, and patching one head's queries, keys or values.
+direct logit attribution, one edge of a path, attribution patching, patching one head's queries, keys or values, and
+noising one block's output.
 
 Longer than 300 lines: one chapter's eight exercises, each with its cases and the learner's mistakes written as
 functions beside it, so that a check and the mistakes it names are read together."""
@@ -258,6 +259,63 @@ def _input_output_instead(model, corrupted, cache, metric, part):
     return _head_input_variant(model, corrupted, cache, metric, part, hook_of="z")
 
 
+def _noise_cases() -> list[Case]:
+    """A three-layer model with MLPs and LayerNorm, where the blocks' effects on the metric differ."""
+
+    def case(block: str, seed: int) -> tuple:
+        cfg = TransformerConfig(
+            d_model=12, n_layers=3, n_heads=2, d_head=6, d_vocab=9, n_ctx=8, d_mlp=16, normalization_type="LN",
+            init_range=0.5, seed=seed,
+        )  # fmt: skip
+        model = Transformer(cfg).eval()
+        generator = torch.Generator().manual_seed(seed)
+        clean = torch.randint(0, cfg.d_vocab, (3, 6), generator=generator)
+        corrupted = clean.clone()
+        corrupted[:, 1] = (clean[:, 1] + 1 + torch.randint(0, cfg.d_vocab - 1, (3,), generator=generator)) % 9
+        answer = clean[:, -1]
+
+        def metric(logits: torch.Tensor) -> torch.Tensor:  # the last token's logit above the mean logit
+            last = logits[:, -1]
+            return (last.gather(1, answer[:, None]).squeeze(1) - last.mean(1)).mean()
+
+        _, cache = model.run_with_cache(corrupted)
+        return model, clean, cache, metric, block
+
+    return [Case("attention outputs", case("attn", 0)), Case("MLP outputs", case("mlp", 1))]
+
+
+def _noise_nothing(model, clean, cache, metric, block):
+    return metric(model(clean)).expand(model.cfg.n_layers).clone()
+
+
+def _noise_always_attn(model, clean, cache, metric, block):
+    return _noise_reference(model, clean, cache, metric, "attn")
+
+
+def _noise_resid(model, clean, cache, metric, block):
+    out = torch.zeros(model.cfg.n_layers)
+    for layer in range(model.cfg.n_layers):
+        name = f"blocks.{layer}.hook_resid_post"
+        out[layer] = metric(model.run_with_hooks(clean, fwd_hooks=[(name, lambda a, hook: cache[hook.name])]))
+    return out
+
+
+def _noise_cumulative(model, clean, cache, metric, block):
+    out = torch.zeros(model.cfg.n_layers)
+    for layer in range(model.cfg.n_layers):
+        hooks = [(f"blocks.{k}.hook_{block}_out", lambda a, hook: cache[hook.name]) for k in range(layer + 1)]
+        out[layer] = metric(model.run_with_hooks(clean, fwd_hooks=hooks))
+    return out
+
+
+def _noise_reference(model, clean, cache, metric, block):
+    out = torch.zeros(model.cfg.n_layers)
+    for layer in range(model.cfg.n_layers):
+        name = f"blocks.{layer}.hook_{block}_out"
+        out[layer] = metric(model.run_with_hooks(clean, fwd_hooks=[(name, lambda a, hook: cache[hook.name])]))
+    return out
+
+
 EXERCISES = [
     Exercise(
         name="zero_ablate_head",
@@ -352,6 +410,27 @@ EXERCISES = [
         agrees_with={
             "glassbox.analysis.interventions.patch_head_input": interventions.patch_head_input,
         },
+        atol=1e-4,
+    ),
+    Exercise(
+        name="noise_block_outputs",
+        module="ch10_interventions",
+        cases=_noise_cases,
+        mistakes={
+            "noising replaces the block's output with the corrupted run's (from the cache); the hook must return it": (
+                _noise_nothing
+            ),
+            "patch the hook `block` names: blocks.{layer}.hook_{block}_out, not always hook_attn_out": (
+                _noise_always_attn
+            ),
+            "patch the block's output (hook_attn_out / hook_mlp_out), not the whole residual stream after it": (
+                _noise_resid
+            ),
+            "one block per entry: remove the hook after each run (run_with_hooks does), do not pile them up": (
+                _noise_cumulative
+            ),
+        },
+        agrees_with={"an independent loop over blocks.{l}.hook_{block}_out": _noise_reference},
         atol=1e-4,
     ),
 ]

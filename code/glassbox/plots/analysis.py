@@ -179,8 +179,9 @@ def matrices(
     ylabel: str | Sequence[str],
     cmap: str = "RdBu_r",
 ) -> Figure:
-    """Several full matrices, two to a row (e.g. OV and QK circuits), each coloured symmetrically around zero with
-    its own colour bar (their scales differ). Axis labels: one for all, or one per matrix."""
+    """Several full matrices, two to a row (e.g. OV and QK circuits), each with its own colour bar (their scales
+    differ): coloured symmetrically around zero, or from 0 in one hue when a matrix has no negative entry (an
+    attention pattern), so that no half of its colour bar goes unused. Axis labels: one for all, or one per matrix."""
     if not values:
         raise ValueError("matrices needs at least one named matrix")
     xlabels = [xlabel] * len(values) if isinstance(xlabel, str) else list(xlabel)
@@ -191,6 +192,9 @@ def matrices(
     for ax, (title, grid), x, y in zip(axes, values.items(), xlabels, ylabels, strict=True):
         grid = grid.detach()
         limit = float(grid.nan_to_num().abs().max()) or 1.0
-        heatmap(ax, grid, cmap=cmap, vmin=-limit, vmax=limit)
+        if grid.nan_to_num().min() >= 0:
+            heatmap(ax, grid, cmap="Reds", vmin=0.0, vmax=limit)  # probabilities: white at 0, red at the largest
+        else:
+            heatmap(ax, grid, cmap=cmap, vmin=-limit, vmax=limit)
         ax.set(title=title, xlabel=x, ylabel=y)
     return fig
