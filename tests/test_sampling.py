@@ -186,3 +186,36 @@ def test_the_readers_own_model_of_chapter_4_samples_with_every_method_and_the_ca
     uncached = sampling.generate(model, tokens[:, :3], 15, **options)
     assert torch.equal(sampling.generate(model, tokens[:, :3], 15, use_cache=True, **options), uncached)
     assert sampling.beam_search(model, tokens[0, :3], 3, 6).shape == (9,)
+
+
+def test_as_batch_accepts_ids_and_refuses_everything_else():
+    """Written to kill mutation-testing survivors: each check of `as_batch` is exercised at its boundary."""
+    assert sampling.as_batch([3, 1]).tolist() == [[3, 1]] and sampling.as_batch([3, 1]).dtype == torch.long
+    assert sampling.as_batch(torch.tensor([[0, 4]], dtype=torch.int32), d_vocab=5).dtype == torch.long
+    assert sampling.as_batch([0, 4], d_vocab=5).tolist() == [[0, 4]]  # both ends of the range are ids
+    assert sampling.as_batch([7]).tolist() == [[7]]  # no vocabulary given: no range to check
+    for bad, message in (
+        (torch.tensor([0.5]), "integer ids"),
+        (torch.tensor([True]), "integer ids"),
+        (torch.zeros(0, dtype=torch.long), "pos ≥ 1, got \\(1, 0\\)"),
+        (torch.zeros(1, 0, dtype=torch.long), "pos ≥ 1, got \\(1, 0\\)"),
+        (torch.zeros(1, 2, 2, dtype=torch.long), "\\[batch, pos\\] or \\[pos\\]"),
+        ([5], "must lie in \\[0, 4\\], got 5 to 5"),
+        ([-1, 2], "must lie in \\[0, 4\\], got -1 to 2"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            sampling.as_batch(bad, d_vocab=5)
+
+
+def test_sampling_probs_by_hand():
+    logits = torch.tensor([[3.0, 1.0, 0.0], [0.0, 2.0, 2.0]])
+    # temperature 0: one-hot over the whole vocabulary, on the first largest logit
+    assert sampling.sampling_probs(logits, 0.0).tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    with pytest.raises(ValueError, match="temperature must be ≥ 0, got -1"):
+        sampling.sampling_probs(logits, -1.0)
+    torch.testing.assert_close(sampling.sampling_probs(logits, 2.0), (logits / 2).softmax(-1))
+    top_1 = sampling.sampling_probs(torch.tensor([3.0, 1.0, 0.0]), 1.0, top_k=1)
+    assert top_1.tolist() == [1.0, 0.0, 0.0]
+    # top_p after the temperature: at temperature 1, p 0.5 keeps only the 0.84 token; at 100 it needs two tokens
+    assert (sampling.sampling_probs(torch.tensor([3.0, 1.0, 0.0]), 1.0, top_p=0.5) > 0).sum() == 1
+    assert (sampling.sampling_probs(torch.tensor([3.0, 1.0, 0.0]), 100.0, top_p=0.5) > 0).sum() == 2
