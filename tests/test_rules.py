@@ -149,6 +149,7 @@ def test_a_command_line_run_loads_in_another_process(tmp_path):
     assert rules.load_run(out).recipe.train.steps == 2
 
 
+@pytest.mark.slow  # trains a run and draws a figure to test the errors about it
 def test_command_line_errors_name_the_problem(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["nope"])
