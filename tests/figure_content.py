@@ -4,7 +4,6 @@ an empty figure has no text too small and nothing cut off, so legibility checks 
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.collections import PathCollection, QuadMesh
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -15,11 +14,12 @@ def panels(fig: Figure) -> list:
 
 
 def drawn(ax) -> int:
-    """How many data artists an axes holds: images, lines with points, bars, meshes, scatters."""
+    """How many data artists an axes holds: images, lines with points, patches (bars, arrows, polygons), collections
+    with something in them (meshes, scatters, contours, filled regions)."""
     lines = [line for line in ax.get_lines() if len(np.atleast_1d(line.get_xdata())) > 0]
-    bars = [p for p in ax.patches if isinstance(p, Rectangle) and (p.get_width() or p.get_height())]
-    meshes = [c for c in ax.collections if isinstance(c, (QuadMesh, PathCollection)) and len(c.get_offsets()) + 1]
-    return len(ax.images) + len(lines) + len(bars) + len(meshes)
+    patches = [p for p in ax.patches if not isinstance(p, Rectangle) or p.get_width() or p.get_height()]
+    collections = [c for c in ax.collections if len(c.get_paths()) or len(c.get_offsets())]
+    return len(ax.images) + len(lines) + len(patches) + len(collections)
 
 
 def images(fig: Figure) -> list[np.ndarray]:
@@ -43,9 +43,9 @@ def tick_texts(ax, axis: str) -> list[str]:
     return [t.get_text() for t in ticks]
 
 
-def assert_shows_something(fig: Figure, n_panels: int | None = None) -> None:
+def assert_shows_something(fig: Figure, n_panels: int | None = None, name: str = "the figure") -> None:
     """The figure has at least one panel with data in it (and exactly `n_panels` when given)."""
     shown = panels(fig)
-    assert shown, "the figure draws nothing"
+    assert shown, f"{name} draws nothing"
     if n_panels is not None:
         assert len(shown) == n_panels, f"{len(shown)} panels with data, expected {n_panels}"

@@ -42,7 +42,7 @@ def test_every_figure_function_returns_a_figure(run):
     for name, draw in makers.items():
         fig = draw()
         assert isinstance(fig, Figure), name
-        assert_shows_something(fig)  # an empty figure is wider than 100 px and legible: it must fail here
+        assert_shows_something(fig, name=name)  # an empty figure is wider than 100 px and legible: it must fail here
         assert Image.open(io.BytesIO(fig._repr_png_())).size[0] > 100, name
         size, text = smallest_text(fig)
         assert size >= MIN_POINTS, f"{name}: {text!r} is {size:.1f} pt on the page"
