@@ -61,7 +61,8 @@ def check_quietly(*answers: Any) -> None:
             print(f"{spec.name}: yours (passes its check)")
         else:
             first = next(r for r in results if not r.passed)
-            print(f"{spec.name}: the reference ({first.reason or first.name})")
+            why = "not written yet" if first.reason == NOT_IMPLEMENTED else f"yours fails: {first.reason or first.name}"
+            print(f"{spec.name}: the reference ({why})")
 
 
 def mine(name: str, say: bool = True) -> Any:
