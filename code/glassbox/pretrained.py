@@ -11,6 +11,9 @@ raises `GPT2Unavailable` with that reason.
 `load_chapter_model` is what chapter 12 calls: GPT-2 when it can be loaded, otherwise the book's own model from
 chapter 5 (`glassbox.zoo.char_model`), behind one small interface (`ChapterModel`) so that every section of the
 chapter runs unchanged on either. Both are TransformerLens `HookedRootModule`s with the same hook names.
+
+Longer than 300 lines: finding GPT-2, loading it, and the stand-in's interface with its tokenizers are one
+decision that chapter 12 makes once, kept in one place.
 """
 
 from __future__ import annotations
