@@ -46,3 +46,13 @@ def test_a_bad_max_new_tokens_is_a_value_error(n):
 def test_zero_new_tokens_returns_the_prompt():
     model = Transformer(TransformerConfig(**SMALL))
     assert model.generate(torch.tensor([[1, 2]]), 0).tolist() == [[1, 2]]
+
+
+def test_an_unseeded_sample_differs_from_call_to_call():
+    model = Transformer(TransformerConfig(**SMALL))
+    samples = {
+        tuple(model.generate(torch.tensor([[1, 2]]), 12, temperature=2.0, seed=None)[0].tolist()) for _ in range(4)
+    }
+    assert len(samples) > 1, "seed=None must not give the same sample every call"
+    seeded = {tuple(model.generate(torch.tensor([[1, 2]]), 12, temperature=2.0, seed=3)[0].tolist()) for _ in range(2)}
+    assert len(seeded) == 1

@@ -112,7 +112,9 @@ def generate(
     n_ctx, d_vocab = model.cfg.n_ctx, model.cfg.d_vocab
     tokens = as_batch(tokens, d_vocab).to(next(model.parameters()).device)
     generator = torch.Generator(device=tokens.device)
-    if seed is not None:
+    if seed is None:
+        generator.seed()  # unseeded: a fresh random state each call (a new Generator always starts the same)
+    else:
         generator.manual_seed(seed)
     cache: KVCache | None = None
     for _ in range(max_new_tokens):
