@@ -61,3 +61,11 @@ def test_gpt2_tokenizer_loads_a_saved_gpt2_and_shows_the_leading_space_quirk(tmp
     assert tokenizer.bos_token == "<|endoftext|>"
     assert tokenizer.encode("The") != tokenizer.encode(" The")  # the chapter's first quirk
     assert tokenizer.decode(tokenizer.encode(" The capital")) == " The capital"
+
+
+def test_merges_by_hand():
+    """Written to kill mutation-testing survivors: a run of exactly three, no merges at all, a tie broken by hand."""
+    assert bpe.merge_pair(torch.tensor([0, 0, 0, 1]), (0, 0), 2).tolist() == [2, 0, 1]  # two overlapping matches
+    assert bpe.learn_merges(torch.tensor([0, 1, 0, 1, 2]), 0, 3).shape == (0, 2)  # zero merges is a valid request
+    # (0, 1) occurs twice: token 3, giving 3 3 2; then (3, 3) and (3, 2) tie at once each: the smaller, (3, 2), wins
+    assert bpe.learn_merges(torch.tensor([0, 1, 0, 1, 2]), 2, 3).tolist() == [[0, 1], [3, 2]]
