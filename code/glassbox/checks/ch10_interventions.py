@@ -262,9 +262,9 @@ def _input_output_instead(model, corrupted, cache, metric, part):
 def _noise_cases() -> list[Case]:
     """A three-layer model with MLPs and LayerNorm, where the blocks' effects on the metric differ."""
 
-    def case(block: str, seed: int) -> tuple:
+    def case(block: str, seed: int, n_layers: int = 3) -> tuple:
         cfg = TransformerConfig(
-            d_model=12, n_layers=3, n_heads=2, d_head=6, d_vocab=9, n_ctx=8, d_mlp=16, normalization_type="LN",
+            d_model=12, n_layers=n_layers, n_heads=2, d_head=6, d_vocab=9, n_ctx=8, d_mlp=16, normalization_type="LN",
             init_range=0.5, seed=seed,
         )  # fmt: skip
         model = Transformer(cfg).eval()
@@ -281,7 +281,11 @@ def _noise_cases() -> list[Case]:
         _, cache = model.run_with_cache(corrupted)
         return model, clean, cache, metric, block
 
-    return [Case("attention outputs", case("attn", 0)), Case("MLP outputs", case("mlp", 1))]
+    return [
+        Case("attention outputs", case("attn", 0)),
+        Case("MLP outputs", case("mlp", 1)),
+        Case("MLP outputs of a one-layer model", case("mlp", 2, n_layers=1)),
+    ]
 
 
 def _noise_nothing(model, clean, cache, metric, block):

@@ -80,6 +80,7 @@ def _steer_cases() -> list[Case]:
     return [
         Case("between the layers, feature 5, α = 4", (model, sae, tokens, "blocks.1.hook_resid_pre", 5, 4.0)),
         Case("after the last layer, feature 17, α = −2", (model, sae, tokens, "blocks.1.hook_resid_post", 17, -2.0)),
+        Case("before the first layer, feature 0, α = 0.5", (model, sae, tokens, "blocks.0.hook_resid_pre", 0, 0.5)),
     ]
 
 
