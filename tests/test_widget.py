@@ -91,7 +91,12 @@ def browser_run(tmp_path: Path, data: dict, windows: list[list[int]]) -> dict:
 
 def largest_difference(browser: list, torch_logits: list) -> float:
     pairs = zip(browser, torch_logits, strict=True)
-    return max((torch.as_tensor(b) - torch.as_tensor(t)).abs().max().item() for b, t in pairs)
+    # float32 rounding grows with a logit's size: the difference is read per 10 units of logit above 10 (as the
+    # site check reads it), so 1e-4 is the bound for logits up to 10 and scales above (they reach ~100)
+    return max(
+        ((torch.as_tensor(b) - torch.as_tensor(t)).abs() / (torch.as_tensor(t).abs() / 10).clamp_min(1)).max().item()
+        for b, t in pairs
+    )
 
 
 def test_the_browser_computes_what_pytorch_computes_and_after_keyboard_edits(tmp_path, model):
