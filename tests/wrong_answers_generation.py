@@ -22,7 +22,7 @@ EXPECTED = {
     "presence instead of frequency": r"once per occurrence",
     "counts over the whole batch": r"each sequence's own tokens",
     "temperature after the softmax": r"sum to 1 .* temperature applied after the softmax",
-    "temperature after the filters": r"divide by the temperature first",
+    "temperature after the filters": r"divides? by the temperature first",
     "temperature ignored": r"temperature was ignored",
     "greedy instead of beams": r"this is greedy decoding",
     "beams ranked by the last step": r"total log-probability",
