@@ -134,6 +134,7 @@ def main() -> int:
         help="every seed under every kernel set (default: the seeds other than 0 on the first set)",
     )
     args = parser.parse_args()
+    args.out = args.out.resolve()  # the kernels run in each chapter's folder: GLASSBOX_CACHE must be absolute
     known = {c.stem for c in toc_chapters()}
     chapters = [next((k for k in sorted(known) if k == c or k.startswith(c + "_")), c) for c in args.chapters]
     chapters = chapters or TRAINING
