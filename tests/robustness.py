@@ -104,7 +104,7 @@ def spread(runs: dict[str, dict[str, dict[str, str]]]) -> dict[str, dict[str, di
                 min=min(vs),
                 max=max(vs),
                 range=max(vs) - min(vs),
-                spread=max(vs) - min(vs) if len(vs) < 2 else statistics.pstdev(vs),
+                spread=statistics.pstdev(vs),
             )
     return table
 

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from glassbox.model import next_token_loss
-from glassbox.runtime import BOOK_THREADS, training_seed
+from glassbox.runtime import BOOK_THREADS, threads, training_seed
 
 # parameters: below this a CPU step is mostly overhead, and one thread beats several (~10x on a busy machine)
 SMALL_MODEL = 10_000
@@ -112,15 +112,10 @@ def show_progress(cfg: TrainConfig) -> bool:
 @contextlib.contextmanager
 def cpu_threads_for(model: nn.Module) -> Iterator[None]:
     """One CPU thread while a small model trains (faster: a step is mostly overhead), the caller's count after."""
-    before = torch.get_num_threads()
     small = sum(p.numel() for p in model.parameters()) < SMALL_MODEL
     on_cpu = all(p.device.type == "cpu" for p in model.parameters())
-    if small and on_cpu:
-        torch.set_num_threads(BOOK_THREADS)
-    try:
+    with threads(BOOK_THREADS if small and on_cpu else torch.get_num_threads()):
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def evaluate_into(

@@ -195,11 +195,7 @@ def compare_glued(chapter: Path, ran: nbformat.NotebookNode, cache: Path) -> tup
     site = glued_values(executed_notebook(chapter, cache))
     here = glued_values(ran)
     learners = LEARNERS_NUMBERS.get(chapter.stem, ())
-    shown = {
-        name: spec
-        for name, spec in prose_specs(chapter).items()
-        if not name.startswith(TIMED) and not name.startswith(learners or ("\0",))
-    }
+    shown = {name: spec for name, spec in prose_specs(chapter).items() if not name.startswith((TIMED, *learners))}
     differ, below = [], 0
     for name, spec in shown.items():
         if name not in site:
