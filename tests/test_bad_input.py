@@ -3,6 +3,8 @@ use), never a TypeError from deep inside torch or a silent wrong answer."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from glassbox.config import TransformerConfig
@@ -56,3 +58,36 @@ def test_an_unseeded_sample_differs_from_call_to_call():
     assert len(samples) > 1, "seed=None must not give the same sample every call"
     seeded = {tuple(model.generate(torch.tensor([[1, 2]]), 12, temperature=2.0, seed=3)[0].tolist()) for _ in range(2)}
     assert len(seeded) == 1
+
+
+# The command line (python -m glassbox.rules): each bad setting, from a flag or a TOML file, is one line from argparse
+# before anything trains, never a traceback from inside training.
+@pytest.mark.parametrize(
+    ("args", "toml", "named"),
+    [
+        (["--lr", "-1"], None, "lr must be positive, got -1.0"),
+        (["--lr", "nan"], None, "lr must be a number, got nan"),
+        (["--n-sequences", "1"], None, "n-sequences must be at least 10"),
+        (["--n-ctx", "40"], None, "n-ctx must be at most 19 for plus_last_even"),
+        (["--seed", "-2"], None, "seed must be 0 or more"),
+        (["--steps", "0"], None, "steps must be at least 1"),
+        ([], 'd_model = "2"', "d-model must be a whole number, got '2'"),
+        ([], 'lr_schedule = "linear"', "lr_schedule must be 'constant' or 'cosine', got 'linear'"),
+        ([], "n_heads = 3", r"d-model \(2\) must be a multiple of n-heads \(3\)"),
+        ([], "use_residual = 1", "use_residual must be true or false"),
+        ([], "weight_decay = -0.5", "weight-decay must be 0 or more"),
+    ],
+)
+def test_a_bad_command_line_setting_is_one_line(args, toml, named, tmp_path, capsys):
+    from glassbox.rules.cli import main
+
+    if toml is not None:
+        (tmp_path / "bad.toml").write_text(toml + "\n")
+        args = [*args, "--config", str(tmp_path / "bad.toml")]
+    with pytest.raises(SystemExit) as exit_:
+        main(["plus_last_even", *args, "--out", str(tmp_path / "run"), "--no-gifs"])
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert re.search(named, lines[-1]), lines[-1]
+    assert "Traceback" not in "\n".join(lines)
+    assert not (tmp_path / "run").exists(), "nothing may be trained or written for a bad setting"

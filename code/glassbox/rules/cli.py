@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import tomllib
 
 from glassbox.rules.seed_project import SEED_NAMES, figure_map, figure_names, seed_flags
+from glassbox.rules.settings import settings_problem, setup_problem
 
 if TYPE_CHECKING:  # the heavy imports (torch, matplotlib) wait until the arguments are parsed
     from matplotlib.figure import Figure
@@ -259,9 +260,9 @@ def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict
         value = getattr(args, name, None)
         if value is not None:
             settings[name] = value
-    for name in ("steps", "batch_size", "d_model", "n_ctx", "d_mlp", "n_sequences"):
-        if name in settings and settings[name] < 1:
-            parser.error(f"{name.replace('_', '-')} must be at least 1, got {settings[name]}")
+    problem = settings_problem(settings)
+    if problem:
+        parser.error(problem)
     return settings
 
 
@@ -354,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         recipe_name = "seed" if args.seed_recipe else args.recipe or default_recipe(args.rule)
         recipe = recipes()[recipe_name]
         setup = replace(SETUPS[args.rule], **{k: v for k, v in settings.items() if k in setup_fields()})
+        problem = setup_problem(args.rule, setup.d_model, setup.n_heads, setup.n_ctx)
+        if problem:
+            parser.error(problem)
         train_cfg = replace(recipe.train, **{k: v for k, v in settings.items() if k in TRAIN_FIELDS})
         recipe = Recipe(settings.get("batch_size", recipe.batch_size), train_cfg)
         if not recipe.train.checkpoint_every:  # the animations, --step and figure 04 draw from checkpoints
