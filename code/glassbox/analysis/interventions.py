@@ -264,3 +264,86 @@ def path_patch(
             with model.hooks(fwd_hooks=[hook]):
                 result[later, target] = metric(model(corrupted))
     return result
+
+
+def _check_heads(model: Transformer, sender: tuple[int, int], receivers: list[tuple[int, int]], part: str) -> None:
+    if part not in ("q", "k", "v"):
+        raise ValueError(f"part must be 'q', 'k' or 'v', got {part!r}")
+    n_layers, n_heads = model.cfg.n_layers, model.cfg.n_heads
+    for layer, head in [sender, *receivers]:
+        if not (0 <= layer < n_layers and 0 <= head < n_heads):
+            raise ValueError(f"no head L{layer}H{head} in a model of {n_layers} × {n_heads} heads")
+    if not receivers:
+        raise ValueError("path patching needs at least one receiver head")
+    early = [f"L{layer}H{head}" for layer, head in receivers if layer <= sender[0]]
+    if early:
+        raise ValueError(f"receivers must sit in a layer after the sender L{sender[0]}H{sender[1]}: {', '.join(early)}")
+
+
+@torch.no_grad()
+def path_patch_frozen(
+    model: Transformer,
+    base: Int[Tensor, "batch pos"],
+    source: Int[Tensor, "batch pos"],
+    metric: Metric,
+    sender: tuple[int, int],
+    receivers: list[tuple[int, int]],
+    part: str = "k",
+) -> Float[Tensor, ""]:
+    """Path patching as Wang et al. (2022) run it: the metric of the run on `base` in which only the `receivers`'
+    queries, keys or values (`part`) see the `sender` head's output from the run on `source`.
+
+    1. Run `base` and `source`, keeping every head's output (`hook_z`).
+    2. Run `base` with the sender's output taken from the `source` run and every other head frozen at its `base`
+       value; MLPs and LayerNorms recompute. Keep the receivers' `hook_<part>`: what they read when the sender's
+       change reaches them directly, or through MLPs, but through no other head.
+    3. Run `base` with each receiver's slice of `hook_<part>` replaced by step 2's; everything else recomputes,
+       so the receivers' change flows on through later heads. Return the metric.
+
+    Noising is base = clean, source = corrupted (is the edge necessary?); denoising is base = corrupted,
+    source = clean (is it sufficient?). Without LayerNorm and MLPs, denoising equals `path_patch`'s shortcut."""
+    _check_heads(model, sender, receivers, part)
+    base, source = _check_pair(model, base, source)
+    z_names = [f"blocks.{layer}.attn.hook_z" for layer in range(model.cfg.n_layers)]
+    _, base_cache = model.run_with_cache(base, names_filter=z_names)
+    _, source_cache = model.run_with_cache(source, names_filter=[z_names[sender[0]]])
+
+    def sender_patched_rest_frozen(z: Tensor, hook) -> Tensor:
+        z = base_cache[hook.name].clone()  # every head at its base value ...
+        if hook.name == z_names[sender[0]]:
+            z[:, :, sender[1]] = source_cache[hook.name][:, :, sender[1]]  # ... but the sender's from the source
+        return z
+
+    input_names = sorted({f"blocks.{layer}.attn.hook_{part}" for layer, _ in receivers})
+    with model.hooks(fwd_hooks=[(name, sender_patched_rest_frozen) for name in z_names]):
+        _, step_2 = model.run_with_cache(base, names_filter=input_names)
+
+    def receivers_patched(activation: Tensor, hook) -> Tensor:
+        activation = activation.clone()
+        for layer, head in receivers:
+            if hook.name == f"blocks.{layer}.attn.hook_{part}":
+                activation[:, :, head] = step_2[hook.name][:, :, head]
+        return activation
+
+    with model.hooks(fwd_hooks=[(name, receivers_patched) for name in input_names]):
+        return metric(model(base))
+
+
+def path_patch_frozen_heads(
+    model: Transformer,
+    base: Int[Tensor, "batch pos"],
+    source: Int[Tensor, "batch pos"],
+    metric: Metric,
+    sender: tuple[int, int],
+    part: str = "k",
+) -> Float[Tensor, "layer head"]:
+    """`path_patch_frozen` with each later head alone as the receiver: entry [l, h] is the edge from `sender` into
+    head (l, h)'s `part`; rows up to the sender's layer are NaN (no such edge). With base = corrupted and
+    source = clean this is the table `path_patch` computes by its shortcut, and it also runs with LayerNorm and MLPs."""
+    if sender[0] >= model.cfg.n_layers - 1:
+        raise ValueError(f"the sender L{sender[0]}H{sender[1]} is in the last layer: no head reads its output")
+    result = torch.full((model.cfg.n_layers, model.cfg.n_heads), float("nan"))
+    for layer in range(sender[0] + 1, model.cfg.n_layers):
+        for head in range(model.cfg.n_heads):
+            result[layer, head] = path_patch_frozen(model, base, source, metric, sender, [(layer, head)], part)
+    return result
