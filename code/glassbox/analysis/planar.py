@@ -46,9 +46,11 @@ def head(model: Transformer, x: Tensor, which: str) -> Tensor:
 
 @torch.no_grad()
 def after_mlp(model: Transformer, resid_mid: Tensor) -> Tensor:
-    """The final residual vector from the stream after attention: + MLP (or MLP alone without residual)."""
+    """The final residual vector from the stream after attention: + MLP (or MLP alone without residual). The MLP reads
+    the stream through the block's `ln2`, as in the forward pass (an identity in Part III's models, which have none)."""
+    block = model.blocks[0]
     flat = resid_mid.reshape(1, -1, resid_mid.shape[-1])  # components take [batch, pos, d_model]
-    mlp_out = model.blocks[0].mlp(flat).reshape(resid_mid.shape)
+    mlp_out = block.mlp(block.ln2(flat)).reshape(resid_mid.shape)
     return resid_mid + mlp_out if model.cfg.use_residual else mlp_out
 
 
@@ -56,7 +58,7 @@ def after_mlp(model: Transformer, resid_mid: Tensor) -> Tensor:
 def output_probabilities(model: Transformer, resid_mid: Tensor) -> Tensor:
     """P(next token) for residual vectors taken right after attention, [..., d_vocab]."""
     final = after_mlp(model, resid_mid)
-    logits = model.unembed(final.reshape(1, -1, final.shape[-1]))
+    logits = model.unembed(model.ln_final(final.reshape(1, -1, final.shape[-1])))  # ln_final as the forward pass
     return logits.reshape(*final.shape[:-1], -1).softmax(-1)
 
 
