@@ -91,3 +91,19 @@ def test_a_bad_command_line_setting_is_one_line(args, toml, named, tmp_path, cap
     assert re.search(named, lines[-1]), lines[-1]
     assert "Traceback" not in "\n".join(lines)
     assert not (tmp_path / "run").exists(), "nothing may be trained or written for a bad setting"
+
+
+def test_remember_refuses_a_model_that_is_not_the_recipes(tmp_path, monkeypatch):
+    """Chapter 11's `remember(model)` files a model under the recipe's key: a 3-layer model would break chapters 9
+    and 10 later, so it is refused when it is given, and nothing is written."""
+    from dataclasses import replace
+
+    from glassbox import induction
+
+    monkeypatch.setenv("GLASSBOX_CACHE", str(tmp_path))
+    wrong = Transformer(replace(induction.INDUCTION_RECIPE.model_config(), n_layers=3))
+    with pytest.raises(ValueError, match="the model's config is not the recipe's"):
+        induction.remember(wrong)
+    assert not any(tmp_path.iterdir())
+    induction.remember(Transformer(induction.INDUCTION_RECIPE.model_config()))  # the recipe's own shape is kept
+    assert any(tmp_path.iterdir())

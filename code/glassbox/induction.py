@@ -134,7 +134,13 @@ def _path(recipe: InductionRecipe):
 
 
 def remember(model: Transformer, recipe: InductionRecipe = INDUCTION_RECIPE) -> None:
-    """Store the trained model so `induction_model()` can reuse it."""
+    """Store the trained model so `induction_model()` can reuse it. The file is keyed on `recipe`, so the model must
+    have the recipe's shape: another one (3 layers, other widths) is refused in one line rather than served later."""
+    if model.cfg.with_(device="cpu") != recipe.model_config().with_(device="cpu"):
+        raise ValueError(
+            "remember(model, recipe): the model's config is not the recipe's; pass the recipe it was trained with "
+            f"(model: {model.cfg.n_layers} layers, n_heads={model.cfg.n_heads}, d_model={model.cfg.d_model})"
+        )
     save_weights(model, _path(recipe))
 
 
