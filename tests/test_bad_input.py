@@ -107,3 +107,40 @@ def test_remember_refuses_a_model_that_is_not_the_recipes(tmp_path, monkeypatch)
     assert not any(tmp_path.iterdir())
     induction.remember(Transformer(induction.INDUCTION_RECIPE.model_config()))  # the recipe's own shape is kept
     assert any(tmp_path.iterdir())
+
+
+def test_a_saved_run_is_plain_data_that_survives_a_move(tmp_path):
+    """The command line's run.pt: read with weights_only=True (a file from elsewhere cannot run code), checkpoint paths
+    relative to the run folder (a moved or renamed folder still draws every step), and a file that cannot be read is one
+    line naming it."""
+    import shutil
+    from dataclasses import replace
+
+    import torch
+    from glassbox.rules.gallery import FAST_RECIPE, Recipe
+    from glassbox.rules.training import load_run, save_run, train_rule
+    from glassbox.train import TrainConfig
+
+    recipe = Recipe(8, TrainConfig(steps=4, eval_every=2, checkpoint_every=2, progress=False))
+    assert recipe.batch_size != FAST_RECIPE.batch_size or recipe.train != FAST_RECIPE.train
+    run = train_rule("lucky7", recipe, checkpoint_dir=tmp_path / "first" / "checkpoints")
+    save_run(run, tmp_path / "first")
+    assert isinstance(torch.load(tmp_path / "first" / "run.pt", weights_only=True), dict)
+    before = {step: run.at_step(step).state_dict() for step in run.history.checkpoints}
+    shutil.move(tmp_path / "first", tmp_path / "moved")
+    loaded = load_run(tmp_path / "moved")
+    assert replace(loaded.recipe.train, checkpoint_dir=None) == replace(run.recipe.train, checkpoint_dir=None)
+    assert loaded.recipe.batch_size == run.recipe.batch_size
+    if run.recipe.train.checkpoint_dir is not None:
+        assert loaded.recipe.train.checkpoint_dir == tmp_path / "moved" / "checkpoints"
+    assert sorted(loaded.history.checkpoints) == [0, 2, 4]  # the initial weights too
+    for step in (0, 2, 4):
+        torch.testing.assert_close(loaded.at_step(step).state_dict(), before[step], rtol=0, atol=0)
+    assert loaded.data.train == run.data.train and loaded.history.val_loss == run.history.val_loss
+
+    (tmp_path / "moved" / "run.pt").write_bytes(b"not a run")
+    with pytest.raises(ValueError, match=r"cannot read the run saved in .*run\.pt"):
+        load_run(tmp_path / "moved")
+    torch.save({"name": "lucky7"}, tmp_path / "moved" / "run.pt")  # an older version's file
+    with pytest.raises(ValueError, match="not a run saved by this version"):
+        load_run(tmp_path / "moved")

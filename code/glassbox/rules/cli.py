@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--figures-only draws a saved run; it takes no settings ({', '.join(settings)})")
         try:
             run = load_run(out)
-        except FileNotFoundError as error:
+        except (FileNotFoundError, ValueError) as error:
             parser.error(str(error))
         if run.name != args.rule:
             parser.error(f"the run saved in {out} is of {run.name!r}, not {args.rule!r}: give its --out folder")

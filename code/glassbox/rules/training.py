@@ -13,6 +13,7 @@ import inspect
 import os
 import shutil
 import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from glassbox.rules.data import RuleData, all_windows, make_data, window_loss, w
 from glassbox.rules.definitions import Rule, get_rule
 from glassbox.rules.gallery import FAST_RECIPE, Recipe, Setup, get_setup, pytorch_default_init
 from glassbox.runtime import training_seed
-from glassbox.train import History, load_checkpoint, train
+from glassbox.train import History, TrainConfig, load_checkpoint, train
 
 
 @dataclass
@@ -149,42 +150,88 @@ def generations(model: Transformer, rule: Rule, starts: list[int], length: int =
 
 
 def save_run(run: Run, out: Path) -> Path:
-    """Save what `--figures-only` needs (the model, its history with checkpoint files, the data) to out/run.pt."""
+    """Save what `--figures-only` needs (the model, its history with checkpoint files, the data) to out/run.pt.
+
+    Plain data only (numbers, strings, lists, tensors), so `load_run` reads it with `weights_only=True`: a run.pt
+    from elsewhere cannot run code. Checkpoint paths are stored relative to `out`, so a run folder can be moved or
+    renamed (as `cached_run` does); the file is written beside and renamed, so a stopped save leaves no half file."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / "run.pt"
+
+    def portable(value):
+        if isinstance(value, Path):
+            resolved = value.resolve()
+            return str(resolved.relative_to(out.resolve())) if resolved.is_relative_to(out.resolve()) else str(value)
+        return value
+
+    history = asdict(run.history) | {"checkpoints": {k: portable(v) for k, v in run.history.checkpoints.items()}}
+    train_cfg = {k: portable(v) for k, v in asdict(run.recipe.train).items()}
+    partial = path.with_name(f".run.pt.{os.getpid()}.partial")
     torch.save(
         {
+            "format": RUN_FORMAT,
             "name": run.name,
             "setup": asdict(run.setup),  # the settings it was trained with (flags and --config included)
-            "recipe": run.recipe,
+            "recipe": {"batch_size": run.recipe.batch_size, "train": train_cfg},
             "seconds": run.seconds,
             "model": run.model.state_dict(),
-            "history": run.history,
+            "history": history,
             "train": run.data.train,
             "val": run.data.val,
         },
-        path,
+        partial,
     )
+    os.replace(partial, path)
     return path
 
 
+RUN_FORMAT = 2  # run.pt as plain data (1: pickled classes, read only with weights_only=False)
+
+
 def load_run(out: Path) -> Run:
-    """The run saved by `save_run` in `out`; a clear error when there is none."""
+    """The run saved by `save_run` in `out`; one line saying what is wrong when there is none or it cannot be read."""
     path = out / "run.pt"
     if not path.exists():
         raise FileNotFoundError(f"no saved run in {out}: train first (without --figures-only)")
-    saved = torch.load(path, weights_only=False)
-    setup = Setup(**saved["setup"]) if "setup" in saved else get_setup(saved["name"])
+    try:
+        saved = torch.load(path, weights_only=True)
+        if not isinstance(saved, dict) or saved.get("format") != RUN_FORMAT:
+            raise ValueError("not a run saved by this version")
+    except Exception as error:  # a truncated, foreign or older file: say which, never a traceback
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:100]
+        raise ValueError(
+            f"cannot read the run saved in {path} ({reason}); train again without --figures-only"
+        ) from None
+    setup = Setup(**saved["setup"])
     rule = get_rule(setup.rule)
     model = Transformer(setup.model_config(rule.d_vocab))
     model.load_state_dict(saved["model"])
+
+    def located(value):
+        return out / value if isinstance(value, str) and not Path(value).is_absolute() else value
+
+    train_cfg = saved["recipe"]["train"]
+    train_cfg = TrainConfig(
+        **train_cfg
+        | {
+            "betas": tuple(train_cfg["betas"]),
+            "checkpoint_dir": None
+            if train_cfg["checkpoint_dir"] is None
+            else Path(located(train_cfg["checkpoint_dir"])),
+        }
+    )
+    history = saved["history"]
+    history = History(
+        **history
+        | {"checkpoints": {k: Path(located(v)) if isinstance(v, str) else v for k, v in history["checkpoints"].items()}}
+    )
     return Run(
         saved["name"],
         setup,
         RuleData(rule, saved["train"], saved["val"]),
         model.eval(),
-        saved["history"],
-        saved["recipe"],
+        history,
+        Recipe(saved["recipe"]["batch_size"], train_cfg),
         saved["seconds"],
     )
 
@@ -209,7 +256,11 @@ def cached_run(name: str, recipe: Recipe = FAST_RECIPE, *, seed: int = 0, setup:
     stored (written to a temporary folder and renamed, so a reader never sees half a run)."""
     folder = run_folder(name, recipe, seed=seed, setup=setup)
     if (folder / "run.pt").exists():
-        return load_run(folder)
+        try:
+            return load_run(folder)
+        except ValueError as error:  # unreadable: said in one line, then trained again below
+            warnings.warn(str(error), stacklevel=2)
+            shutil.rmtree(folder, ignore_errors=True)
     run = train_rule(name, recipe, seed=seed, setup=setup, progress=False)
     partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
     save_run(run, partial)
