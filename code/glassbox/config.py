@@ -35,7 +35,7 @@ class TransformerConfig:
     use_residual: bool = True  # False: each sublayer's output replaces the stream instead of adding to it
     attn_bias: bool = True  # False: no b_Q, b_K, b_V, b_O (they stay as fixed zeros, so every view still works)
     attn_out_proj: bool = True  # False: no learned W_O; heads write z straight into the stream (W_O fixed to I)
-    seed: int | None = 0  # seeds the initial weights; None leaves torch's global generator alone
+    seed: int | None = 0  # seeds the initial weights (torch's global generator untouched); None draws them from it
     eps: float = 1e-5  # LayerNorm epsilon, inside the square root
     init_range: float = 0.02  # std of the normal initialisation, as in GPT-2 and TransformerLens
     device: str = field(

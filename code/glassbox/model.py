@@ -30,6 +30,17 @@ class Transformer(HookedRootModule):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.cfg = cfg
+        # The components draw their weights from torch's global generator; a seeded model then re-draws them all from
+        # its own (init_weights), so the first draw is thrown away and the global generator is left as the reader had
+        # it: building a seeded model changes no random number drawn after it.
+        with torch.random.fork_rng(devices=[], enabled=cfg.seed is not None):
+            self.build_components(cfg)
+        self.init_weights()
+        self.to(cfg.device)
+        self.setup()  # HookedRootModule: names every HookPoint after its place in the module tree
+
+    def build_components(self, cfg: TransformerConfig) -> None:
+        """Embeddings, blocks, the final LayerNorm and the unembedding, with TransformerLens's names."""
         self.embed = Embed(cfg)
         self.hook_embed = HookPoint()  # [batch, pos, d_model]
         if cfg.positional_embedding == "learned":
@@ -41,9 +52,6 @@ class Transformer(HookedRootModule):
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_final = LayerNorm(cfg) if cfg.normalization_type == "LN" else nn.Identity()
         self.unembed = Unembed(cfg)
-        self.init_weights()
-        self.to(cfg.device)
-        self.setup()  # HookedRootModule: names every HookPoint after its place in the module tree
 
     def init_weights(self) -> None:
         """GPT-2's initialisation: weight matrices ~ N(0, init_range²), biases 0, LayerNorm scales 1."""
