@@ -154,3 +154,56 @@ def path_decomposition(model: Transformer, tokens: Int[Tensor, "batch pos"]) -> 
     stacked = torch.stack([paths[label] for label in labels[:-1]] + [bias]) @ model.W_U  # [path, batch, pos, vocab]
     stacked[-1] += model.b_U
     return PathDecomposition(labels=labels, logits=stacked)
+
+
+@dataclass(frozen=True)
+class ScoreDecomposition:
+    """One head's attention scores split by where its query and its key come from: `parts[i, j]` is the score that
+    source `labels[i]` on the query side and source `labels[j]` on the key side contribute, before the causal mask.
+    Summed over both source axes it is the head's score (`hook_attn_scores` where the mask allows)."""
+
+    labels: list[str]
+    parts: Float[Tensor, "q_source k_source batch query key"]
+
+
+@torch.no_grad()
+def decompose_attention_scores(
+    model: Transformer, tokens: Int[Tensor, "batch pos"], layer: int, head: int
+) -> ScoreDecomposition:
+    """Split head (layer, head)'s attention scores by source (ARENA's `decompose_attn_scores`). Without LayerNorm the
+    residual stream entering `layer` is a sum — token embedding, positional embedding, each earlier head's output,
+    each earlier MLP's output, and the output biases — so its query q = Σ_i x_i W_Q + b_Q and key k = Σ_j x_j W_K + b_K
+    split into one part per source (the projection biases b_Q, b_K go with the output biases, "biases"), and the
+    score q·k / √d_head into one part per pair of sources."""
+    _check_head(model, layer, head)
+    if model.cfg.normalization_type is not None:
+        raise ValueError("decompose_attention_scores needs a model without LayerNorm, whose residual stream is a sum")
+    _, cache = model.run_with_cache(model.validate_tokens(tokens))
+    labels, sources = ["embed"], [cache["hook_embed"]]
+    if "hook_pos_embed" in cache:
+        labels, sources = [*labels, "pos_embed"], [*sources, cache["hook_pos_embed"]]
+    biases = torch.zeros_like(model.b_O[0])
+    for earlier in range(layer):
+        for h in range(model.cfg.n_heads):
+            labels.append(f"L{earlier}H{h}")
+            sources.append(cache[f"blocks.{earlier}.attn.hook_z"][:, :, h] @ model.W_O[earlier, h])
+        biases = biases + model.b_O[earlier]
+        if not model.cfg.attn_only:
+            labels.append(f"L{earlier}.mlp")
+            sources.append(cache[f"blocks.{earlier}.hook_mlp_out"] - model.blocks[earlier].mlp.b_out)
+            biases = biases + model.blocks[earlier].mlp.b_out
+    x = torch.stack(sources)  # [source, batch, pos, d_model]
+    q = torch.cat(
+        [
+            x @ model.W_Q[layer, head],
+            (biases @ model.W_Q[layer, head] + model.b_Q[layer, head]).expand(1, *x.shape[1:3], -1),
+        ]
+    )
+    k = torch.cat(
+        [
+            x @ model.W_K[layer, head],
+            (biases @ model.W_K[layer, head] + model.b_K[layer, head]).expand(1, *x.shape[1:3], -1),
+        ]
+    )
+    parts = torch.einsum("ibqd,jbkd->ijbqk", q, k) / model.blocks[layer].attn.attn_scale
+    return ScoreDecomposition([*labels, "biases"], parts)
