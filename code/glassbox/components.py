@@ -8,7 +8,9 @@ the same language.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import einops
 import torch
@@ -29,16 +31,41 @@ def gelu_new(x: Float[Tensor, "..."]) -> Float[Tensor, "..."]:
     return F.gelu(x, approximate="tanh")
 
 
-def is_hooked(*hook_points: HookPoint) -> bool:
-    """Whether any hook (`add_hook`, `run_with_cache`, `hooks()`, or a raw PyTorch hook) is attached to one of
-    `hook_points`. Components use it to skip materialising activations that nothing reads or patches.
+FAST_PATHS = True  # False: every component always takes its hooked path (a public switch; see `fast_paths`)
 
-    This is the one place the fast paths are chosen, and the choice is made for the reader on purpose: a switch a
-    reader had to remember would let a hook on `hook_pattern` silently never fire. PyTorch keeps the hooks of every
-    kind in these four registries (TransformerLens's own `fwd_hooks` list misses hooks added with PyTorch's API)."""
-    return any(
-        hp._forward_hooks or hp._forward_pre_hooks or hp._backward_hooks or hp._backward_pre_hooks for hp in hook_points
-    )
+_MODULE_REGISTRIES = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
+_GLOBAL_REGISTRIES = ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+                      "_global_backward_pre_hooks")  # fmt: skip
+
+
+def is_hooked(*hook_points: HookPoint) -> bool:
+    """Whether any hook can see one of `hook_points`: one attached to them (`add_hook`, `run_with_cache`, `hooks()`,
+    or PyTorch's `register_forward_hook`), or a global PyTorch hook on every module
+    (`torch.nn.modules.module.register_module_forward_hook`). Components use it to skip materialising activations
+    that nothing reads or patches.
+
+    The choice is made for the reader on purpose: a switch a reader had to remember would let a hook on
+    `hook_pattern` silently never fire. PyTorch keeps hooks in private registries; should a PyTorch release rename
+    one, this answers True (the hooked path: slower, never wrong) rather than miss a hook, and a test names the
+    rename. `FAST_PATHS = False` (or `with fast_paths(False):`) turns the fast paths off altogether."""
+    if not FAST_PATHS:
+        return True
+    global_registries = [getattr(torch.nn.modules.module, name, None) for name in _GLOBAL_REGISTRIES]
+    if any(registry is None or registry for registry in global_registries):
+        return True
+    return any(getattr(hp, name, True) for hp in hook_points for name in _MODULE_REGISTRIES)
+
+
+@contextlib.contextmanager
+def fast_paths(enabled: bool) -> Iterator[None]:
+    """`with fast_paths(False):` runs every component on its hooked path (the one the hooks describe), e.g. to time
+    the difference or to rule the fused kernels out while debugging; the previous setting is restored after."""
+    global FAST_PATHS
+    previous, FAST_PATHS = FAST_PATHS, bool(enabled)
+    try:
+        yield
+    finally:
+        FAST_PATHS = previous
 
 
 def weight(cfg: TransformerConfig, *shape: int) -> nn.Parameter:
