@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,68 +19,134 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = Path(sys.executable).with_name("mutmut")
 
-# module (under code/glassbox) -> the tests that should notice it breaking
-TARGETS = {
-    "components": ["tests/test_twins.py", "tests/test_model.py", "tests/test_oracles.py"],
-    "sampling": ["tests/test_sampling.py", "tests/test_oracles.py"],
-    "bpe": ["tests/test_bpe.py"],
-    "features/sae": ["tests/test_features_sae.py"],
-    "features/superposition": ["tests/test_features_superposition.py"],
-    "features/probes": ["tests/test_features_probes.py"],
-    "rules/definitions": ["tests/test_rule_definitions.py", "tests/test_rules_by_hand.py", "tests/test_rules_more.py"],
-    "checking": ["tests/test_checking.py"],
-    "judge": ["tests/test_checking.py"],
-    "analysis/interventions": ["tests/test_analysis_interventions.py", "tests/test_oracles.py", "tests/test_twins.py"],
+# what `make mutation MODULE=<name>` mutates (files under code/glassbox, without .py) and the fast-tier tests that
+# should notice it breaking. A name is one module or a group; the score is printed per file.
+MODEL_TESTS = [
+    "tests/test_twins.py",
+    "tests/test_model.py",
+    "tests/test_oracles.py",
+    "tests/test_bad_input.py",
+    "tests/test_properties.py",
+    "tests/test_values.py",
+    "tests/test_mutants_model.py",
+]
+ANALYSIS = ["attention", "attribution", "circuits", "interventions", "neurons", "residual"]  # planar: Part III's
+FEATURES = ["superposition", "sae", "probes", "interpret"]
+CHECKING_TESTS = [
+    "tests/test_checking.py",
+    "tests/test_exercise_mechanism.py",
+    "tests/test_yours.py",
+    "tests/test_part4_mistakes.py",
+    "tests/test_mutants_checking.py",
+]
+TARGETS: dict[str, tuple[list[str], list[str]]] = {
+    "model": (["components", "model", "config"], MODEL_TESTS),
+    "sampling": (["sampling"], ["tests/test_sampling.py", "tests/test_oracles.py", "tests/test_properties.py"]),
+    "bpe": (["bpe"], ["tests/test_bpe.py", "tests/test_properties.py"]),
+    "checking": (["judge", "diagnose", "answer", "checking"], CHECKING_TESTS),
+    "features": (
+        [f"features/{name}" for name in FEATURES],
+        [
+            "tests/test_features_sae.py",
+            "tests/test_features_superposition.py",
+            "tests/test_features_probes.py",
+            "tests/test_features_controls.py",
+            "tests/test_mutants_features.py",
+        ],
+    ),
+    "analysis": (
+        [f"analysis/{name}" for name in ANALYSIS],
+        [
+            "tests/test_analysis_attention.py",
+            "tests/test_analysis_circuits.py",
+            "tests/test_analysis_interventions.py",
+            "tests/test_analysis_residual.py",
+            "tests/test_analysis_matrices.py",
+            "tests/test_oracles.py",
+            "tests/test_values.py",
+            "tests/test_mutants_analysis.py",
+        ],
+    ),
+    "rules": (
+        ["rules/definitions"],
+        ["tests/test_rule_definitions.py", "tests/test_rules_by_hand.py", "tests/test_mutants_rules.py"],
+    ),
 }
 COPIED = {"code/glassbox": "glassbox"}  # the library at the copy's root: mutmut names modules after their paths
 COPIED |= {name: name for name in ("solutions", "exercises", "tests", "conftest.py", "pytest.ini", "setup.cfg")}
 LEFT_OUT = shutil.ignore_patterns("site", "colab", "node_modules", "__pycache__", "*.egg-info", "mutants")
 
 
-def prepare(module: str) -> Path:
+def prepare(module: str, commit: str | None = None) -> Path:
+    """The copy mutmut works in: the working tree's library and tests, or with `commit` both as committed there (so
+    that others' unfinished edits are not what gets mutated, and the tests match the library they test)."""
     folder = ROOT / "_build" / "mutation" / module.replace("/", "_")
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     for name, target in COPIED.items():
         source = ROOT / name
-        if source.is_dir():
+        if commit:
+            archive = subprocess.run(["git", "archive", commit, name], cwd=ROOT, capture_output=True, check=True)
+            subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+            if name != target:
+                (folder / name).rename(folder / target)
+                (folder / name).parent.rmdir()
+        elif source.is_dir():
             shutil.copytree(source, folder / target, ignore=LEFT_OUT)
         else:
             shutil.copy2(source, folder / target)
     config = configparser.ConfigParser()
     config.read(folder / "setup.cfg")
-    config["mutmut"]["only_mutate"] = f"glassbox/{module}.py"
-    config["mutmut"]["pytest_add_cli_args_test_selection"] = "\n" + "\n".join(TARGETS[module])
+    files, tests = TARGETS[module]
+    config["mutmut"]["only_mutate"] = "\n" + "\n".join(f"glassbox/{name}.py" for name in files)
+    tests = [test for test in tests if (folder / test).exists()]  # a test file listed before it is written
+    config["mutmut"]["pytest_add_cli_args_test_selection"] = "\n" + "\n".join(tests)
     with open(folder / "setup.cfg", "w") as f:
         config.write(f)
     return folder
 
 
-def score(folder: Path) -> tuple[int, int, list[str]]:
-    """(killed, tested, the lines of every mutant not killed) from `mutmut results --all true`."""
+def score(folder: Path) -> dict[str, tuple[int, int, list[str]]]:
+    """Per mutated file: (killed, tested, the lines of every mutant not killed), from `mutmut results --all true`.
+    A timeout counts as killed (the mutant made the tests hang: they noticed); "no tests" counts as a survivor."""
     out = subprocess.run([MUTMUT, "results", "--all", "true"], cwd=folder, capture_output=True, text=True).stdout
     rows = [line.strip() for line in out.splitlines() if ": " in line]
-    killed = sum(row.endswith(": killed") for row in rows)
-    tested = sum(not row.endswith((": not checked", ": skipped")) for row in rows)
-    return killed, tested, [row for row in rows if not row.endswith(": killed")]
+    per_file: dict[str, tuple[int, int, list[str]]] = {}
+    for row in rows:
+        name, status = row.rsplit(": ", 1)
+        if status in ("not checked", "skipped"):
+            continue
+        file = re.split(r"\.x(?:_|\u01c1)", name, maxsplit=1)[0]
+        killed, tested, others = per_file.get(file, (0, 0, []))
+        dead = status in ("killed", "timeout")
+        per_file[file] = (killed + dead, tested + 1, others if dead else [*others, row])
+    return per_file
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("modules", nargs="*", help=f"modules under code/glassbox (default: {', '.join(TARGETS)})")
+    parser.add_argument("modules", nargs="*", help=f"modules or groups (default: every one of {', '.join(TARGETS)})")
     parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument(
+        "--commit", help="mutate the library, with its tests, as committed at this revision (default: working tree)"
+    )
     args = parser.parse_args()
     unknown = [m for m in args.modules if m not in TARGETS]
     if unknown:
         parser.error(f"no tests are listed for {unknown}: add them to TARGETS in {Path(__file__).name}")
     summary = []
     for module in args.modules or list(TARGETS):
-        folder = prepare(module)
-        subprocess.run([MUTMUT, "run", "--max-children", str(args.max_children)], cwd=folder, check=False)
-        killed, tested, others = score(folder)
-        print(f"\n{module}: {killed} of {tested} mutants killed", *others, sep="\n  ")
-        summary.append(f"{module:28} {killed:4} / {tested:4}  {100 * killed / max(tested, 1):5.1f} %")
+        folder = prepare(module, args.commit)
+        # one thread: mutmut forks each mutant's test run from a process that has already run torch, and a fork of a
+        # process with a live OpenMP thread pool deadlocks (every mutant then reads as a timeout)
+        one_thread = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        subprocess.run(
+            [MUTMUT, "run", "--max-children", str(args.max_children)], cwd=folder, check=False, env=one_thread
+        )
+        for file, (killed, tested, others) in sorted(score(folder).items()):
+            print(f"\n{file}: {killed} of {tested} mutants killed", *others, sep="\n  ")
+            summary.append(f"{file:36} {killed:4} / {tested:4}  {100 * killed / max(tested, 1):5.1f} %")
     print("\nmutation score (killed / tested)", *summary, sep="\n")
     return 0
 

@@ -112,10 +112,7 @@ def test_activation_cache_tools_work_on_our_model():
     torch.testing.assert_close(components.sum(0), cache["blocks.1.hook_resid_post"])
     accumulated = cache.accumulated_resid(apply_ln=True)
     torch.testing.assert_close(accumulated[-1] @ model.W_U + model.b_U, logits)
-    heads = cache.stack_head_results(layer=-1)
-    assert heads.shape[0] == SMALL.n_layers * SMALL.n_heads
-    attrs = cache.logit_attrs(components[:, :, -1], tokens=toks[:, -1], pos_slice=-1)
-    assert attrs.shape == (components.shape[0], toks.shape[0])
+    # stack_head_results and logit_attrs: by value in tests/test_values.py
 
 
 def test_hooks_intervene_and_are_removed_afterwards():
@@ -191,8 +188,7 @@ def test_bad_tokens_are_a_clear_error(bad, message):
 
 def test_variants_needed_later_run():
     for changes in [
-        {"use_residual": False},
-        {"positional_embedding": "sinusoidal"},
+        {"positional_embedding": "sinusoidal"},  # use_residual=False: by value in tests/test_values.py
         {"positional_embedding": "none"},
         {"d_model": 2, "n_heads": 1, "d_mlp": 32},
         {"d_model": 1, "n_heads": 1, "normalization_type": None},
