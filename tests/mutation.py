@@ -35,7 +35,6 @@ FEATURES = ["superposition", "sae", "probes", "interpret"]
 CHECKING_TESTS = [
     "tests/test_checking.py",
     "tests/test_exercise_mechanism.py",
-    "tests/test_yours.py",
     "tests/test_part4_mistakes.py",
     "tests/test_mutants_checking.py",
 ]

@@ -100,7 +100,7 @@ def test_same_forward_as_saelens_standard_sae_on_the_same_weights(monkeypatch):
     import types
 
     if importlib.util.find_spec("sae_lens") is None:
-        pytest.skip("sae-lens is not installed (not a dependency of the book)")
+        pytest.skip("sae-lens not installed: sae-lens 6 needs TransformerLens 3, the book pins 4 (see docstring)")
     import transformer_lens
     import transformer_lens.utilities
 
