@@ -5,7 +5,7 @@ import math
 import einops
 import torch
 import torch.nn.functional as F
-from jaxtyping import Float, Int
+from jaxtyping import Bool, Float, Int
 from torch import Tensor
 
 
@@ -63,5 +63,48 @@ def attend_with_cache(
     """Causal attention for the last `new_pos` positions of a sequence whose keys and values for all `all_pos`
     positions (the cached ones, then the new ones) are `k` and `v`. Query i is at position
     all_pos - new_pos + i: it may attend to every key up to that position, and to none after it.
+    """
+    raise NotImplementedError()
+
+
+def banned_tokens(beams: Int[Tensor, "beam pos"], n: int, d_vocab: int) -> Bool[Tensor, "beam d_vocab"]:
+    """Repeat blocking: True at [b, t] when appending token t to beam b would repeat an n-gram (n consecutive
+    tokens) that beam b already holds, its prompt included — that is, when the beam's last n - 1 tokens, followed
+    by t, already occur in it. A beam shorter than n holds no n-gram yet. `n` below 1 is a ValueError.
+    """
+    raise NotImplementedError()
+
+
+@torch.no_grad()
+def beam_search_sequences(
+    model,
+    prompt: Int[Tensor, "pos"],
+    n_beams: int,
+    max_new_tokens: int,
+    num_return_sequences: int = 1,
+    eos_token: int | None = None,
+    no_repeat_ngram_size: int | None = None,
+) -> Int[Tensor, "sequence pos_plus_new"]:
+    """The `num_return_sequences` best sequences beam search finds, best first, ranked by the total log-probability
+    of their new tokens (no length penalty). As in `beam_search`, each step extends every live beam by every token
+    and keeps the `n_beams` best candidates across all beams, but:
+    - with `no_repeat_ngram_size`, the tokens `banned_tokens` names for a beam get log-probability -inf first;
+    - a kept candidate that ends at `eos_token` is finished: set it aside (with its score) and do not extend it;
+      the other kept candidates are the next step's live beams;
+    - stop after `max_new_tokens` steps or when no beam is live; then rank the finished and the live beams
+      together and return the best `num_return_sequences`, each padded after its end with `eos_token` to
+      len(prompt) + max_new_tokens.
+    `n_beams` below 1, or `num_return_sequences` outside [1, n_beams], is a ValueError.
+    """
+    raise NotImplementedError()
+
+
+def forward_with_cache(model, tokens: Int[Tensor, "batch new_pos"], cache) -> Float[Tensor, "batch new_pos d_vocab"]:
+    """The logits of `model` (your chapter 4 `DemoTransformer`, learned positions) for `tokens`, the `new_pos`
+    positions that follow the `cache.length` positions whose keys and values `cache` already holds — the same
+    logits as `model` gives these positions when it reads the whole sequence. Run each of the model's own parts
+    (`embed`, `blocks[i].ln1`, `.ln2`, `.mlp`, `ln_final`, `unembed`), but do attention here: each layer's new keys
+    and values go into the cache with `cache.append(layer, k, v)`, which returns that layer's keys and values for
+    every position so far, and `attend_with_cache` (exercise 5b.6) lets the new queries read them.
     """
     raise NotImplementedError()

@@ -5,7 +5,7 @@ import math
 import einops
 import torch
 import torch.nn.functional as F
-from jaxtyping import Float, Int
+from jaxtyping import Bool, Float, Int
 from torch import Tensor
 
 
@@ -110,3 +110,98 @@ def attend_with_cache(
         v,
         "batch head_index query_pos key_pos, batch key_pos head_index d_head -> batch query_pos head_index d_head",
     )
+
+
+def banned_tokens(beams: Int[Tensor, "beam pos"], n: int, d_vocab: int) -> Bool[Tensor, "beam d_vocab"]:
+    """Repeat blocking: True at [b, t] when appending token t to beam b would repeat an n-gram (n consecutive
+    tokens) that beam b already holds, its prompt included — that is, when the beam's last n - 1 tokens, followed
+    by t, already occur in it. A beam shorter than n holds no n-gram yet. `n` below 1 is a ValueError.
+    """
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"no_repeat_ngram_size must be a positive integer, got {n!r}")
+    banned = torch.zeros(len(beams), d_vocab, dtype=torch.bool, device=beams.device)
+    for b, beam in enumerate(beams.tolist()):
+        tail = beam[len(beam) - n + 1 :] if n > 1 else []  # the last n - 1 tokens: how a new n-gram would start
+        for start in range(len(beam) - n + 1):  # every n-gram the beam already holds
+            if beam[start : start + n - 1] == tail:
+                banned[b, beam[start + n - 1]] = True  # the token that completed it would repeat it
+    return banned
+
+
+@torch.no_grad()
+def beam_search_sequences(
+    model,
+    prompt: Int[Tensor, "pos"],
+    n_beams: int,
+    max_new_tokens: int,
+    num_return_sequences: int = 1,
+    eos_token: int | None = None,
+    no_repeat_ngram_size: int | None = None,
+) -> Int[Tensor, "sequence pos_plus_new"]:
+    """The `num_return_sequences` best sequences beam search finds, best first, ranked by the total log-probability
+    of their new tokens (no length penalty). As in `beam_search`, each step extends every live beam by every token
+    and keeps the `n_beams` best candidates across all beams, but:
+    - with `no_repeat_ngram_size`, the tokens `banned_tokens` names for a beam get log-probability -inf first;
+    - a kept candidate that ends at `eos_token` is finished: set it aside (with its score) and do not extend it;
+      the other kept candidates are the next step's live beams;
+    - stop after `max_new_tokens` steps or when no beam is live; then rank the finished and the live beams
+      together and return the best `num_return_sequences`, each padded after its end with `eos_token` to
+      len(prompt) + max_new_tokens.
+    `n_beams` below 1, or `num_return_sequences` outside [1, n_beams], is a ValueError.
+    """
+    if not isinstance(n_beams, int) or n_beams < 1:
+        raise ValueError(f"n_beams must be a positive integer, got {n_beams!r}")
+    if not isinstance(num_return_sequences, int) or not 1 <= num_return_sequences <= n_beams:
+        raise ValueError(f"num_return_sequences must lie in [1, n_beams={n_beams}], got {num_return_sequences!r}")
+    beams = prompt[None]  # [beam, pos]: the live beams
+    scores = torch.zeros(1, device=prompt.device)  # [beam]: total log-probability of each beam's new tokens
+    finished = []  # (score, sequence) of every beam that reached eos_token
+    for _ in range(max_new_tokens):
+        if len(beams) == 0:  # every beam has finished
+            break
+        logprobs = model(beams)[:, -1].log_softmax(dim=-1)  # [beam, d_vocab]
+        beams, scores = beams.to(logprobs.device), scores.to(logprobs.device)  # the model may sit on a GPU
+        d_vocab = logprobs.shape[-1]
+        if no_repeat_ngram_size is not None:
+            logprobs = logprobs.masked_fill(banned_tokens(beams, no_repeat_ngram_size, d_vocab), float("-inf"))
+        candidate_scores = (scores[:, None] + logprobs).flatten()  # [beam * d_vocab]
+        n_kept = min(n_beams, int(candidate_scores.isfinite().sum()))  # a blocked token is no candidate
+        kept_scores, index = candidate_scores.topk(n_kept)  # best first
+        parent, token = index // d_vocab, index % d_vocab
+        extended = torch.cat([beams[parent], token[:, None]], dim=-1)
+        is_finished = token == eos_token if eos_token is not None else torch.zeros_like(token, dtype=torch.bool)
+        for score, sequence in zip(kept_scores[is_finished].tolist(), extended[is_finished], strict=True):
+            finished.append((score, sequence))
+        beams, scores = extended[~is_finished], kept_scores[~is_finished]
+    ranked = sorted(finished + list(zip(scores.tolist(), beams, strict=True)), key=lambda pair: pair[0], reverse=True)
+    length = len(prompt) + max_new_tokens
+    fill = eos_token if eos_token is not None else 0
+    return torch.stack([F.pad(seq, (0, length - len(seq)), value=fill) for _, seq in ranked[:num_return_sequences]])
+
+
+def forward_with_cache(model, tokens: Int[Tensor, "batch new_pos"], cache) -> Float[Tensor, "batch new_pos d_vocab"]:
+    """The logits of `model` (your chapter 4 `DemoTransformer`, learned positions) for `tokens`, the `new_pos`
+    positions that follow the `cache.length` positions whose keys and values `cache` already holds — the same
+    logits as `model` gives these positions when it reads the whole sequence. Run each of the model's own parts
+    (`embed`, `blocks[i].ln1`, `.ln2`, `.mlp`, `ln_final`, `unembed`), but do attention here: each layer's new keys
+    and values go into the cache with `cache.append(layer, k, v)`, which returns that layer's keys and values for
+    every position so far, and `attend_with_cache` (exercise 5b.6) lets the new queries read them.
+    """
+    start, n_new = cache.length, tokens.shape[1]  # read before any layer appends: where the new tokens sit
+    resid = model.embed(tokens) + model.pos_embed.W_pos[start : start + n_new]  # positions start … start + n_new - 1
+    for layer, block in enumerate(model.blocks):
+        attn, x = block.attn, block.ln1(resid)
+        q, k, v = (
+            einops.einsum(x, W, "batch pos d_model, head_index d_model d_head -> batch pos head_index d_head") + b
+            for W, b in ((attn.W_Q, attn.b_Q), (attn.W_K, attn.b_K), (attn.W_V, attn.b_V))
+        )
+        all_k, all_v = cache.append(layer, k, v)  # [batch, start + n_new, head_index, d_head]
+        z = attend_with_cache(q, all_k, all_v)
+        resid = (
+            resid
+            + einops.einsum(z, attn.W_O, "batch pos head_index d_head, head_index d_head d_model -> batch pos d_model")
+            + attn.b_O
+        )
+        if not model.cfg.attn_only:
+            resid = resid + block.mlp(block.ln2(resid))
+    return model.unembed(model.ln_final(resid))

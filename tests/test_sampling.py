@@ -219,3 +219,101 @@ def test_sampling_probs_by_hand():
     # top_p after the temperature: at temperature 1, p 0.5 keeps only the 0.84 token; at 100 it needs two tokens
     assert (sampling.sampling_probs(torch.tensor([3.0, 1.0, 0.0]), 1.0, top_p=0.5) > 0).sum() == 1
     assert (sampling.sampling_probs(torch.tensor([3.0, 1.0, 0.0]), 100.0, top_p=0.5) > 0).sum() == 2
+
+
+def _exhaustive(model, prompt, max_new, eos, n, k):
+    """The k best sequences of at most `max_new` new tokens, by enumeration: a sequence stops at its first eos;
+    with repeat blocking of size n, no new token may complete an n-gram the sequence held before it. Padded with
+    eos after the end, best first (total log-probability of the new tokens)."""
+    import itertools
+
+    vocab = model.cfg.d_vocab
+    found = {}
+    for new in itertools.product(range(vocab), repeat=max_new):
+        new = list(new)
+        if eos is not None and eos in new:
+            new = new[: new.index(eos) + 1]
+        seq = prompt.tolist() + new
+        if n is not None:
+            repeats = any(
+                seq[t - n + 1 : t + 1] == seq[j : j + n] for t in range(len(prompt), len(seq)) for j in range(t - n + 1)
+            )
+            if repeats:
+                continue
+        found[tuple(new)] = _continuation_logprob(model, prompt, new)
+    ranked = sorted(found.items(), key=lambda item: -item[1])[:k]
+    pad = eos if eos is not None else 0
+    return [prompt.tolist() + list(new) + [pad] * (max_new - len(new)) for new, _ in ranked]
+
+
+@pytest.mark.parametrize("twin", [sampling, solution], ids=["library", "solution"])
+@pytest.mark.parametrize("eos, n", [(0, None), (None, 2), (0, 2), (3, 1)])
+def test_beam_search_sequences_with_a_full_beam_is_exhaustive_search(twin, eos, n):
+    """A beam wide enough to keep every live sequence (d_vocab^3 here) returns exactly the k best of all
+    sequences: finished beams kept aside and ranked with the live ones by their total log-probability, repeat
+    blocking with the prompt counted; rows padded with eos after the end, best first."""
+    model = _model(d_vocab=5, init_range=0.8)
+    for prompt in (torch.tensor([1, 2]), torch.tensor([4, 4, 1])):
+        expected = _exhaustive(model, prompt, 3, eos, n, 6)
+        got = twin.beam_search_sequences(model, prompt, 125, 3, 6, eos, n)
+        assert got.tolist() == expected, (prompt, eos, n)
+
+
+def test_a_narrow_beam_with_eos_returns_sorted_padded_sequences_and_beam_search_stops_at_eos():
+    model = _model(d_vocab=5, init_range=0.8)
+    prompt = torch.tensor([1, 2])
+    for eos in range(5):
+        rows = sampling.beam_search_sequences(model, prompt, 3, 6, 3, eos_token=eos, no_repeat_ngram_size=3)
+        assert rows.shape == (3, 8)
+        scores = []
+        for row in rows:
+            new = row[2:].tolist()
+            end = new.index(eos) + 1 if eos in new else len(new)
+            assert all(t == eos for t in new[end:]), "after the end, only padding"
+            scores.append(_continuation_logprob(model, prompt, new[:end]))
+        assert scores == sorted(scores, reverse=True), "best first"
+        best = sampling.beam_search(model, prompt, 3, 6, eos_token=eos, no_repeat_ngram_size=3)
+        assert best.tolist() == rows[0][: len(best)].tolist() and (len(best) == 8 or best[-1] == eos)
+
+
+def test_banned_tokens_names_the_tokens_that_would_repeat_an_ngram():
+    beams = torch.tensor([[1, 2, 3, 1, 2], [4, 4, 4, 4, 0]])
+    for twin in (sampling, solution):
+        assert twin.banned_tokens(beams, 3, 6).nonzero().tolist() == [[0, 3]]  # 1 2 → 3 again; no 4 0 seen before
+        assert twin.banned_tokens(beams, 2, 6).nonzero().tolist() == [[0, 3]]  # 2 → 3; 0 → nothing yet
+        assert twin.banned_tokens(beams, 1, 6).nonzero().tolist() == [[0, 1], [0, 2], [0, 3], [1, 0], [1, 4]]
+        assert not twin.banned_tokens(beams, 6, 6).any()  # no 6-gram yet
+        with pytest.raises(ValueError, match="positive integer"):
+            twin.banned_tokens(beams, 0, 6)
+
+
+def test_the_solution_cached_forward_on_the_readers_model_equals_its_forward_token_by_token():
+    from solutions.ch04_model import DemoTransformer
+
+    for changes in ({}, {"attn_only": True}, {"normalization_type": None}):
+        cfg = TransformerConfig(d_model=24, n_layers=2, n_heads=4, d_vocab=17, n_ctx=12, init_range=0.3).with_(
+            **changes
+        )
+        model = DemoTransformer(cfg).eval()
+        tokens = torch.randint(0, 17, (2, 12), generator=torch.Generator().manual_seed(3))
+        cache = sampling.KVCache()
+        with torch.no_grad():
+            pieces = [
+                solution.forward_with_cache(model, tokens[:, a:b], cache)
+                for a, b in ((0, 5), *((i, i + 1) for i in range(5, 12)))
+            ]
+            torch.testing.assert_close(torch.cat(pieces, 1), model(tokens), rtol=1e-4, atol=1e-4)
+        assert cache.length == 12
+        uncached = sampling.generate(model, tokens[:, :3], 20, temperature=0.9, top_p=0.9)
+        cached = sampling.generate(
+            model, tokens[:, :3], 20, temperature=0.9, top_p=0.9, use_cache=True, forward=solution.forward_with_cache
+        )
+        assert torch.equal(cached, uncached)  # 23 > n_ctx: the window slides and the cache is rebuilt
+
+
+def test_kv_cache_append_fills_layers_in_order():
+    cache, k = sampling.KVCache(), torch.zeros(1, 2, 1, 3)
+    assert cache.append(0, k, k)[0].shape == (1, 2, 1, 3) and cache.length == 2
+    with pytest.raises(ValueError, match="layer 2 appended before layer 1"):
+        cache.append(2, k, k)
+    assert cache.append(0, k, k + 1)[1].shape == (1, 4, 1, 3)

@@ -100,3 +100,23 @@ def test_generation_takes_the_readers_sampler_and_attention():
         model, [1, 2], 12, temperature=1.0, seed=3, use_cache=True, probs_fn=probs_fn, attend=attend
     )
     assert torch.equal(plain, mine) and calls["probs"] == 12 and calls["attend"] >= 12
+
+
+def test_generation_takes_the_readers_cached_forward():
+    """Chapter 5b samples the reader's model with the reader's cached forward (exercise 5b.9): generate calls it
+    for the prompt and for every new token, and gives the uncached tokens."""
+    from solutions.ch05b_sampling import forward_with_cache
+
+    cfg = TransformerConfig(d_model=16, n_layers=2, n_heads=2, d_vocab=11, n_ctx=8)
+    torch.manual_seed(0)
+    model = DemoTransformer(cfg).eval()
+    calls = []
+
+    def forward(model, tokens, cache):
+        calls.append(tokens.shape[1])
+        return forward_with_cache(model, tokens, cache)
+
+    plain = sampling.generate(model, [1, 2], 12, temperature=1.0, seed=3)
+    mine = sampling.generate(model, [1, 2], 12, temperature=1.0, seed=3, use_cache=True, forward=forward)
+    assert torch.equal(plain, mine) and calls[:7] == [2, 1, 1, 1, 1, 1, 1]  # the prompt, then a token a step
+    assert calls[7:] == [8] * 5  # past n_ctx = 8 the window slides: each step a new cache from the last 8 tokens

@@ -31,6 +31,22 @@ EXPECTED = {
     "cache without a mask": r"causal mask is missing",
     "cache of the new keys only": r"cached keys and values too",
     "token ids shifted": r"values differ",
+    "negated": r"values differ",
+    "last n-gram missed": r"last n-gram counts too",
+    "tail of n tokens": r"last n - 1 tokens, not its last n",
+    "n-grams of every beam": r"each beam's own tokens",
+    "finished beams extended": r"finished: set it aside and do not extend it",
+    "finished beams dropped": r"keep the finished beams aside",
+    "ranked by the mean log-probability": r"not its mean per token",
+    "repeats not blocked": r"block the tokens banned_tokens names",
+    "padded with another token": r"pad a finished sequence .* with eos_token",
+    "worst first": r"best first",
+    "forgetful positions": r"the forgetful cache",
+    "position offset by one": r"not cache\.length \+ 1",
+    "new keys only in the forward": r"the cached ones too",
+    "no cache kept": r"the cache you are given",
+    "logits shifted": r"differ from the uncached model's",
+    "final LayerNorm skipped": r"differ from the uncached model's",
     "pair counts transposed": r"transposed",
     "last pair not counted": r"last pair",
     "pairs wrap around": r"does not wrap around",
@@ -101,6 +117,30 @@ def learner_mistakes(name: str, ref: Callable[..., Any]) -> dict[str, Callable[.
             "counts never recomputed": tokens._counts_never_recomputed,
             "new ids reused": tokens._same_new_id,
         },
+        "banned_tokens": {
+            "last n-gram missed": checks._banned_last_missed,
+            "tail of n tokens": checks._banned_tail_of_n,
+            "n-grams of every beam": checks._banned_across_beams,
+            "documented ValueError not raised": _no_raise(
+                ref, lambda beams, n, d_vocab: checks._banned(beams, 1, d_vocab)
+            ),
+        },
+        "beam_search_sequences": {
+            "finished beams extended": checks._finished_extended,
+            "finished beams dropped": checks._finished_dropped,
+            "ranked by the mean log-probability": checks._ranked_by_mean,
+            "repeats not blocked": checks._not_blocked,
+            "padded with another token": checks._padded_with_zero,
+            "worst first": checks._worst_first,
+        },
+        "forward_with_cache": {
+            "forgetful positions": checks._forgetful_forward,
+            "position offset by one": checks._offset_by_one,
+            "new keys only in the forward": checks._forward_new_keys_only,
+            "no cache kept": lambda model, tokens, cache: ref(model, tokens, checks.sampling.KVCache()),
+            "logits shifted": lambda *args: ref(*args) + 0.5,
+            "final LayerNorm skipped": _without_final_norm(ref),
+        },
         "attend_with_cache": {
             "cache mask at the top left": checks._mask_at_top_left,
             "cache without a mask": checks._no_mask,
@@ -158,7 +198,48 @@ def learn_merges_answers(ref: Callable[..., Any]) -> dict[str, Callable[..., Any
     return int_tensor_answers(ref) | {"documented ValueError not raised": no_raise}
 
 
+def _without_final_norm(ref: Callable[..., Any]) -> Callable[..., Any]:
+    def answer(model, tokens, cache):
+        final, model.ln_final = model.ln_final, torch.nn.Identity()
+        try:
+            return ref(model, tokens, cache)
+        finally:
+            model.ln_final = final
+
+    return answer
+
+
+def bool_tensor_answers(ref: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    """The generic kinds for an answer that is a boolean mask (adding 1 would only change its dtype)."""
+    answers = int_tensor_answers(ref)
+    del answers["off by a lot"]
+    return answers | {"negated": lambda *a: ~ref(*a)}
+
+
+def beam_sequences_answers(ref: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    def no_raise(model, prompt, n_beams, n_new, n_return, eos, ngram):
+        return ref(model, prompt, n_beams, n_new, min(n_return, n_beams), eos, ngram)
+
+    return int_tensor_answers(ref) | {"documented ValueError not raised": no_raise}
+
+
+def cached_forward_answers(ref: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    """The generic kinds for the cached forward: its values are judged token by token by the check's behaviour."""
+    return {
+        "wrong shape": lambda *a: ref(*a)[:, -1],
+        "returns None": lambda *a: None,
+        "raises": _raise,
+        "numpy array": lambda *a: ref(*a).detach().numpy(),
+        "list": lambda *a: ref(*a).detach().tolist(),
+        "unimported module": _unimported(ref),
+        "constant": lambda *a: torch.zeros_like(ref(*a)),
+    }
+
+
 SPECIAL = {
+    "banned_tokens": bool_tensor_answers,
+    "beam_search_sequences": beam_sequences_answers,
+    "forward_with_cache": cached_forward_answers,
     "beam_search": beam_search_answers,
     "pair_counts": int_tensor_answers,
     "merge_pair": int_tensor_answers,

@@ -1,5 +1,6 @@
 """Sampling and generation (chapter 5b): `top_k_logits`, `top_p_logits`, `frequency_penalty`, `sampling_probs`,
-`generate`, `beam_search`, and a key-value cache (`KVCache`, `forward_with_cache`, `attend_with_cache`).
+`generate`, beam search (`beam_search`, `beam_search_sequences`: end-of-text, several sequences, repeat blocking with
+`banned_tokens`), and a key-value cache (`KVCache`, `forward_with_cache`, `attend_with_cache`).
 
 Every function takes any model that maps token ids `[batch, pos]` to logits `[batch, pos, d_vocab]` and has a
 `cfg` with an `n_ctx` (ours, the reader's own model of chapter 4). The cached forward reads the model's weights by
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 import einops
 import torch
 import torch.nn.functional as F
-from jaxtyping import Float, Int
+from jaxtyping import Bool, Float, Int
 from torch import Tensor
 
 LogitsModel = Callable[[Tensor], Tensor]  # tokens [batch, pos] -> logits [batch, pos, d_vocab]
@@ -98,15 +99,22 @@ def generate(
     use_cache: bool = False,
     probs_fn: Callable[..., Tensor] | None = None,
     attend: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None,
+    forward: Callable[..., Tensor] | None = None,
 ) -> Int[Tensor, "batch new_pos"]:
     """Extend `tokens` one token at a time: greedy at temperature 0, otherwise sampled (seeded) from
     `sampling_probs`. Only the last `n_ctx` tokens are read, so the output may be longer than the context.
 
     With `use_cache` the keys and values of earlier positions are kept (`KVCache`) and each step runs the model on
-    the new token alone; the tokens are the same as without it. `probs_fn` (a `sampling_probs`) and `attend` (an
-    `attend_with_cache`) replace the library's — with the reader's own, for instance.
+    the new token alone; the tokens are the same as without it. `probs_fn` (a `sampling_probs`), `attend` (an
+    `attend_with_cache`) and `forward` (a `forward_with_cache(model, tokens, cache)`) replace the library's — with
+    the reader's own, for instance.
     """
     probs_fn = probs_fn or sampling_probs
+    if forward is None:
+
+        def forward(model: LogitsModel, tokens: Tensor, cache: KVCache) -> Tensor:
+            return forward_with_cache(model, tokens, cache, attend)
+
     if temperature < 0:
         raise ValueError(f"temperature must be ≥ 0, got {temperature}")
     n_ctx, d_vocab = model.cfg.n_ctx, model.cfg.d_vocab
@@ -122,9 +130,9 @@ def generate(
             logits = model(tokens[:, -n_ctx:])[:, -1]  # [batch, d_vocab]
         elif cache is None or cache.length >= n_ctx:  # first step, or the window slid: positions start again at 0
             cache = KVCache()
-            logits = forward_with_cache(model, tokens[:, -n_ctx:], cache, attend)[:, -1]
+            logits = forward(model, tokens[:, -n_ctx:], cache)[:, -1]
         else:
-            logits = forward_with_cache(model, tokens[:, -1:], cache, attend)[:, -1]
+            logits = forward(model, tokens[:, -1:], cache)[:, -1]
         if frequency_penalty_alpha:
             logits = frequency_penalty(logits, tokens, frequency_penalty_alpha)
         probs = probs_fn(logits, temperature, top_k, top_p)
@@ -136,27 +144,94 @@ def generate(
     return tokens
 
 
+def banned_tokens(beams: Int[Tensor, "beam pos"], n: int, d_vocab: int) -> Bool[Tensor, "beam d_vocab"]:
+    """Repeat blocking: True for each token that, appended to its beam, would repeat an n-gram (n consecutive
+    tokens) already in that beam — prompt included, as Hugging Face's `no_repeat_ngram_size` counts it."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"no_repeat_ngram_size must be a positive integer, got {n!r}")
+    banned = torch.zeros(len(beams), d_vocab, dtype=torch.bool, device=beams.device)
+    pos = beams.shape[1]
+    if pos < n:
+        return banned  # no n-gram is complete yet
+    ngrams = beams.unfold(1, n, 1)  # [beam, pos - n + 1, n]: every n-gram of each beam
+    seen_prefix = (ngrams[:, :, :-1] == beams[:, None, pos - n + 1 :]).all(-1)  # [beam, n-gram]: starts as the tail
+    rows, which = seen_prefix.nonzero(as_tuple=True)
+    banned[rows, ngrams[rows, which, -1]] = True
+    return banned
+
+
 @torch.no_grad()
-def beam_search(
-    model: LogitsModel, prompt: Int[Tensor, "pos"], n_beams: int, max_new_tokens: int
-) -> Int[Tensor, "pos_plus_new"]:
-    """The continuation of `prompt` with the highest total log-probability that a beam of `n_beams` finds: at each
-    step every beam is extended by every token, and the `n_beams` best sequences (by summed log-probability,
-    across all beams) survive. One beam is greedy decoding."""
+def beam_search_sequences(
+    model: LogitsModel,
+    prompt: Int[Tensor, "pos"],
+    n_beams: int,
+    max_new_tokens: int,
+    num_return_sequences: int = 1,
+    eos_token: int | None = None,
+    no_repeat_ngram_size: int | None = None,
+) -> Int[Tensor, "sequence pos_plus_new"]:
+    """The `num_return_sequences` best continuations of `prompt` that a beam of `n_beams` finds, best first, by
+    total log-probability of their new tokens (no length penalty: every token adds a negative number, so shorter
+    finished sequences are favoured; Hugging Face's `length_penalty` divides by a power of the length instead).
+
+    Each step extends every live beam by every token (tokens `banned_tokens` names for it blocked when
+    `no_repeat_ngram_size` is given) and keeps the `n_beams` best candidates across all beams. A kept candidate
+    that ends at `eos_token` is finished: it is set aside and not extended; the others are the next live beams.
+    The search stops after `max_new_tokens` steps, when no beam is live, or when `num_return_sequences` finished
+    beams score at least as high as the best live one (a live beam can only lose log-probability). The answer
+    ranks the finished beams with the live ones; a finished sequence is padded after its end with `eos_token`.
+    """
     if not isinstance(n_beams, int) or n_beams < 1:
         raise ValueError(f"n_beams must be a positive integer, got {n_beams!r}")
+    if not isinstance(num_return_sequences, int) or not 1 <= num_return_sequences <= n_beams:
+        raise ValueError(f"num_return_sequences must lie in [1, n_beams={n_beams}], got {num_return_sequences!r}")
     if prompt.ndim != 1 or prompt.shape[0] + max_new_tokens > model.cfg.n_ctx:
         raise ValueError(f"prompt must be [pos] with pos + max_new_tokens ≤ n_ctx={model.cfg.n_ctx}")
-    beams = prompt[None]  # [beam, pos]
+    beams = prompt[None]  # [beam, pos]: the live beams
     scores = torch.zeros(1, device=prompt.device)  # [beam]: total log-probability of each beam's new tokens
+    finished: list[tuple[float, Tensor]] = []  # (score, sequence) of each beam that reached eos_token
     for _ in range(max_new_tokens):
         logprobs = model(beams)[:, -1].log_softmax(dim=-1)  # [beam, d_vocab]
         beams, scores = beams.to(logprobs.device), scores.to(logprobs.device)  # the model may sit on a GPU
+        d_vocab = logprobs.shape[-1]
+        if no_repeat_ngram_size is not None:
+            logprobs = logprobs.masked_fill(banned_tokens(beams, no_repeat_ngram_size, d_vocab), float("-inf"))
         candidates = (scores[:, None] + logprobs).flatten()  # [beam * d_vocab]
-        scores, index = candidates.topk(min(n_beams, candidates.numel()))  # sorted, best first
-        parent, token = index // logprobs.shape[-1], index % logprobs.shape[-1]
-        beams = torch.cat([beams[parent], token[:, None]], dim=-1)
-    return beams[0]
+        n_kept = min(n_beams, int(candidates.isfinite().sum()))  # a blocked token is no candidate
+        kept_scores, index = candidates.topk(n_kept)  # sorted, best first
+        parent, token = index // d_vocab, index % d_vocab
+        extended = torch.cat([beams[parent], token[:, None]], dim=-1)
+        done = token == eos_token if eos_token is not None else torch.zeros_like(token, dtype=torch.bool)
+        finished += [(score, seq) for score, seq in zip(kept_scores[done].tolist(), extended[done], strict=True)]
+        beams, scores = extended[~done], kept_scores[~done]
+        finished.sort(key=lambda pair: -pair[0])  # stable: the earlier of two equal scores first
+        enough = len(finished) >= num_return_sequences
+        if len(beams) == 0 or (enough and finished[num_return_sequences - 1][0] >= scores.max().item()):
+            beams, scores = beams[:0], scores[:0]  # nothing live can still enter the answer
+            break
+    ranked = sorted(finished + list(zip(scores.tolist(), beams, strict=True)), key=lambda pair: -pair[0])
+    length = len(prompt) + max_new_tokens
+    fill = eos_token if eos_token is not None else 0
+    return torch.stack([F.pad(seq, (0, length - len(seq)), value=fill) for _, seq in ranked[:num_return_sequences]])
+
+
+def beam_search(
+    model: LogitsModel,
+    prompt: Int[Tensor, "pos"],
+    n_beams: int,
+    max_new_tokens: int,
+    eos_token: int | None = None,
+    no_repeat_ngram_size: int | None = None,
+) -> Int[Tensor, "pos_plus_new"]:
+    """The continuation of `prompt` with the highest total log-probability that a beam of `n_beams` finds: at each
+    step every beam is extended by every token, and the `n_beams` best sequences (by summed log-probability,
+    across all beams) survive. One beam is greedy decoding. With `eos_token`, beams that end there are finished
+    and the answer stops at its end-of-text token; `no_repeat_ngram_size` blocks repeated n-grams
+    (`beam_search_sequences`, which also returns several sequences)."""
+    best = beam_search_sequences(model, prompt, n_beams, max_new_tokens, 1, eos_token, no_repeat_ngram_size)[0]
+    if eos_token is not None and (best[len(prompt) :] == eos_token).any():
+        return best[: len(prompt) + int((best[len(prompt) :] == eos_token).int().argmax()) + 1]
+    return best
 
 
 # --------------------------------------------------------------------------------------------- the KV cache
@@ -171,6 +246,24 @@ class KVCache:
     @property
     def length(self) -> int:
         return self.keys[0].shape[1] if self.keys else 0
+
+    def append(
+        self,
+        layer: int,
+        k: Float[Tensor, "batch new_pos head_index d_head"],
+        v: Float[Tensor, "batch new_pos head_index d_head"],
+    ) -> tuple[Tensor, Tensor]:
+        """Add the new positions' keys and values of `layer` after the cached ones; return the layer's keys and
+        values for every position so far, [batch, all_pos, head_index, d_head] each."""
+        if layer == len(self.keys):  # the first positions this layer sees
+            self.keys.append(k)
+            self.values.append(v)
+        elif layer < len(self.keys):
+            self.keys[layer] = torch.cat([self.keys[layer], k], dim=1)
+            self.values[layer] = torch.cat([self.values[layer], v], dim=1)
+        else:
+            raise ValueError(f"layer {layer} appended before layer {len(self.keys)}: fill the layers in order")
+        return self.keys[layer], self.values[layer]
 
 
 def attend_with_cache(
@@ -222,13 +315,7 @@ def forward_with_cache(
         q, k, v = (
             einops.einsum(x, w[f"{p}attn.W_{n}"], "b s m, h m d -> b s h d") + bias(f"{p}attn.b_{n}", x) for n in "QKV"
         )
-        if layer == len(cache.keys):
-            cache.keys.append(k)
-            cache.values.append(v)
-        else:
-            cache.keys[layer] = torch.cat([cache.keys[layer], k], dim=1)
-            cache.values[layer] = torch.cat([cache.values[layer], v], dim=1)
-        z = attend(q, cache.keys[layer], cache.values[layer])
+        z = attend(q, *cache.append(layer, k, v))
         attn_out = einops.einsum(z, w[p + "attn.W_O"], "b s h d, h d m -> b s m") + bias(p + "attn.b_O", z)
         resid = resid + attn_out if cfg.use_residual else attn_out
         if not cfg.attn_only:

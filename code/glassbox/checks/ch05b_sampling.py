@@ -4,8 +4,10 @@ beam search and attention over a key-value cache. Each names the mistakes a lear
 import math
 
 import torch
+import torch.nn.functional as F
 
 from glassbox import sampling
+from glassbox.answer import ReaderFailed
 from glassbox.config import TransformerConfig
 from glassbox.diagnose import SOFTMAX_HINT
 from glassbox.judge import Case, Exercise
@@ -184,6 +186,272 @@ def _each_beam_its_best(model, prompt, n_beams, n_new):
     return beams[scores.argmax()]
 
 
+# ------------------------------------------------------------------------------------------ repeat blocking
+def _banned_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(5)
+    return [
+        Case("3 beams of 12 tokens from 4, n = 2", (torch.randint(0, 4, (3, 12), generator=generator), 2, 6)),
+        Case(
+            "n = 3, a beam whose last trigram's start repeats", (torch.tensor([[1, 2, 3, 1, 2], [4, 4, 4, 4, 0]]), 3, 6)
+        ),
+        Case("n = 3, the repeat is the beam's last trigram", (torch.tensor([[5, 1, 2, 1, 2], [0, 1, 0, 1, 0]]), 3, 6)),
+        Case("n = 3, a run of one token (the last trigram repeats itself)", (torch.tensor([[3, 7, 7, 7]]), 3, 8)),
+        Case("n = 1 (every token already present)", (torch.randint(0, 9, (2, 6), generator=generator), 1, 10)),
+        Case("beams shorter than n (nothing banned yet)", (torch.tensor([[1, 1], [2, 3]]), 3, 4)),
+        Case("n = 0 (a ValueError)", (torch.tensor([[1, 2, 3]]), 0, 4)),
+    ]
+
+
+def _banned(beams, n, d_vocab, *, last_window: bool = True, tail: int | None = None, own_beam: bool = True):
+    """Repeat blocking with one thing changeable, for the wrong variants."""
+    tail = n - 1 if tail is None else tail
+    banned = torch.zeros(len(beams), d_vocab, dtype=torch.bool)
+    rows = beams.tolist()
+    for b, beam in enumerate(rows):
+        histories = [beam] if own_beam else rows
+        end = beam[len(beam) - tail :] if tail else []
+        for history in histories:
+            for start in range(len(history) - tail - (0 if last_window else 1)):
+                if start + tail < len(history) and history[start : start + tail] == end:
+                    banned[b, history[start + tail]] = True
+    return banned
+
+
+def _banned_last_missed(beams, n, d_vocab):
+    return _banned(beams, n, d_vocab, last_window=False)
+
+
+def _banned_tail_of_n(beams, n, d_vocab):
+    return _banned(beams, n, d_vocab, tail=n)
+
+
+def _banned_across_beams(beams, n, d_vocab):
+    return _banned(beams, n, d_vocab, own_beam=False)
+
+
+# ------------------------------------------------------------------ beam search: end of text, several sequences
+def _sequences_cases() -> list[Case]:
+    prompt = torch.tensor([1, 2, 3])
+    return [
+        Case("4 beams, 3 sequences, end token 0, 6 new tokens", (_beam_model(40), prompt, 4, 6, 3, 0, None)),
+        Case("5 beams, 5 sequences, end token 5, 7 new tokens", (_beam_model(7), prompt, 5, 7, 5, 5, None)),
+        Case("3 beams, no end token, no repeated bigram", (_beam_model(9), prompt, 3, 8, 2, None, 2)),
+        Case("4 beams, end token 2, no repeated trigram", (_beam_model(11), torch.tensor([2, 4, 2]), 4, 8, 4, 2, 3)),
+        Case("1 beam, 1 sequence, end token 3 (greedy, stopping at 3)", (_beam_model(2), prompt, 1, 6, 1, 3, None)),
+        Case("num_return_sequences > n_beams (a ValueError)", (_beam_model(1), prompt, 2, 3, 3, 0, None)),
+    ]
+
+
+def _beam_variant(
+    model,
+    prompt,
+    n_beams,
+    n_new,
+    n_return,
+    eos,
+    ngram,
+    *,
+    extend_finished=False,
+    keep_finished=True,
+    mean=False,
+    block=True,
+    pad=None,
+    reverse=False,
+):
+    """Beam search with end of text and repeat blocking, one thing changeable, for the wrong variants."""
+    if not 1 <= n_return <= n_beams:
+        raise ValueError("num_return_sequences")
+    beams, scores, finished = prompt[None], torch.zeros(1), []
+    for _ in range(n_new):
+        if len(beams) == 0:
+            break
+        logprobs = model(beams)[:, -1].log_softmax(-1)
+        if ngram is not None and block:
+            logprobs = logprobs.masked_fill(sampling.banned_tokens(beams, ngram, logprobs.shape[-1]), float("-inf"))
+        candidates = (scores[:, None] + logprobs).flatten()
+        kept, index = candidates.topk(min(n_beams, int(candidates.isfinite().sum())))
+        extended = torch.cat([beams[index // logprobs.shape[-1]], (index % logprobs.shape[-1])[:, None]], -1)
+        done = (
+            extended[:, -1] == eos
+            if eos is not None and not extend_finished
+            else torch.zeros(len(kept), dtype=torch.bool)
+        )
+        finished += list(zip(kept[done].tolist(), extended[done], strict=True)) if keep_finished else []
+        beams, scores = extended[~done], kept[~done]
+    ranked = finished + list(zip(scores.tolist(), beams, strict=True))
+    if mean:
+        ranked = [(score / (len(seq) - len(prompt)), seq) for score, seq in ranked]
+    ranked = sorted(ranked, key=lambda pair: pair[0], reverse=not reverse)[:n_return]
+    fill = (eos if eos is not None else 0) if pad is None else pad
+    rows = [F.pad(seq, (0, len(prompt) + n_new - len(seq)), value=fill) for _, seq in ranked]
+    return torch.stack(rows)
+
+
+def _finished_extended(*args):
+    return _beam_variant(*args, extend_finished=True)
+
+
+def _finished_dropped(*args):
+    return _beam_variant(*args, keep_finished=False)
+
+
+def _ranked_by_mean(*args):
+    return _beam_variant(*args, mean=True)
+
+
+def _not_blocked(*args):
+    return _beam_variant(*args, block=False)
+
+
+def _padded_with_zero(*args):
+    return _beam_variant(*args, pad=-1 if args[5] == 0 else 0)
+
+
+def _worst_first(*args):
+    return _beam_variant(*args, reverse=True)
+
+
+# ---------------------------------------------------------------------------------- a cached forward of your model
+def _own_model(changes: dict | None = None, seed: int = 0):
+    from glassbox.model import DemoTransformer
+
+    cfg = TransformerConfig(d_model=24, n_layers=2, n_heads=4, d_vocab=17, n_ctx=16, init_range=0.3, seed=seed)
+    model = DemoTransformer(cfg.with_(**(changes or {}))).eval()
+    with torch.no_grad():  # non-zero biases and LayerNorm weights, so that skipping one shows
+        for param in model.parameters():
+            if param.ndim == 1:
+                param.add_(0.2 * torch.randn(param.shape, generator=torch.Generator().manual_seed(param.numel())))
+    return model
+
+
+def _forward_cases() -> list[Case]:
+    """Smoke cases: the forward runs and returns [batch, new_pos, d_vocab] logits. The reference runs first, on the
+    same cache, so the values are judged by `_cached_forward_behaves`, token by token from an empty cache."""
+    generator = torch.Generator().manual_seed(0)
+    return [
+        Case(
+            "a prompt of 4 tokens into an empty cache",
+            (_own_model(), torch.randint(0, 17, (2, 4), generator=generator), sampling.KVCache()),
+        ),
+        Case(
+            "an attention-only model, 3 tokens",
+            (_own_model({"attn_only": True}), torch.randint(0, 17, (1, 3), generator=generator), sampling.KVCache()),
+        ),
+        Case(
+            "a model without LayerNorm, one token",
+            (
+                _own_model({"normalization_type": None}),
+                torch.randint(0, 17, (3, 1), generator=generator),
+                sampling.KVCache(),
+            ),
+        ),
+    ]
+
+
+FORWARD_SPLITS = ((0, 4), (4, 5), (5, 6), (6, 9), (9, 10), (10, 11))  # a prompt, then token by token (and 3 at once)
+
+
+def _cached_logits(forward, model, tokens, call=None) -> tuple[torch.Tensor, int]:
+    """The logits of `forward` run piece by piece with one cache from empty, and the cache's length after."""
+    call = call or (lambda fn, *args: fn(*args))
+    cache = sampling.KVCache()
+    with torch.no_grad():
+        pieces = [call(forward, model, tokens[:, a:b], cache) for a, b in FORWARD_SPLITS]
+    return torch.cat(pieces, dim=1), cache.length
+
+
+def _forgetful_forward(model, tokens, cache):
+    return sampling.forward_with_cache(model, tokens, _Forgetful(cache))
+
+
+def _offset_by_one(model, tokens, cache):
+    return sampling.forward_with_cache(model, tokens, _Shifted(cache))
+
+
+def _forward_new_keys_only(model, tokens, cache):
+    return sampling.forward_with_cache(
+        model,
+        tokens,
+        cache,
+        attend=lambda q, k, v: sampling.attend_with_cache(q, k[:, -q.shape[1] :], v[:, -q.shape[1] :]),
+    )
+
+
+def _fresh_cache_each_call(model, tokens, cache):
+    return sampling.forward_with_cache(model, tokens, sampling.KVCache())
+
+
+class _Forgetful:
+    """A cache whose count the forward never reads: every new token is embedded from position 0."""
+
+    def __init__(self, cache):
+        self.cache = cache
+
+    length = property(lambda self: 0)
+
+    def append(self, layer, k, v):
+        return self.cache.append(layer, k, v)
+
+    @property
+    def keys(self):
+        return self.cache.keys
+
+    @property
+    def values(self):
+        return self.cache.values
+
+
+class _Shifted(_Forgetful):
+    """A cache read one position too far: the first new token is embedded at cache.length + 1."""
+
+    length = property(lambda self: self.cache.length + 1)
+
+
+FORWARD_MISTAKES = {
+    "the new tokens sit after the cached ones: add W_pos[cache.length : cache.length + new_pos], not W_pos[:new_pos] "
+    "(the forgetful cache)": _forgetful_forward,
+    "the first new token sits at position cache.length (positions count from 0), not cache.length + 1": _offset_by_one,
+    "the new queries must read every key and value so far — the cached ones too (cache.append returns them)": (
+        _forward_new_keys_only
+    ),
+    "keep the keys and values in the cache you are given: a new cache each call forgets every earlier position": (
+        _fresh_cache_each_call
+    ),
+}
+
+
+def _cached_forward_behaves(answer) -> str | None:
+    """Your cached forward, token by token from an empty cache, against the uncached model on the whole sequence."""
+    for label, changes in (
+        ("GPT-2-like", {}),
+        ("attention-only", {"attn_only": True}),
+        ("no LayerNorm", {"normalization_type": None}),
+    ):
+        model = _own_model(changes, seed=3)
+        tokens = torch.randint(0, 17, (2, FORWARD_SPLITS[-1][1]), generator=torch.Generator().manual_seed(4))
+        with torch.no_grad():
+            expected = model(tokens)
+        try:
+            got, length = _cached_logits(answer.obj, model, tokens, lambda fn, *a: answer.call(fn, *a, first=True))
+        except ReaderFailed as failure:
+            return f"{label}: {failure.reason}"
+        if got.shape != expected.shape:
+            return f"{label}: the pieces' logits, joined, have shape {tuple(got.shape)}, not {tuple(expected.shape)}"
+        wrong = ~torch.isclose(got, expected, rtol=1e-4, atol=1e-4).all(-1).all(0)  # [pos]
+        if wrong.any():
+            first = int(wrong.int().argmax())
+            for sentence, variant in FORWARD_MISTAKES.items():
+                if torch.allclose(got, _cached_logits(variant, model, tokens)[0], rtol=1e-4, atol=1e-4):
+                    return f"{label}: position {first}'s logits differ from the uncached model's — {sentence}"
+            gap = (got - expected).abs().max().item()
+            return (
+                f"{label}: from position {first} on, the logits differ from the uncached model's (by up to {gap:.3g})"
+            )
+        if length != tokens.shape[1]:
+            return f"{label}: the cache holds {length} positions, not {tokens.shape[1]}: append every layer's k, v"
+    return None
+
+
 # ----------------------------------------------------------------------------------------- the KV cache
 def _qkv(batch: int, n_new: int, n_all: int, heads: int = 2, d_head: int = 4, seed: int = 0):
     generator = torch.Generator().manual_seed(seed)
@@ -292,5 +560,43 @@ EXERCISES = [
             "attend to the cached keys and values too, not only the new ones": _new_keys_only,
         },
         agrees_with={"glassbox.sampling.attend_with_cache": sampling.attend_with_cache},
+    ),
+    Exercise(
+        name="banned_tokens",
+        module="ch05b_sampling",
+        cases=_banned_cases,
+        mistakes={
+            "the beam's last n-gram counts too: n-grams start at every position up to len(beam) - n": (
+                _banned_last_missed
+            ),
+            "a new token completes an n-gram with the beam's last n - 1 tokens, not its last n": _banned_tail_of_n,
+            "look for repeats in each beam's own tokens: row b bans only what beam b holds": _banned_across_beams,
+        },
+        agrees_with={"glassbox.sampling.banned_tokens": sampling.banned_tokens},
+    ),
+    Exercise(
+        name="beam_search_sequences",
+        module="ch05b_sampling",
+        cases=_sequences_cases,
+        mistakes={
+            "a beam that reaches eos_token is finished: set it aside and do not extend it": _finished_extended,
+            "keep the finished beams aside and rank them with the live ones at the end — they were dropped": (
+                _finished_dropped
+            ),
+            "rank by the total log-probability of the new tokens, not its mean per token (no length penalty here)": (
+                _ranked_by_mean
+            ),
+            "block the tokens banned_tokens names (log-probability -inf) before ranking the candidates": _not_blocked,
+            "pad a finished sequence after its end with eos_token": _padded_with_zero,
+            "return the sequences best first": _worst_first,
+        },
+        agrees_with={"glassbox.sampling.beam_search_sequences": sampling.beam_search_sequences},
+    ),
+    Exercise(
+        name="forward_with_cache",
+        module="ch05b_sampling",
+        cases=_forward_cases,
+        compare_values=False,  # the cache changes: the values are judged by the behaviour, token by token
+        behaviours={"token by token from an empty cache, the uncached model's logits": _cached_forward_behaves},
     ),
 ]
