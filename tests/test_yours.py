@@ -120,3 +120,12 @@ def test_generation_takes_the_readers_cached_forward():
     mine = sampling.generate(model, [1, 2], 12, temperature=1.0, seed=3, use_cache=True, forward=forward)
     assert torch.equal(plain, mine) and calls[:7] == [2, 1, 1, 1, 1, 1, 1]  # the prompt, then a token a step
     assert calls[7:] == [8] * 5  # past n_ctx = 8 the window slides: each step a new cache from the last 8 tokens
+
+
+def test_chapter_5b_uses_the_readers_decoding_and_cache_after_checking_them():
+    notebook = chapter_to_notebook(ROOT / "book" / "part2" / "ch05b_sampling.md", root=ROOT, fill_solutions=True)
+    sources = [c.source for c in notebook.cells]
+    used = next(i for i, s in enumerate(sources) if 'mine("forward_with_cache")' in s)
+    for name in ("banned_tokens", "beam_search_sequences", "forward_with_cache", "attend_with_cache"):
+        assert sources.index(f"check({name})") < used, name
+    assert "forward=my_forward" in sources[used] and 'mine("beam_search_sequences")' in sources[used]
