@@ -94,3 +94,21 @@ def noise_block_outputs(
     (`block` "attn") or MLP output (`block` "mlp"), `blocks.l.hook_<block>_out`, replaced at every position by the
     corrupted run's. A large drop from the clean metric says the block is necessary."""
     raise NotImplementedError()
+
+
+def path_patch_frozen(
+    model: Transformer,
+    base: Int[Tensor, "batch pos"],
+    source: Int[Tensor, "batch pos"],
+    metric: Callable[[Tensor], Tensor],
+    sender: tuple[int, int],
+    receivers: list[tuple[int, int]],
+    part: str,
+) -> Float[Tensor, ""]:
+    """Path patching with the other heads frozen (Wang et al. 2022): `metric(logits)` of the run on `base` in which
+    only the `receivers`' (layer, head) queries, keys or values (`part`) see the `sender` head's output from the run
+    on `source`. Step 1: cache both runs. Step 2: run `base` with the sender's `hook_z` slice from the source run and
+    every other head's `hook_z` frozen at its base value (MLPs and LayerNorms recompute); keep the receivers'
+    `hook_<part>`. Step 3: run `base` with only the receivers' slices of `hook_<part>` from step 2; return the
+    metric."""
+    raise NotImplementedError()

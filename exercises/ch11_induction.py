@@ -16,3 +16,13 @@ def second_half_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Ten
     """Mean next-token loss of the predictions made at positions half … 2·half − 2, whose targets (the tokens at
     half + 1 … 2·half − 1) are copies of tokens the model has already seen."""
     raise NotImplementedError()
+
+
+def attention_score_parts(
+    q_parts: Float[Tensor, "q_source batch pos d_head"], k_parts: Float[Tensor, "k_source batch pos d_head"]
+) -> Float[Tensor, "q_source k_source batch query key"]:
+    """A head's attention score split by source: its query is the sum of `q_parts` over the first axis (one part
+    per source of the residual stream, projected by W_Q) and its key the sum of `k_parts`. Entry [i, j, b, q, k] is
+    query part i at position q dotted with key part j at position k, divided by √d_head, so that the entries summed
+    over i and j give the score q·k / √d_head (before the causal mask)."""
+    raise NotImplementedError()

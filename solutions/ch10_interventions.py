@@ -132,3 +132,46 @@ def noise_block_outputs(
             hook_name = f"blocks.{layer}.hook_{block}_out"
             patched_metric[layer] = metric(model.run_with_hooks(clean, fwd_hooks=[(hook_name, noise)]))
     return patched_metric
+
+
+def path_patch_frozen(
+    model: Transformer,
+    base: Int[Tensor, "batch pos"],
+    source: Int[Tensor, "batch pos"],
+    metric: Callable[[Tensor], Tensor],
+    sender: tuple[int, int],
+    receivers: list[tuple[int, int]],
+    part: str,
+) -> Float[Tensor, ""]:
+    """Path patching with the other heads frozen (Wang et al. 2022): `metric(logits)` of the run on `base` in which
+    only the `receivers`' (layer, head) queries, keys or values (`part`) see the `sender` head's output from the run
+    on `source`. Step 1: cache both runs. Step 2: run `base` with the sender's `hook_z` slice from the source run and
+    every other head's `hook_z` frozen at its base value (MLPs and LayerNorms recompute); keep the receivers'
+    `hook_<part>`. Step 3: run `base` with only the receivers' slices of `hook_<part>` from step 2; return the
+    metric."""
+    with torch.no_grad():
+        # step 1: every head's output on both runs
+        _, base_cache = model.run_with_cache(base)
+        _, source_cache = model.run_with_cache(source)
+
+        # step 2: the sender from the source run, every other head frozen at its base value
+        def freeze(z: Tensor, hook: HookPoint) -> Tensor:
+            frozen = base_cache[hook.name].clone()
+            if hook.name == f"blocks.{sender[0]}.attn.hook_z":
+                frozen[:, :, sender[1]] = source_cache[hook.name][:, :, sender[1]]
+            return frozen
+
+        z_hooks = [(f"blocks.{layer}.attn.hook_z", freeze) for layer in range(model.cfg.n_layers)]
+        with model.hooks(fwd_hooks=z_hooks):
+            _, step_2 = model.run_with_cache(base)
+
+        # step 3: only the receivers' inputs from step 2; everything else recomputes
+        def patch_receivers(activation: Tensor, hook: HookPoint) -> Tensor:
+            patched = activation.clone()
+            for layer, head in receivers:
+                if hook.name == f"blocks.{layer}.attn.hook_{part}":
+                    patched[:, :, head] = step_2[hook.name][:, :, head]
+            return patched
+
+        names = {f"blocks.{layer}.attn.hook_{part}" for layer, _ in receivers}
+        return metric(model.run_with_hooks(base, fwd_hooks=[(name, patch_receivers) for name in names]))

@@ -19,3 +19,14 @@ def second_half_loss(logits: Float[Tensor, "batch pos d_vocab"], tokens: Int[Ten
     half + 1 … 2·half − 1) are copies of tokens the model has already seen."""
     half = tokens.shape[-1] // 2
     return F.cross_entropy(logits[:, half:-1].flatten(0, 1), tokens[:, half + 1 :].flatten())
+
+
+def attention_score_parts(
+    q_parts: Float[Tensor, "q_source batch pos d_head"], k_parts: Float[Tensor, "k_source batch pos d_head"]
+) -> Float[Tensor, "q_source k_source batch query key"]:
+    """A head's attention score split by source: its query is the sum of `q_parts` over the first axis (one part
+    per source of the residual stream, projected by W_Q) and its key the sum of `k_parts`. Entry [i, j, b, q, k] is
+    query part i at position q dotted with key part j at position k, divided by √d_head, so that the entries summed
+    over i and j give the score q·k / √d_head (before the causal mask)."""
+    d_head = q_parts.shape[-1]
+    return torch.einsum("ibqd,jbkd->ijbqk", q_parts, k_parts) / d_head**0.5

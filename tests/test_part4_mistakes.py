@@ -15,6 +15,8 @@ NEW_EXERCISES = [
     "patch_head_input",
     "repeated_induction_scores",
     "logit_difference",
+    "path_patch_frozen",
+    "attention_score_parts",
 ]
 CASES = [(name, reason) for name in NEW_EXERCISES for reason in EXERCISES[name].mistakes]
 

@@ -1,8 +1,8 @@
 """Checks for chapter 10, "Interventions": zero and mean ablation of a head, patching a position, recovery ratio,
 direct logit attribution, one edge of a path, attribution patching, patching one head's queries, keys or values, and
-noising one block's output.
+noising one block's output and path patching with the other heads frozen.
 
-Longer than 300 lines: one chapter's eight exercises, each with its cases and the learner's mistakes written as
+Longer than 300 lines: one chapter's ten exercises, each with its cases and the learner's mistakes written as
 functions beside it, so that a check and the mistakes it names are read together."""
 
 from functools import partial
@@ -320,6 +320,116 @@ def _noise_reference(model, clean, cache, metric, block):
     return out
 
 
+def _frozen_cases() -> list[Case]:
+    """Three-layer models, so that heads sit between sender and receiver (freezing them matters) and after it (the
+    receiver's change must flow on); LayerNorm weights away from 1, so the receiver's own LayerNorm matters."""
+
+    def case(seed: int, noising: bool, sender, receivers, part: str, layer_norm: bool, attn_only: bool) -> tuple:
+        cfg = TransformerConfig(
+            d_model=12, n_layers=3, n_heads=2, d_head=6, d_vocab=9, n_ctx=8, d_mlp=16, attn_only=attn_only,
+            normalization_type="LN" if layer_norm else None, init_range=0.5, seed=seed,
+        )  # fmt: skip
+        model = Transformer(cfg).eval()
+        generator = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if "ln" in name:
+                    param.add_(0.3 * torch.randn(param.shape, generator=generator))
+        clean = torch.randint(0, cfg.d_vocab, (3, 6), generator=generator)
+        corrupted = clean.clone()
+        corrupted[:, 1] = (clean[:, 1] + 1 + torch.randint(0, cfg.d_vocab - 1, (3,), generator=generator)) % 9
+        answer = clean[:, -1]
+
+        def metric(logits: torch.Tensor) -> torch.Tensor:  # the last token's logit above the mean logit
+            last = logits[:, -1]
+            return (last.gather(1, answer[:, None]).squeeze(1) - last.mean(1)).mean()
+
+        base, source = (clean, corrupted) if noising else (corrupted, clean)
+        return model, base, source, metric, sender, receivers, part
+
+    return [
+        Case("noising L0H1 → L2H0's keys, with MLPs and LayerNorm", case(0, True, (0, 1), [(2, 0)], "k", True, False)),
+        Case(
+            "denoising L0H0 → L1H1's queries, attention-only with LayerNorm",
+            case(1, False, (0, 0), [(1, 1)], "q", True, True),
+        ),
+        Case(
+            "noising L0H1 → the values of L1H0 and L2H1, attention-only, no LayerNorm",
+            case(2, True, (0, 1), [(1, 0), (2, 1)], "v", False, True),
+        ),
+    ]  # fmt: skip
+
+
+def _frozen_variant(
+    model, base, source, metric, sender, receivers, part, *, freeze=True, scales=False, keep=False, whole=False
+) -> torch.Tensor:
+    """The reference's three steps with one thing changed: nothing frozen in step 2 (`freeze`), the LayerNorm scales
+    frozen too (`scales`), the freezing hooks kept in step 3 (`keep`), the whole hook patched in step 3 (`whole`)."""
+    _, base_cache = model.run_with_cache(base)
+    _, source_cache = model.run_with_cache(source)
+    sender_name = f"blocks.{sender[0]}.attn.hook_z"
+
+    def step_2_hook(activation, hook):
+        out = base_cache[hook.name].clone() if freeze or hook.name == sender_name else activation.clone()
+        if hook.name == sender_name:
+            out[:, :, sender[1]] = source_cache[hook.name][:, :, sender[1]]
+        return out
+
+    names = [f"blocks.{layer}.attn.hook_z" for layer in range(model.cfg.n_layers)]
+    names += [name for name in base_cache if name.endswith("hook_scale")] if scales else []
+    frozen = [(name, step_2_hook) for name in names]
+    with model.hooks(fwd_hooks=frozen):
+        _, step_2 = model.run_with_cache(base)
+
+    def step_3_hook(activation, hook):
+        out = activation.clone()
+        for layer, head in receivers:
+            if hook.name == f"blocks.{layer}.attn.hook_{part}":
+                where = (slice(None),) if whole else (slice(None), slice(None), head)
+                out[where] = step_2[hook.name][where]
+        return out
+
+    receiving = {f"blocks.{layer}.attn.hook_{part}" for layer, _ in receivers}
+    hooks = [(name, step_3_hook) for name in receiving] + ([h for h in frozen if h[0] != sender_name] if keep else [])
+    with model.hooks(fwd_hooks=hooks):
+        return metric(model(base))
+
+
+def _frozen_nothing(*args):
+    return _frozen_variant(*args, freeze=False)
+
+
+def _frozen_scales(*args):
+    return _frozen_variant(*args, scales=True)
+
+
+def _frozen_in_step_3(*args):
+    return _frozen_variant(*args, keep=True)
+
+
+def _frozen_whole_hook(*args):
+    return _frozen_variant(*args, whole=True)
+
+
+def _frozen_swapped(model, base, source, metric, sender, receivers, part):
+    return _frozen_variant(model, source, base, metric, sender, receivers, part)
+
+
+def _frozen_receiver_instead(model, base, source, metric, sender, receivers, part):
+    _, source_cache = model.run_with_cache(source)
+
+    def patch(activation, hook):
+        out = activation.clone()
+        for layer, head in receivers:
+            if hook.name == f"blocks.{layer}.attn.hook_{part}":
+                out[:, :, head] = source_cache[hook.name][:, :, head]
+        return out
+
+    names = {f"blocks.{layer}.attn.hook_{part}" for layer, _ in receivers}
+    with model.hooks(fwd_hooks=[(name, patch) for name in names]):
+        return metric(model(base))
+
+
 EXERCISES = [
     Exercise(
         name="zero_ablate_head",
@@ -435,6 +545,29 @@ EXERCISES = [
             ),
         },
         agrees_with={"an independent loop over blocks.{l}.hook_{block}_out": _noise_reference},
+        atol=1e-4,
+    ),
+    Exercise(
+        name="path_patch_frozen",
+        module="ch10_interventions",
+        cases=_frozen_cases,
+        mistakes={
+            "in step 2 freeze every other head at its base value: unfrozen, the sender also reaches the receiver "
+            "through the heads between them": _frozen_nothing,
+            "patch the sender's output (its hook_z) from the source run, not the receiver's input: that restores "
+            "every path into the receiver, not one edge": _frozen_receiver_instead,
+            "run the base tokens with the sender from the source run: base and source swapped turns noising into "
+            "denoising (the effect's sign and size change)": _frozen_swapped,
+            "freeze only the heads in step 2: the receiver's LayerNorm scale must recompute, it is part of the edge": (
+                _frozen_scales
+            ),
+            "in step 3 patch only the receivers: later heads recompute, or the receivers' change never reaches the "
+            "logits through them": _frozen_in_step_3,
+            "in step 3 patch only the receiver heads' slice [:, :, head] of hook_<part>, not the whole hook": (
+                _frozen_whole_hook
+            ),
+        },
+        agrees_with={"glassbox.analysis.interventions.path_patch_frozen": interventions.path_patch_frozen},
         atol=1e-4,
     ),
 ]

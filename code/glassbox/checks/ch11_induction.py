@@ -1,4 +1,5 @@
-"""Checks for chapter 11, "Induction heads, trained here": the induction score and the second-half loss."""
+"""Checks for chapter 11, "Induction heads, trained here": the induction score, the second-half loss, and an
+attention score split by the sources of its query and key."""
 
 import torch
 import torch.nn.functional as F
@@ -64,6 +65,53 @@ def _library_second_half(logits, tokens):
     return per_token_loss(logits, tokens)[:, tokens.shape[-1] // 2 :].mean()
 
 
+def _parts_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(3)
+
+    def parts(n_q: int, n_k: int, batch: int, pos: int, d_head: int) -> tuple:
+        return (torch.randn(n_q, batch, pos, d_head, generator=generator),
+                torch.randn(n_k, batch, pos, d_head, generator=generator))  # fmt: skip
+
+    return [
+        Case("four sources on each side, d_head 4", parts(4, 4, 2, 5, 4)),
+        Case("one source each: the plain score q·k / √d_head", parts(1, 1, 3, 6, 9)),
+        Case("three query sources, two key sources, d_head 16", parts(3, 2, 2, 4, 16)),
+    ]
+
+
+def _parts_sum_to_the_score(out, args) -> str | None:
+    q_parts, k_parts = args
+    q, k = q_parts.sum(0), k_parts.sum(0)
+    score = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
+    if out.shape[2:] == score.shape and not torch.allclose(out.sum((0, 1)), score, atol=1e-4, rtol=1e-4):
+        return "summed over both source axes the parts must give the score q·k / √d_head"
+    return None
+
+
+def _parts_loop(q_parts, k_parts):
+    return torch.stack([torch.stack([q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5 for k in k_parts]) for q in q_parts])
+
+
+def _parts_unscaled(q_parts, k_parts):
+    return torch.einsum("ibqd,jbkd->ijbqk", q_parts, k_parts)
+
+
+def _parts_by_d_head(q_parts, k_parts):
+    return torch.einsum("ibqd,jbkd->ijbqk", q_parts, k_parts) / q_parts.shape[-1]
+
+
+def _parts_key_rows(q_parts, k_parts):
+    return torch.einsum("ibqd,jbkd->ijbkq", q_parts, k_parts) / q_parts.shape[-1] ** 0.5
+
+
+def _parts_sources_swapped(q_parts, k_parts):
+    return torch.einsum("ibqd,jbkd->jibqk", q_parts, k_parts) / q_parts.shape[-1] ** 0.5
+
+
+def _parts_softmaxed(q_parts, k_parts):
+    return (torch.einsum("ibqd,jbkd->ijbqk", q_parts, k_parts) / q_parts.shape[-1] ** 0.5).softmax(-1)
+
+
 EXERCISES = [
     Exercise(
         name="induction_score",
@@ -87,5 +135,24 @@ EXERCISES = [
             "the target of position t is the token at t + 1 (shift by one)": _unshifted,
         },
         agrees_with={"glassbox.induction.per_token_loss over positions half …": _library_second_half},
+    ),
+    Exercise(
+        name="attention_score_parts",
+        module="ch11_induction",
+        cases=_parts_cases,
+        mistakes={
+            "divide each part by √d_head, as the score itself is divided": _parts_unscaled,
+            "the score is divided by √d_head, not by d_head": _parts_by_d_head,
+            "rows are queries and columns keys: entry [i, j, b, q, k], not [i, j, b, k, q]": _parts_key_rows,
+            "the first axis is the query's source and the second the key's: [i, j], not [j, i]": (
+                _parts_sources_swapped
+            ),
+            "a part is a dot product: the softmax comes after the parts are summed, and does not split": (
+                _parts_softmaxed
+            ),
+        },
+        properties=[_parts_sum_to_the_score],
+        agrees_with={"a loop over the query and key sources": _parts_loop},
+        atol=1e-4,
     ),
 ]

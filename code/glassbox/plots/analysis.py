@@ -198,3 +198,16 @@ def matrices(
             heatmap(ax, grid, cmap=cmap, vmin=-limit, vmax=limit)
         ax.set(title=title, xlabel=x, ylabel=y)
     return fig
+
+
+def score_sources(grid: Float[Tensor, "q_source k_source"], labels: Sequence[str], title: str) -> Figure:
+    """An attention score split by source (`circuits.decompose_attention_scores`): query sources as rows, key sources
+    as columns, each cell annotated, on a diverging scale centred on zero with a colour bar."""
+    if grid.shape != (len(labels), len(labels)):
+        raise ValueError(f"a {tuple(grid.shape)} grid needs {grid.shape[0]} labels, got {len(labels)}")
+    fig, (ax,) = figure(width=COLUMN_INCHES * 0.75, height=COLUMN_INCHES * 0.62)
+    heatmap(ax, grid, row_labels=list(labels), col_labels=list(labels), annotate=True, fmt=".1f", cmap="RdBu_r",
+            colorbar=True, fontsize=8.0)  # fmt: skip
+    ax.set(title=title, xlabel="key side: source", ylabel="query side: source")
+    ax.tick_params(axis="x", labelrotation=45)
+    return fig
