@@ -361,50 +361,35 @@ def _cached_logits(forward, model, tokens, call=None) -> tuple[torch.Tensor, int
 
 
 def _forgetful_forward(model, tokens, cache):
-    return sampling.forward_with_cache(model, tokens, _Forgetful(cache))
+    return sampling.forward_with_cache(model, tokens, _Forgetful(cache.keys, cache.values))
 
 
 def _offset_by_one(model, tokens, cache):
-    return sampling.forward_with_cache(model, tokens, _Shifted(cache))
+    return sampling.forward_with_cache(model, tokens, _Shifted(cache.keys, cache.values))
 
 
 def _forward_new_keys_only(model, tokens, cache):
-    return sampling.forward_with_cache(
-        model,
-        tokens,
-        cache,
-        attend=lambda q, k, v: sampling.attend_with_cache(q, k[:, -q.shape[1] :], v[:, -q.shape[1] :]),
-    )
+    def attend(q, k, v):
+        return sampling.attend_with_cache(q, k[:, -q.shape[1] :], v[:, -q.shape[1] :])
+
+    return sampling.forward_with_cache(model, tokens, cache, attend=attend)
 
 
 def _fresh_cache_each_call(model, tokens, cache):
     return sampling.forward_with_cache(model, tokens, sampling.KVCache())
 
 
-class _Forgetful:
-    """A cache whose count the forward never reads: every new token is embedded from position 0."""
-
-    def __init__(self, cache):
-        self.cache = cache
+class _Forgetful(sampling.KVCache):
+    """The same keys and values (shared lists), but a count the forward never reads: every new token is embedded
+    from position 0."""
 
     length = property(lambda self: 0)
 
-    def append(self, layer, k, v):
-        return self.cache.append(layer, k, v)
 
-    @property
-    def keys(self):
-        return self.cache.keys
+class _Shifted(sampling.KVCache):
+    """The same keys and values, read one position too far: the first new token is embedded at cache.length + 1."""
 
-    @property
-    def values(self):
-        return self.cache.values
-
-
-class _Shifted(_Forgetful):
-    """A cache read one position too far: the first new token is embedded at cache.length + 1."""
-
-    length = property(lambda self: self.cache.length + 1)
+    length = property(lambda self: (self.keys[0].shape[1] if self.keys else 0) + 1)
 
 
 FORWARD_MISTAKES = {
