@@ -1,0 +1,293 @@
+"""What mutation testing (`make mutation MODULE=checking`) found the fast tier did not notice in the exercise checker
+(diagnose, judge, answer, checking): the wrong-answer catalogue (tests/test_wrong_answers.py, slow) reads these
+sentences end to end; here each one is pinned by hand, at its boundary, in the fast tier."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from glassbox import answer, checking, diagnose, judge
+
+INF, NAN = float("inf"), float("nan")
+
+
+def test_first_line_of_an_error_and_of_an_empty_one():
+    assert diagnose.first_line(ValueError("bad shape\nsecond line")) == "ValueError: bad shape"
+    assert diagnose.first_line(KeyError()) == "KeyError"
+    assert diagnose.first_line(RuntimeError("   \n")) == "RuntimeError"
+
+
+def test_describe_names_a_type_as_a_reader_knows_it():
+    assert diagnose.describe(torch.zeros(2)) == "Tensor"
+    assert diagnose.describe(np.zeros(2)) == "numpy.ndarray"
+    assert diagnose.describe([1]) == "list"
+    assert diagnose.describe(2.0) == "float"
+    assert diagnose.describe(np.float32(1)) == "numpy.float32"
+
+
+@pytest.mark.parametrize(
+    ("got", "expected", "message"),
+    [
+        (1, True, "expected True or False (a bool), got int"),
+        (torch.tensor(True), True, "expected True or False (a bool), got Tensor (use bool(...) or .item())"),
+        (np.array(True), False, "expected True or False (a bool), got numpy.ndarray (use bool(...) or .item())"),
+        (np.bool_(True), True, None),
+        (True, 3, "expected an int, got bool"),
+        (3.0, 3, "expected an int, got float (use int(...) or .item())"),
+        (torch.tensor(3), 3, "expected an int, got Tensor (use int(...) or .item())"),
+        ("3", 3, "expected an int, got str"),
+        (np.int64(3), 3, None),
+        (True, 0.5, "expected a number (a float), got bool"),
+        ("0.5", 0.5, "expected a number (a float), got str"),
+        (np.float32(0.5), 0.5, None),
+        (2, 0.5, None),  # an int is a number
+        ("ab", ["a", "b"], "expected a list, got str"),
+        (("a", "b"), ["a", "b"], None),
+        ("anything", "a string", None),
+    ],
+)
+def test_plain_problem_names_the_kind_and_how_to_convert(got, expected, message):
+    assert diagnose.plain_problem(got, expected) == message
+
+
+def test_tensor_problem_checks_type_then_device_then_shape_then_dtype():
+    x = torch.zeros(2, 3)
+    assert diagnose.tensor_problem(np.zeros((2, 3)), x) == (
+        "expected a torch.Tensor, got numpy.ndarray — convert with torch.from_numpy(...), or keep to torch operations"
+    )
+    assert (
+        diagnose.tensor_problem([1.0], x)
+        == "expected a torch.Tensor, got list — build one tensor (torch.tensor, torch.stack)"
+    )
+    assert diagnose.tensor_problem(None, x) == "expected a torch.Tensor, got NoneType"
+    assert diagnose.tensor_problem(torch.zeros(2, 3, device="meta"), x) == (
+        "your answer is on device meta, the inputs are on cpu: make new tensors on the inputs' device (device=x.device)"
+    )
+    assert (
+        diagnose.tensor_problem(torch.zeros(3, 2, dtype=torch.int64), x) == "wrong shape: expected (2, 3), got (3, 2)"
+    )
+    assert diagnose.tensor_problem(torch.zeros(2, 3, dtype=torch.float64), x) == (
+        "wrong dtype: expected torch.float32, got torch.float64"
+    )
+    assert diagnose.tensor_problem(torch.ones(2, 3), x) is None
+
+
+def test_non_finite_problem_points_at_the_first_bad_element_the_reference_does_not_share():
+    expected = torch.tensor([[1.0, NAN], [INF, 2.0]])
+    assert diagnose.non_finite_problem(torch.tensor([[1.0, NAN], [INF, 2.0]]), expected) is None
+    assert diagnose.non_finite_problem(torch.tensor([[1.0, 0.0], [INF, NAN]]), expected) == (
+        f"output contains NaN (first at index (1, 1)) where the reference has a number — {diagnose.SOFTMAX_HINT}"
+    )
+    assert diagnose.non_finite_problem(torch.tensor([[-INF, NAN], [INF, 2.0]]), expected, hint="h") == (
+        "output contains inf (first at index (0, 0)) where the reference has a number — h"
+    )
+    assert diagnose.non_finite_problem(torch.tensor(NAN), torch.tensor(1.0), hint="h") == (
+        "output contains NaN where the reference has a number — h"
+    )
+    assert diagnose.non_finite_problem(torch.tensor([1, 2]), torch.tensor([1, 2])) is None  # integers: nothing to say
+
+
+def test_value_difference_names_the_largest_difference_and_where():
+    expected = torch.tensor([[1.0, 2.0], [3.0, NAN]])
+    got = torch.tensor([[1.0, 2.5], [2.0, NAN]])
+    assert diagnose.value_difference(got, expected) == (
+        "values differ: max abs diff 1 at index (1, 0) (expected 3, got 2)"
+    )
+    assert diagnose.value_difference(torch.tensor([1.0, NAN]), torch.tensor([1.0, 5.0])) == (
+        "values differ: max abs diff inf at index (1,) (expected 5, got nan)"
+    )
+    assert diagnose.value_difference(torch.tensor(2.0), torch.tensor(1.5)) == (
+        "values differ: max abs diff 0.5 (expected 1.5, got 2)"
+    )
+
+
+def test_close_needs_the_same_shape_and_device_and_compares_integers_exactly():
+    assert diagnose.close(torch.tensor([1.0, NAN]), torch.tensor([1.0, NAN]), 0.0, 0.0)
+    assert diagnose.close(torch.tensor([1.05]), torch.tensor([1.0]), 0.1, 0.0)
+    assert not diagnose.close(torch.tensor([1.2]), torch.tensor([1.0]), 0.1, 0.0)
+    assert not diagnose.close(torch.tensor([1.0]), torch.tensor([[1.0]]), 1.0, 1.0)
+    assert not diagnose.close(torch.tensor([1.0], device="meta"), torch.tensor([1.0]), 1.0, 1.0)
+    assert diagnose.close(torch.tensor([2.0]), torch.tensor([2]), 0.0, 0.0)
+    assert not diagnose.close(torch.tensor([3.0]), torch.tensor([2]), 1.0, 1.0)  # int reference: exact, no tolerance
+
+
+def test_same_and_clone_see_changes_inside_lists_dicts_and_tensors():
+    x = torch.tensor([1.0, 2.0])
+    copy = diagnose.clone([x, (x, 3)])
+    x[0] = 9.0
+    assert copy[0].tolist() == [1.0, 2.0] and isinstance(copy[1], tuple) and copy[1][1] == 3
+    assert diagnose.same(torch.tensor([1, 2]), torch.tensor([1, 2]))
+    assert not diagnose.same(torch.tensor([1, 2]), torch.tensor([1.0, 2.0]))  # dtype
+    assert not diagnose.same(torch.tensor([[1, 2]]), torch.tensor([1, 2]))  # shape
+    assert (
+        not diagnose.same([1, 2], (1, 2)) and not diagnose.same([1, 2], [1, 2, 3]) and diagnose.same([1, [2]], [1, [2]])
+    )
+    assert diagnose.same({"a": [1]}, {"a": [1]}) and not diagnose.same({"a": [1]}, {"a": [2]})
+    assert not diagnose.same({"a": 1}, {"b": 1}) and not diagnose.same([1], {"a": 1})
+    assert diagnose.same(NAN, NAN) and not diagnose.same(float("nan"), float("nan")) and diagnose.same(x, x)
+
+
+def test_modified_argument_names_the_first_changed_argument_counting_from_one():
+    before = (torch.tensor([1.0]), [1, 2], 3)
+    assert diagnose.modified_argument(diagnose.clone(before), before) is None
+    changed = (torch.tensor([1.0]), [1, 5], 4)
+    assert diagnose.modified_argument(changed, before) == (
+        "argument 2 was modified in place — work on a copy, or avoid in-place operations"
+    )
+
+
+# ------------------------------------------------------------------------------------------------------- answer
+class Lin(torch.nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.proj = torch.nn.Linear(cfg, 2)
+        self.w = torch.nn.Parameter(torch.ones(2))
+
+
+def test_reader_failed_reads_as_its_reason():
+    assert str(answer.ReaderFailed("ran too long")) == "ran too long"
+
+
+def test_build_gives_both_modules_the_references_weights_drawn_from_the_seed():
+    reader, reference = answer.Answer(Lin, Lin).build(3)
+    expected = answer.randomize(Lin(3), 0)  # the default seed is 0
+    for ours, theirs, drawn in zip(reader.parameters(), reference.parameters(), expected.parameters(), strict=True):
+        assert torch.equal(ours, theirs) and torch.equal(theirs, drawn)
+    _, seeded = answer.Answer(Lin, Lin).build(3, seed=4)
+    assert torch.equal(seeded.proj.weight, answer.randomize(Lin(3), 4).proj.weight)
+    assert not reader.training and not reference.training
+    assert torch.allclose(
+        answer.randomize(Lin(3)).w, 1 + 0.2 * torch.randn(2, generator=torch.Generator().manual_seed(0))
+    )
+
+
+def test_a_stub_reads_as_not_implemented_only_on_the_first_call():
+    class Stub(torch.nn.Module):
+        def __init__(self, cfg):
+            raise NotImplementedError
+
+    with pytest.raises(answer.ReaderFailed, match="^raised NotImplementedError$"):
+        answer.Answer(Stub, Lin).build(3)
+    with pytest.raises(answer.ReaderFailed, match=f"^{re.escape(answer.NOT_IMPLEMENTED)}$"):
+        answer.Answer(Stub, Lin).build(3, first=True)
+    with pytest.raises(answer.ReaderFailed, match="^raised NotImplementedError$"):
+        answer.build_like(answer.Answer(Stub, Lin), Lin(3), 3)
+
+
+def test_build_like_says_what_differs_from_the_reference():
+    class NotAModule:
+        def __init__(self, cfg):
+            pass
+
+    class Fewer(torch.nn.Module):
+        def __init__(self, cfg):
+            super().__init__()
+            self.proj = torch.nn.Linear(cfg, 2)
+
+    class Wider(Lin):
+        def __init__(self, cfg):
+            super().__init__(cfg)
+            self.proj = torch.nn.Linear(cfg, 5)
+
+    class Elsewhere(Lin):
+        def __init__(self, cfg):
+            super().__init__(cfg)
+            self.w = torch.nn.Parameter(torch.ones(2, device="meta"))
+
+    cases = {
+        NotAModule: "NotAModule(cfg) built a test_mutants_checking.NotAModule, not a torch.nn.Module",
+        Fewer: "parameters differ from the reference's: missing ['w'], unexpected []",
+        Wider: "proj.weight has shape (5, 3), the reference's (2, 3)",
+        Elsewhere: "parameter w is on device meta, the inputs on cpu",
+    }
+    for cls, message in cases.items():
+        with pytest.raises(answer.ReaderFailed) as error:
+            answer.build_like(answer.Answer(cls, Lin), Lin(3), 3)
+        assert str(error.value) == message
+
+
+# -------------------------------------------------------------------------------------------------------- judge
+def _exercise(**fields) -> judge.Exercise:
+    return judge.Exercise(name="double", module="none", cases=list, **fields)
+
+
+def test_a_named_mistake_is_found_after_a_mistake_that_does_not_apply():
+    def raises(x):
+        raise ValueError("does not apply here")
+
+    exercise = _exercise(mistakes={"raises": raises, "halved": lambda x: x / 2})
+    assert judge._named_mistake(torch.tensor([1.0]), exercise, (torch.tensor([2.0]),)) == "halved"
+    assert judge._named_mistake(torch.tensor([3.0]), exercise, (torch.tensor([2.0]),)) is None
+
+
+def test_disagreement_with_an_independent_implementation():
+    def passed(got, independent=True):
+        return judge._Passed(judge.Case("case", (), independent), got, (torch.tensor([2.0]),))
+
+    double = lambda x: 2 * x  # noqa: E731
+    exercise = _exercise()
+    # a case left out of the comparison does not stop the ones after it
+    assert judge._disagreement(double, [passed(torch.tensor([9.0]), False), passed(torch.tensor([5.0]))], exercise) == (
+        "case: values differ: max abs diff 1 at index (0,) (expected 4, got 5)"
+    )
+    assert judge._disagreement(lambda x: (2 * x).double(), [passed(torch.tensor([4.0]))], exercise) is None  # dtype
+    assert judge._disagreement(lambda x: 4, [passed(4)], exercise) is None
+    assert judge._disagreement(lambda x: 4, [passed(5)], exercise) == "case: expected 4, got 5"
+
+    def broken(x):
+        raise KeyError("oops")
+
+    assert judge._disagreement(broken, [passed(torch.tensor([4.0]))], exercise) == (
+        "case: the checker could not run it (KeyError: 'oops')"
+    )
+
+
+# ----------------------------------------------------------------------------------------------------- checking
+def test_check_finds_the_exercise_by_the_name_of_a_function_a_class_or_an_instance(capsys):
+    from glassbox.components import Embed
+
+    def my_answer(n):
+        return n
+
+    checking.check(my_answer)
+    assert capsys.readouterr().out.startswith("check: no exercise named 'my_answer'; exercises are: ")
+
+    class Unknown:
+        pass
+
+    checking.check(Unknown())
+    assert capsys.readouterr().out.startswith("check: no exercise named 'Unknown'")
+    named = Embed.__new__(Embed)
+    named.__dict__["__name__"] = "my_embedding"  # an instance that has a name of its own: its class names it
+    assert checking._name_of(named) == "Embed"
+    assert checking._name_of(Embed) == "Embed"
+
+
+def test_check_prints_each_failure_and_the_verdict(capsys):
+    def causal_mask(n_pos):
+        return torch.ones(n_pos, n_pos, dtype=torch.bool).triu()  # the wrong triangle
+
+    checking.check(causal_mask)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].startswith("FAIL  ") and lines[-1] == "causal_mask: not yet — see the FAIL above."
+
+    def causal_mask(n_pos):  # noqa: F811
+        return torch.ones(n_pos, n_pos, dtype=torch.bool).tril()
+
+    checking.check(causal_mask)
+    assert capsys.readouterr().out.splitlines()[-1] == "causal_mask: all checks passed."
+
+
+def test_check_gives_each_call_the_time_limit_it_is_given(capsys):
+    import time
+
+    def causal_mask(n_pos):
+        time.sleep(0.5)
+        return torch.ones(n_pos, n_pos, dtype=torch.bool).tril()
+
+    checking.check(causal_mask, time_limit=0.1)
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "0.1" in out, out
