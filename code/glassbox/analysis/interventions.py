@@ -304,6 +304,13 @@ def path_patch_frozen(
     source = clean (is it sufficient?). Without LayerNorm and MLPs, denoising equals `path_patch`'s shortcut."""
     _check_heads(model, sender, receivers, part)
     base, source = _check_pair(model, base, source)
+    return _receivers_patched(model, base, metric, receivers, part, _frozen_step_2(model, base, source, sender, part))
+
+
+@torch.no_grad()
+def _frozen_step_2(model: Transformer, base: Tensor, source: Tensor, sender: tuple[int, int], part: str) -> dict:
+    """Steps 1 and 2 of `path_patch_frozen`: every later layer's `hook_<part>` on the base run with the sender from
+    the source run and every other head frozen at its base value."""
     z_names = [f"blocks.{layer}.attn.hook_z" for layer in range(model.cfg.n_layers)]
     _, base_cache = model.run_with_cache(base, names_filter=z_names)
     _, source_cache = model.run_with_cache(source, names_filter=[z_names[sender[0]]])
@@ -314,9 +321,18 @@ def path_patch_frozen(
             z[:, :, sender[1]] = source_cache[hook.name][:, :, sender[1]]  # ... but the sender's from the source
         return z
 
-    input_names = sorted({f"blocks.{layer}.attn.hook_{part}" for layer, _ in receivers})
+    later = [f"blocks.{layer}.attn.hook_{part}" for layer in range(sender[0] + 1, model.cfg.n_layers)]
     with model.hooks(fwd_hooks=[(name, sender_patched_rest_frozen) for name in z_names]):
-        _, step_2 = model.run_with_cache(base, names_filter=input_names)
+        _, step_2 = model.run_with_cache(base, names_filter=later)
+    return {name: step_2[name] for name in later}
+
+
+@torch.no_grad()
+def _receivers_patched(
+    model: Transformer, base: Tensor, metric: Metric, receivers: list[tuple[int, int]], part: str, step_2: dict
+) -> Tensor:
+    """Step 3: the base run with only the receivers' slices of `hook_<part>` from step 2; everything else
+    recomputes, so the receivers' change flows on through later heads."""
 
     def receivers_patched(activation: Tensor, hook) -> Tensor:
         activation = activation.clone()
@@ -325,6 +341,7 @@ def path_patch_frozen(
                 activation[:, :, head] = step_2[hook.name][:, :, head]
         return activation
 
+    input_names = sorted({f"blocks.{layer}.attn.hook_{part}" for layer, _ in receivers})
     with model.hooks(fwd_hooks=[(name, receivers_patched) for name in input_names]):
         return metric(model(base))
 
@@ -342,8 +359,11 @@ def path_patch_frozen_heads(
     source = clean this is the table `path_patch` computes by its shortcut, and it also runs with LayerNorm and MLPs."""
     if sender[0] >= model.cfg.n_layers - 1:
         raise ValueError(f"the sender L{sender[0]}H{sender[1]} is in the last layer: no head reads its output")
+    _check_heads(model, sender, [(model.cfg.n_layers - 1, 0)], part)
+    base, source = _check_pair(model, base, source)
+    step_2 = _frozen_step_2(model, base, source, sender, part)  # steps 1 and 2 do not depend on the receiver
     result = torch.full((model.cfg.n_layers, model.cfg.n_heads), float("nan"))
     for layer in range(sender[0] + 1, model.cfg.n_layers):
         for head in range(model.cfg.n_heads):
-            result[layer, head] = path_patch_frozen(model, base, source, metric, sender, [(layer, head)], part)
+            result[layer, head] = _receivers_patched(model, base, metric, [(layer, head)], part, step_2)
     return result
