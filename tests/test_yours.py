@@ -81,25 +81,22 @@ def test_later_notebooks_carry_the_earlier_answers_and_check_them():
     assert carried < exercise < used, "the chapter uses the reader's answers after they are defined and checked"
 
 
-def test_generation_takes_the_readers_sampler_and_attention():
+def test_generation_takes_the_readers_sampler_and_refuses_a_cache_through_parts_that_take_none():
     cfg = TransformerConfig(d_model=16, n_layers=1, n_heads=2, d_vocab=11, n_ctx=8)
     torch.manual_seed(0)
     model = DemoTransformer(cfg).eval()
-    calls = {"probs": 0, "attend": 0}
+    calls = {"probs": 0}
 
     def probs_fn(*args):
         calls["probs"] += 1
         return sampling.sampling_probs(*args)
 
-    def attend(q, k, v):
-        calls["attend"] += 1
-        return sampling.attend_with_cache(q, k, v)
-
     plain = sampling.generate(model, [1, 2], 12, temperature=1.0, seed=3)
-    mine = sampling.generate(
-        model, [1, 2], 12, temperature=1.0, seed=3, use_cache=True, probs_fn=probs_fn, attend=attend
-    )
-    assert torch.equal(plain, mine) and calls["probs"] == 12 and calls["attend"] >= 12
+    mine = sampling.generate(model, [1, 2], 12, temperature=1.0, seed=3, use_cache=True, probs_fn=probs_fn)
+    assert torch.equal(plain, mine) and calls["probs"] == 12
+    readers = DemoTransformer(cfg, parts=clear).eval()  # the clear chapter 3 parts: their blocks take no cache
+    with pytest.raises(ValueError, match="take no cache .* forward=forward_with_cache"):
+        sampling.generate(readers, [1, 2], 3, use_cache=True)
 
 
 def test_generation_takes_the_readers_cached_forward():

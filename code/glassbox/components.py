@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import einops
 import torch
@@ -179,9 +180,10 @@ class Attention(nn.Module):
     def apply_causal_mask(
         self, scores: Float[Tensor, "batch head_index query_pos key_pos"]
     ) -> Float[Tensor, "batch head_index query_pos key_pos"]:
-        """Set the score of every key after its query to -inf, so the softmax gives it no weight."""
+        """Set the score of every key after its query to -inf, so the softmax gives it no weight. The queries are the
+        last n_query positions of the n_key (all of them without a cache): query i sits at n_key - n_query + i."""
         n_query, n_key = scores.shape[-2:]
-        future = torch.ones(n_query, n_key, dtype=torch.bool, device=scores.device).triu(1)
+        future = torch.ones(n_query, n_key, dtype=torch.bool, device=scores.device).triu(n_key - n_query + 1)
         return scores.masked_fill(future, float("-inf"))
 
     def project(
@@ -201,15 +203,20 @@ class Attention(nn.Module):
             + b
         )
 
-    def forward(self, x: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+    def forward(self, x: Float[Tensor, "batch pos d_model"], cache: Any = None) -> Float[Tensor, "batch pos d_model"]:
         """Project to q, k, v; score, mask, softmax; weigh the values; map every head's z back with W_O and sum.
 
         q, k, v, the masked scores, the pattern and z pass through `hook_q`, `hook_k`, `hook_v`,
-        `hook_attn_scores`, `hook_pattern` and `hook_z`.
+        `hook_attn_scores`, `hook_pattern` and `hook_z`. With a key-value `cache` (this layer's entry of a
+        `glassbox.sampling.KVCache`, as TransformerLens passes a past_kv_cache_entry), `x` holds only the new
+        positions: `cache.append(k, v)` keeps their keys and values after the earlier ones and returns them all, and
+        the new queries attend to every one up to their own position.
         """
         q = self.hook_q(self.project(x, self.W_Q, self.b_Q))
         k = self.hook_k(self.project(x, self.W_K, self.b_K))
         v = self.hook_v(self.project(x, self.W_V, self.b_V))
+        if cache is not None:
+            k, v = cache.append(k, v)  # [batch, cached + new positions, head_index, d_head]
         if is_hooked(self.hook_attn_scores, self.hook_pattern):
             scores = self.hook_attn_scores(self.apply_causal_mask(self.attention_scores(q, k)))
             pattern = self.hook_pattern(scores.softmax(dim=-1))
@@ -220,8 +227,15 @@ class Attention(nn.Module):
                 " -> batch query_pos head_index d_head",
             )
         else:  # nothing reads or patches the scores or the pattern: one fused kernel computes the same z, faster
+            n_query, n_key = q.shape[1], k.shape[1]
+            # is_causal aligns the mask to the top left: right only when the queries are all the positions
+            mask = (
+                {"is_causal": True}
+                if n_query == n_key
+                else {"attn_mask": torch.ones(n_query, n_key, dtype=torch.bool, device=q.device).tril(n_key - n_query)}
+            )
             z = F.scaled_dot_product_attention(
-                q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True, scale=1 / self.attn_scale
+                q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), scale=1 / self.attn_scale, **mask
             ).transpose(1, 2)
         z = self.hook_z(z)
         # "batch pos head_index d_head, head_index d_head d_model -> batch pos d_model": concatenate the heads' z and
@@ -268,14 +282,17 @@ class Block(nn.Module):
         self.hook_mlp_out = HookPoint()  # [batch, pos, d_model]
         self.hook_resid_post = HookPoint()  # [batch, pos, d_model]
 
-    def forward(self, resid_pre: Float[Tensor, "batch pos d_model"]) -> Float[Tensor, "batch pos d_model"]:
+    def forward(
+        self, resid_pre: Float[Tensor, "batch pos d_model"], cache: Any = None
+    ) -> Float[Tensor, "batch pos d_model"]:
         """resid_mid = resid_pre + attn(ln1(resid_pre)); resid_post = resid_mid + mlp(ln2(resid_mid)).
 
         Without the residual (use_residual=False) each sublayer's output replaces the stream; attention-only
-        blocks stop after attention. Every intermediate passes through its hook.
+        blocks stop after attention. Every intermediate passes through its hook. `cache` (this layer's key-value
+        cache entry) goes to the attention: see `Attention.forward`.
         """
         resid_pre = self.hook_resid_pre(resid_pre)
-        attn_out = self.hook_attn_out(self.attn(self.ln1(resid_pre)))
+        attn_out = self.hook_attn_out(self.attn(self.ln1(resid_pre), cache))
         if self.cfg.attn_only:
             return self.hook_resid_post(resid_pre + attn_out if self.cfg.use_residual else attn_out)
         resid_mid = self.hook_resid_mid(resid_pre + attn_out if self.cfg.use_residual else attn_out)

@@ -3,13 +3,16 @@
 `banned_tokens`), and a key-value cache (`KVCache`, `forward_with_cache`, `attend_with_cache`).
 
 Every function takes any model that maps token ids `[batch, pos]` to logits `[batch, pos, d_vocab]` and has a
-`cfg` with an `n_ctx` (ours, the reader's own model of chapter 4). The cached forward reads the model's weights by
-their TransformerLens names (`embed.W_E`, `blocks.0.attn.W_Q`, …) from its `state_dict`, so it needs no change to the
-model: the tests hold its logits equal to `model(tokens)` on every configuration.
+`cfg` with an `n_ctx` (ours, the reader's own model of chapter 4). The cached forward runs the model's own parts;
+each attention layer keeps its keys and values in the cache itself (`glassbox.components.Attention.forward(x,
+cache)`, as TransformerLens's attention does), so no forward is written twice: the tests hold its logits equal to
+`model(tokens)` on every configuration. A model whose blocks take no cache (one built from the reader's own chapter 3
+parts) is sampled with the reader's own cached forward, `generate(..., forward=...)` (exercise 5b.9).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +21,7 @@ import einops
 import torch
 import torch.nn.functional as F
 from jaxtyping import Bool, Float, Int
-from torch import Tensor
+from torch import Tensor, nn
 
 LogitsModel = Callable[[Tensor], Tensor]  # tokens [batch, pos] -> logits [batch, pos, d_vocab]
 
@@ -98,22 +101,17 @@ def generate(
     seed: int | None = 0,
     use_cache: bool = False,
     probs_fn: Callable[..., Tensor] | None = None,
-    attend: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None,
     forward: Callable[..., Tensor] | None = None,
 ) -> Int[Tensor, "batch new_pos"]:
     """Extend `tokens` one token at a time: greedy at temperature 0, otherwise sampled (seeded) from
     `sampling_probs`. Only the last `n_ctx` tokens are read, so the output may be longer than the context.
 
     With `use_cache` the keys and values of earlier positions are kept (`KVCache`) and each step runs the model on
-    the new token alone; the tokens are the same as without it. `probs_fn` (a `sampling_probs`), `attend` (an
-    `attend_with_cache`) and `forward` (a `forward_with_cache(model, tokens, cache)`) replace the library's — with
-    the reader's own, for instance.
+    the new token alone; the tokens are the same as without it. `probs_fn` (a `sampling_probs`) and `forward` (a
+    `forward_with_cache(model, tokens, cache)`) replace the library's — with the reader's own, for instance.
     """
     probs_fn = probs_fn or sampling_probs
-    if forward is None:
-
-        def forward(model: LogitsModel, tokens: Tensor, cache: KVCache) -> Tensor:
-            return forward_with_cache(model, tokens, cache, attend)
+    forward = forward or forward_with_cache
 
     if temperature < 0:
         raise ValueError(f"temperature must be ≥ 0, got {temperature}")
@@ -280,46 +278,39 @@ def attend_with_cache(
     return einops.einsum(pattern, v, "b h q k, b k h d -> b q h d")
 
 
-_ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu, "gelu_new": lambda x: F.gelu(x, approximate="tanh")}
+@dataclass(frozen=True)
+class LayerCache:
+    """One layer's entry of a `KVCache`: what `Attention.forward(x, cache)` appends its new keys and values to."""
+
+    cache: KVCache
+    layer: int
+
+    def append(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        return self.cache.append(self.layer, k, v)
 
 
-def forward_with_cache(
-    model: LogitsModel,
-    tokens: Int[Tensor, "batch new_pos"],
-    cache: KVCache,
-    attend: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None,
-) -> Tensor:
-    """Logits [batch, new_pos, d_vocab] for `tokens`, which follow the `cache.length` positions already in `cache`;
-    the new positions' keys and values are appended to `cache`. Reads the weights by their TransformerLens names;
-    `attend` (by default `attend_with_cache`) computes each layer's attention of the new queries."""
-    attend = attend or attend_with_cache
-    cfg, w = model.cfg, model.state_dict()
+def takes_a_cache(model: nn.Module) -> bool:
+    """Whether every block of `model` passes a key-value cache to its attention (the library's blocks do)."""
+    blocks = getattr(model, "blocks", [])
+    return len(blocks) > 0 and all("cache" in inspect.signature(block.forward).parameters for block in blocks)
+
+
+def forward_with_cache(model: LogitsModel, tokens: Int[Tensor, "batch new_pos"], cache: KVCache) -> Tensor:
+    """Logits [batch, new_pos, d_vocab] for `tokens`, which follow the `cache.length` positions already in `cache`:
+    the model's own parts run on the new positions alone, embedded at positions `cache.length` onwards, and each
+    block's attention appends its keys and values to the cache and reads all of them."""
+    cfg = model.cfg
     start, n_new = cache.length, tokens.shape[1]
     if start + n_new > cfg.n_ctx:
         raise ValueError(f"{start} cached + {n_new} new positions exceed the context n_ctx={cfg.n_ctx}")
-
-    def norm(x: Tensor, name: str) -> Tensor:
-        if cfg.normalization_type != "LN":
-            return x
-        return F.layer_norm(x, x.shape[-1:], w[f"{name}.w"], w[f"{name}.b"], cfg.eps)
-
-    def bias(name: str, like: Tensor) -> Tensor:
-        return w.get(name, torch.zeros((), device=like.device))
-
-    resid = w["embed.W_E"][tokens]  # [batch, new_pos, d_model]
-    if cfg.positional_embedding != "none":
-        resid = resid + w["pos_embed.W_pos"][start : start + n_new]  # the positions after the cached ones
-    for layer in range(cfg.n_layers):
-        p = f"blocks.{layer}."
-        x = norm(resid, p + "ln1")
-        q, k, v = (
-            einops.einsum(x, w[f"{p}attn.W_{n}"], "b s m, h m d -> b s h d") + bias(f"{p}attn.b_{n}", x) for n in "QKV"
+    if not takes_a_cache(model):
+        raise ValueError(
+            "this model's blocks take no cache (a model built from your own chapter 3 parts): sample it with your "
+            "own cached forward, generate(..., use_cache=True, forward=forward_with_cache) (exercise 5b.9)"
         )
-        z = attend(q, *cache.append(layer, k, v))
-        attn_out = einops.einsum(z, w[p + "attn.W_O"], "b s h d, h d m -> b s m") + bias(p + "attn.b_O", z)
-        resid = resid + attn_out if cfg.use_residual else attn_out
-        if not cfg.attn_only:
-            pre = norm(resid, p + "ln2") @ w[p + "mlp.W_in"] + w[p + "mlp.b_in"]
-            mlp_out = _ACTIVATIONS[cfg.act_fn](pre) @ w[p + "mlp.W_out"] + w[p + "mlp.b_out"]
-            resid = resid + mlp_out if cfg.use_residual else mlp_out
-    return norm(resid, "ln_final") @ w["unembed.W_U"] + w["unembed.b_U"]
+    resid = model.embed(tokens)  # [batch, new_pos, d_model]
+    if cfg.positional_embedding != "none":
+        resid = resid + model.pos_embed.W_pos[start : start + n_new]  # the positions after the cached ones
+    for layer, block in enumerate(model.blocks):
+        resid = block(resid, cache=LayerCache(cache, layer))
+    return model.unembed(model.ln_final(resid))

@@ -369,10 +369,7 @@ def _offset_by_one(model, tokens, cache):
 
 
 def _forward_new_keys_only(model, tokens, cache):
-    def attend(q, k, v):
-        return sampling.attend_with_cache(q, k[:, -q.shape[1] :], v[:, -q.shape[1] :])
-
-    return sampling.forward_with_cache(model, tokens, cache, attend=attend)
+    return sampling.forward_with_cache(model, tokens, _NewOnly(cache.keys, cache.values))
 
 
 def _fresh_cache_each_call(model, tokens, cache):
@@ -384,6 +381,14 @@ class _Forgetful(sampling.KVCache):
     from position 0."""
 
     length = property(lambda self: 0)
+
+
+class _NewOnly(sampling.KVCache):
+    """The same keys and values, but each layer is handed back only the new positions' ones."""
+
+    def append(self, layer, k, v):
+        super().append(layer, k, v)
+        return k, v
 
 
 class _Shifted(sampling.KVCache):
