@@ -85,7 +85,13 @@ def layer_norm_effect(
     centre = (round(mean_after.mean().item(), 1) + 0.0, round(std_after.mean().item(), 1) + 0.0)  # no "-0.0"
     ax.annotate(
         f"all {len(after)} vectors after:\nmean {centre[0]:.1f}, std {centre[1]:.1f}",
-        xy=centre, xytext=(0.97, 0.95), textcoords="axes fraction", ha="right", va="top", fontsize=9, zorder=5,
+        xy=centre,
+        xytext=(0.97, 0.95),
+        textcoords="axes fraction",
+        ha="right",
+        va="top",
+        fontsize=9,
+        zorder=5,
         bbox=dict(boxstyle="round", facecolor="white", alpha=0.9),
         arrowprops=dict(arrowstyle="->", color="black", linewidth=1.0),
     )
