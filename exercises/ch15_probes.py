@@ -2,6 +2,7 @@
 
 import torch
 import torch.nn.functional as F
+from glassbox.features import probes
 from jaxtyping import Bool, Float, Int
 from torch import Tensor, nn
 
@@ -28,4 +29,18 @@ def balanced_accuracy(predicted: Bool[Tensor, "n"], labels: Bool[Tensor, "n"]) -
     """The mean of the accuracy on the positives (the fraction of the samples labelled True that are predicted True)
     and the accuracy on the negatives (the fraction labelled False that are predicted False): 0.5 for any constant
     answer, however rare the positives."""
+    raise NotImplementedError()
+
+
+def probe_selectivity(
+    acts: Float[Tensor, "n d_model"],
+    tokens: Int[Tensor, "n"],
+    labels: Bool[Tensor, "n"],
+    train: Bool[Tensor, "n"],
+    seed: int,
+) -> Float[Tensor, ""]:
+    """Selectivity (Hewitt and Liang 2019): a probe's balanced accuracy on the property minus a probe's balanced
+    accuracy on a control task, both class-weighted (`probes.fit_probe(..., steps=200, balanced=True)`), trained on
+    the positions where `train` is True and scored on the others. The control gives each token type one random label
+    at the property's positive rate: `probes.control_labels(tokens, rate, seed)`, drawn once over all positions."""
     raise NotImplementedError()

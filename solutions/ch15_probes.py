@@ -2,6 +2,7 @@
 
 import torch
 import torch.nn.functional as F
+from glassbox.features import probes
 from jaxtyping import Bool, Float, Int
 from torch import Tensor, nn
 
@@ -43,3 +44,23 @@ def balanced_accuracy(predicted: Bool[Tensor, "n"], labels: Bool[Tensor, "n"]) -
     on_positives = predicted[labels].float().mean()
     on_negatives = (~predicted[~labels]).float().mean()
     return 0.5 * (on_positives + on_negatives)
+
+
+def probe_selectivity(
+    acts: Float[Tensor, "n d_model"],
+    tokens: Int[Tensor, "n"],
+    labels: Bool[Tensor, "n"],
+    train: Bool[Tensor, "n"],
+    seed: int,
+) -> Float[Tensor, ""]:
+    """Selectivity (Hewitt and Liang 2019): a probe's balanced accuracy on the property minus a probe's balanced
+    accuracy on a control task, both class-weighted (`probes.fit_probe(..., steps=200, balanced=True)`), trained on
+    the positions where `train` is True and scored on the others. The control gives each token type one random label
+    at the property's positive rate: `probes.control_labels(tokens, rate, seed)`, drawn once over all positions."""
+    control = probes.control_labels(tokens, labels.float().mean().item(), seed)
+
+    def score(targets: Tensor) -> float:
+        probe = probes.fit_probe(acts[train], targets[train], steps=200, balanced=True)
+        return probe.balanced_accuracy(acts[~train], targets[~train])
+
+    return torch.tensor(score(labels) - score(control))

@@ -17,6 +17,7 @@ NEW_EXERCISES = [
     "logit_difference",
     "path_patch_frozen",
     "attention_score_parts",
+    "probe_selectivity",
 ]
 CASES = [(name, reason) for name in NEW_EXERCISES for reason in EXERCISES[name].mistakes]
 

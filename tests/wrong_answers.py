@@ -546,7 +546,7 @@ EXPECTED |= GENERATION_EXPECTED
 OUT_KIND = {"causal_mask": "bool", "top_activating_contexts": "int"}
 EXPECTED["off by one"] = VALUES
 SCALAR = {"next_token_loss", "mean_cosine_similarity", "participation_ratio", "composition_score", "second_half_loss"}
-SCALAR |= {"path_patch_frozen"}  # chapter 10: a metric, a 0-d tensor
+SCALAR |= {"path_patch_frozen", "probe_selectivity"}  # chapters 10, 15: a metric, a 0-d tensor
 
 
 def answers_for(name: str) -> dict[str, Any]:

@@ -1,9 +1,11 @@
-"""Checks for chapter 15, "Probing the residual stream": training a probe, and the model's logits when steered."""
+"""Checks for chapter 15, "Probing the residual stream": training a probe, the model's logits when steered,
+balanced accuracy, and a probe's selectivity against a control task."""
 
 import torch
 import torch.nn.functional as F
 
 from glassbox.config import TransformerConfig
+from glassbox.features import probes
 from glassbox.features.probes import balanced_accuracy, steer, train_probe
 from glassbox.judge import Case, Exercise
 from glassbox.model import Transformer
@@ -70,6 +72,55 @@ def _balanced_cases() -> list[Case]:
     ]
 
 
+def _selectivity_cases() -> list[Case]:
+    """Tokens of skewed frequencies; the stream holds the token's own vector plus a context feature (was the
+    previous token rare?) with noise; the property, about 15 % positive, is that context feature."""
+
+    def case(seed: int, n: int = 600, vocab: int = 12, d: int = 8) -> tuple:
+        generator = torch.Generator().manual_seed(seed)
+        tokens = torch.multinomial(torch.linspace(1.0, 0.1, vocab), n, replacement=True, generator=generator)
+        labels = torch.cat([torch.zeros(1, dtype=torch.bool), tokens[:-1] >= vocab - 4])
+        embed, context = torch.randn(vocab, d, generator=generator), torch.randn(d, generator=generator)
+        acts = embed[tokens] + labels[:, None] * context + 0.7 * torch.randn(n, d, generator=generator)
+        train = torch.rand(n, generator=generator) < 0.7
+        return acts, tokens, labels, train, seed
+
+    return [Case(f"600 positions, about 15 % positive, seed {seed}", case(seed)) for seed in (0, 1, 2)]
+
+
+def _score(acts, targets, train, balanced=True, metric="balanced") -> float:
+    probe = probes.fit_probe(acts[train], targets[train], steps=200, balanced=balanced)
+    if metric == "balanced":
+        return probe.balanced_accuracy(acts[~train], targets[~train])
+    return probe.accuracy(acts[~train], targets[~train])
+
+
+def _selectivity(acts, tokens, labels, train, seed, *, control=None, rate=None, **how) -> torch.Tensor:
+    rate = labels.float().mean().item() if rate is None else rate
+    control = probes.control_labels(tokens, rate, seed) if control is None else control
+    return torch.tensor(_score(acts, labels, train, **how) - _score(acts, control, train, **how))
+
+
+def _same_labels(acts, tokens, labels, train, seed):
+    return _selectivity(acts, tokens, labels, train, seed, control=labels)
+
+
+def _plain_accuracy(acts, tokens, labels, train, seed):
+    return _selectivity(acts, tokens, labels, train, seed, metric="accuracy")
+
+
+def _unweighted(acts, tokens, labels, train, seed):
+    return _selectivity(acts, tokens, labels, train, seed, balanced=False)
+
+
+def _half_rate(acts, tokens, labels, train, seed):
+    return _selectivity(acts, tokens, labels, train, seed, rate=0.5)
+
+
+def _reversed(acts, tokens, labels, train, seed):
+    return -_selectivity(acts, tokens, labels, train, seed)
+
+
 EXERCISES = [
     Exercise(
         name="train_probe",
@@ -118,5 +169,24 @@ EXERCISES = [
             "(precision)": lambda p, y: 0.5 * (y[p].float().mean() + (~p[~y]).float().mean()),
         },
         agrees_with={"glassbox.features.probes.balanced_accuracy": lambda p, y: torch.tensor(balanced_accuracy(p, y))},
+    ),
+    Exercise(
+        name="probe_selectivity",
+        module="ch15_probes",
+        cases=_selectivity_cases,
+        mistakes={
+            "the control task needs labels of its own (a random label per token type, control_labels), not the "
+            "property's labels": _same_labels,
+            "score both probes by balanced accuracy: plain accuracy rewards the majority class on a rare label": (
+                _plain_accuracy
+            ),
+            "train class-weighted probes (balanced=True): an unweighted probe on a rare label predicts the majority": (
+                _unweighted
+            ),
+            "give the control the property's positive rate, labels.float().mean(), not one half": _half_rate,
+            "selectivity is the property's score minus the control's, not the other way round": _reversed,
+        },
+        agrees_with={"the same protocol written with glassbox.features.probes": _selectivity},
+        atol=1e-4,
     ),
 ]
