@@ -40,12 +40,16 @@ book: $(INSTALLED) $(LIBRARY_STAMP)
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going --builder html
 	$(PY) -m glassbox.sitecheck _build/html
 
-# PYTEST_ARGS passes options on, e.g. make test PYTEST_ARGS="-n 2" (pytest-xdist, one process per core).
+# Both run on TEST_WORKERS pytest-xdist processes (one per core here; TEST_WORKERS=0 runs in this process). Tests that
+# need the same trained model run on one worker, in turn (conftest.py: SHARED_MODELS), and the workers share one model
+# cache. PYTEST_ARGS passes options on, e.g. make test-fast PYTEST_ARGS="tests/test_model.py --durations=20".
+TEST_WORKERS ?= 2
+PYTEST := $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 test: $(INSTALLED)
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-fast: $(INSTALLED)
-	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 # Mutation testing (mutmut, configured in setup.cfg) in a copy under _build/mutation, one library module at a time:
 # make mutation MODULE=sampling (several: MODULE="sampling bpe"); without MODULE, every module of tests/mutation.py.

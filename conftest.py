@@ -127,6 +127,7 @@ def implementations(config: pytest.Config) -> list[str]:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Stop at once, in one line, when an `--impl` module cannot be loaded at all."""
+    config.addinivalue_line("markers", "xdist_group(name): pytest-xdist runs the group's tests on one worker")
     try:
         for impl in implementations(config):
             if impl.endswith(".py"):
@@ -140,12 +141,42 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
 
 
+# Tests that need the same trained model run on one pytest-xdist worker, one after the other (`make test` runs
+# `-n 2 --dist loadgroup`): the first trains it into the run's shared cache, the next ones load it, instead of each
+# worker training it at the same time. Without xdist the marks do nothing.
+SHARED_MODELS = {
+    "chapter 5's model": (
+        "tests/test_readme.py::test_use_the_library_snippet_runs_and_prints_what_it_promises",
+        "tests/test_pretrained.py::test_chapter_12_runs_end_to_end_on_a_gpt2",
+    ),
+    "the induction model": (
+        "tests/test_analysis_attention.py::test_detection_finds_the_heads_the_induction_model_trains",
+        "tests/test_analysis_circuits.py::test_k_composition_circuit_equals_its_product_and_is_diagonal_for_the_"
+        "induction_model",
+    ),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    group_of = {test: group for group, tests in SHARED_MODELS.items() for test in tests}
+    for item in items:
+        group = group_of.get(item.nodeid.split("[")[0])
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory):
     """Every test session trains into a model cache of its own, never the developer's `$GLASSBOX_CACHE`: a stale or
     corrupt model there would make a test pass on old weights, or fail for a reason outside the code. A model a
-    test needs is trained once a session and reused by the tests after it (subprocesses inherit the variable)."""
-    folder = tmp_path_factory.mktemp("glassbox-cache")
+    test needs is trained once a session and reused by the tests after it (subprocesses inherit the variable). Under
+    pytest-xdist the workers of one run share one cache (the run's temporary folder), so a model one worker trained
+    is loaded by the other (the cache writes atomically)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.getbasetemp().parent / "glassbox-cache"  # the run's folder, above each worker's
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("glassbox-cache")
     before = os.environ.get("GLASSBOX_CACHE")
     os.environ["GLASSBOX_CACHE"] = str(folder)
     yield folder
