@@ -291,3 +291,127 @@ def test_check_gives_each_call_the_time_limit_it_is_given(capsys):
     checking.check(causal_mask, time_limit=0.1)
     out = capsys.readouterr().out
     assert "FAIL" in out and "0.1" in out, out
+
+
+# ------------------------------------------------------------------------------------- run_checks, case by case
+def _reference(x):
+    if isinstance(x, torch.Tensor) and (x < 0).any():
+        raise ValueError("negative input")
+    return 2 * x
+
+
+def _judged(monkeypatch, answer_fn, **fields):
+    """run_checks on a made-up exercise whose reference doubles a tensor (and refuses a negative one)."""
+    monkeypatch.setattr(judge.Exercise, "reference", lambda self: _reference)
+    cases = fields.pop("cases", [judge.Case("one", (torch.tensor([1.0]),)), judge.Case("two", (torch.tensor([3.0]),))])
+    exercise = judge.Exercise(name="double", module="none", cases=lambda: cases, **fields)
+    return [str(result) for result in judge.run_checks(answer_fn, exercise, time_limit=None)]
+
+
+def test_run_checks_reports_each_case_and_stops_at_the_first_failure(monkeypatch):
+    assert _judged(monkeypatch, lambda x: 2 * x) == ["PASS  one", "PASS  two"]
+    assert _judged(monkeypatch, lambda x: 2 * x if x.item() < 2 else x) == [
+        "PASS  one",
+        "FAIL  two: values differ: max abs diff 3 at index (0,) (expected 6, got 3)",
+    ]
+    assert _judged(monkeypatch, 3) == ["FAIL  double: expected a function, got int"]
+    assert _judged(monkeypatch, lambda x: None) == ["FAIL  one: returned None — did you forget the `return` statement?"]
+
+
+def test_a_stub_is_one_line_only_when_the_first_case_raises_not_implemented(monkeypatch):
+    def stub(x):
+        raise NotImplementedError
+
+    def late_stub(x):
+        if x.item() > 2:
+            raise NotImplementedError
+        return 2 * x
+
+    assert _judged(monkeypatch, stub) == [f"FAIL  one: {answer.NOT_IMPLEMENTED}"]
+    assert _judged(monkeypatch, late_stub) == ["PASS  one", "FAIL  two: raised NotImplementedError"]
+
+
+def test_an_input_the_reference_refuses_must_be_refused_with_the_same_kind_of_error(monkeypatch):
+    cases = [judge.Case("negative", (torch.tensor([-1.0]),))]
+
+    def refuses(x):
+        raise ValueError("no")
+
+    def wrong_error(x):
+        raise TypeError("no")
+
+    assert _judged(monkeypatch, refuses, cases=cases) == ["PASS  negative"]
+    assert _judged(monkeypatch, wrong_error, cases=cases) == [
+        "FAIL  negative: raised TypeError: no, where the reference raises ValueError"
+    ]
+    assert _judged(monkeypatch, lambda x: 2 * x, cases=cases) == [
+        "FAIL  negative: should raise ValueError (negative input), but returned Tensor"
+    ]
+    assert _judged(monkeypatch, lambda x: None, cases=cases) == [
+        "FAIL  negative: should raise ValueError (negative input), but returned None"
+    ]
+
+
+def test_independent_implementations_then_behaviours_each_stop_the_check_when_they_fail(monkeypatch):
+    def failing(reader):
+        raise answer.ReaderFailed("your step method raised")
+
+    def crashing(reader):
+        raise KeyError("checker")
+
+    fields = dict(
+        agrees_with={"PyTorch": lambda x: 2 * x, "by hand": lambda x: x + x},
+        behaviours={"fine": lambda reader: None, "fails": failing, "never run": crashing},
+    )
+    assert _judged(monkeypatch, lambda x: 2 * x, **fields) == [
+        "PASS  one",
+        "PASS  two",
+        "PASS  agrees with PyTorch",
+        "PASS  agrees with by hand",
+        "PASS  fine",
+        "FAIL  fails: your step method raised",
+    ]
+    fields["behaviours"] = {"crashes": crashing, "never run": failing}
+    assert (
+        _judged(monkeypatch, lambda x: 2 * x, **fields)[-1]
+        == "FAIL  crashes: could not read your answer: KeyError: 'checker'"
+    )
+    fields["agrees_with"] = {"triple": lambda x: 3 * x, "never run": lambda x: x}
+    assert _judged(monkeypatch, lambda x: 2 * x, **fields)[-1] == (
+        "FAIL  agrees with triple: one: values differ: max abs diff 1 at index (0,) (expected 3, got 2)"
+    )
+
+
+def test_compare_names_a_mistake_puts_a_property_first_and_reads_a_crash_as_one_line(monkeypatch):
+    mistakes = {"you added instead of multiplying": lambda x: x + 2}
+    assert _judged(monkeypatch, lambda x: x + 2, mistakes=mistakes)[0] == (
+        "FAIL  one: values differ: max abs diff 1 at index (0,) (expected 2, got 3) — you added instead of multiplying"
+    )
+    nan_mistakes = {"you divided by zero": lambda x: x / 0 * 0}
+    assert _judged(monkeypatch, lambda x: x / 0 * 0, mistakes=nan_mistakes)[0] == (
+        "FAIL  one: output contains NaN (first at index (0,)) where the reference has a number — look for exp() "
+        "overflowing on large inputs, a division by zero, or 0 · inf — you divided by zero"
+    )
+    assert _judged(monkeypatch, lambda x: x / 0 * 0)[0].startswith("FAIL  one: output contains NaN")
+    positive = [lambda got, args: None if (got > 0).all() else "must be positive"]
+    assert _judged(monkeypatch, lambda x: -x, properties=positive)[0] == "FAIL  one: must be positive"
+    crash = [lambda got, args: 1 / 0]
+    assert _judged(monkeypatch, lambda x: 2 * x, properties=crash)[0] == (
+        "FAIL  one: could not read your answer: ZeroDivisionError: division by zero"
+    )
+    assert _judged(monkeypatch, lambda x: 5 * x, compare_values=False) == ["PASS  one", "PASS  two"]
+    plain = [judge.Case("int", (3,))]
+    assert _judged(monkeypatch, lambda x: x + 3, cases=plain) == ["PASS  int"]
+    assert _judged(monkeypatch, lambda x: 7, cases=plain) == ["FAIL  int: expected 6, got 7"]
+
+
+def test_a_class_exercise_takes_a_class_or_an_instance_and_nothing_else():
+    from glassbox.components import LayerNorm
+    from glassbox.config import TransformerConfig
+
+    exercise = checking.find_exercise("LayerNorm")
+    for given in (LayerNorm, LayerNorm(TransformerConfig())):
+        assert all(result.passed for result in judge.run_checks(given, exercise))
+    assert [str(r) for r in judge.run_checks(lambda cfg: None, exercise)] == [
+        "FAIL  LayerNorm: expected a class (a torch.nn.Module), got function"
+    ]
