@@ -174,3 +174,35 @@ def test_with_recomputes_only_the_sizes_derived_from_what_changed():
     assert cfg.with_(n_heads=4, d_head=7).d_head == 7
     assert cfg.with_(d_model=16).d_head == 8 and cfg.with_(d_model=16).d_mlp == 64
     assert cfg.with_(d_model=16, d_mlp=5).d_mlp == 5 and cfg.with_(d_model=16, d_head=3).d_head == 3
+
+
+def test_without_hooks_the_fused_kernels_run_and_a_hook_on_either_point_turns_them_off(monkeypatch):
+    """The fast paths are what makes an unhooked forward cheap: F.layer_norm and one SDPA call per layer, and none of
+    them once any hook watches the LayerNorm's or the attention's hook points."""
+    from glassbox import components
+
+    calls = {"layer_norm": 0, "scaled_dot_product_attention": 0}
+    for name in calls:
+        original = getattr(components.F, name)
+        monkeypatch.setattr(
+            components.F,
+            name,
+            lambda *a, _name=name, _f=original, **k: calls.__setitem__(_name, calls[_name] + 1) or _f(*a, **k),
+        )
+    model = Transformer(SMALL).eval()
+    model(torch.tensor([[1, 2, 3]]))
+    assert calls == {"layer_norm": 2 * 2 + 1, "scaled_dot_product_attention": 2}
+    for hook in ("blocks.0.ln1.hook_scale", "blocks.0.ln1.hook_normalized"):
+        calls.update(layer_norm=0)
+        with model.hooks(fwd_hooks=[(hook, lambda x, hook: x)]):
+            model(torch.tensor([[1, 2, 3]]))
+        assert calls["layer_norm"] == 4, hook  # the hooked LayerNorm took its own path
+    for hook in ("blocks.1.attn.hook_attn_scores", "blocks.1.attn.hook_pattern"):
+        calls.update(scaled_dot_product_attention=0)
+        with model.hooks(fwd_hooks=[(hook, lambda x, hook: x)]):
+            model(torch.tensor([[1, 2, 3]]))
+        assert calls["scaled_dot_product_attention"] == 1, hook
+
+
+def test_accumulated_bias_lives_on_the_models_device():
+    assert Transformer(SMALL.with_(device="meta")).accumulated_bias(1).device.type == "meta"
