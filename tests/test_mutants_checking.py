@@ -26,6 +26,7 @@ def test_describe_names_a_type_as_a_reader_knows_it():
     assert diagnose.describe([1]) == "list"
     assert diagnose.describe(2.0) == "float"
     assert diagnose.describe(np.float32(1)) == "numpy.float32"
+    assert diagnose.describe(torch.nn.Linear(1, 1)) == "torch.Linear"  # the package, not torch.nn.modules.linear
 
 
 @pytest.mark.parametrize(
@@ -108,6 +109,8 @@ def test_close_needs_the_same_shape_and_device_and_compares_integers_exactly():
     assert diagnose.close(torch.tensor([1.0, NAN]), torch.tensor([1.0, NAN]), 0.0, 0.0)
     assert diagnose.close(torch.tensor([1.05]), torch.tensor([1.0]), 0.1, 0.0)
     assert not diagnose.close(torch.tensor([1.2]), torch.tensor([1.0]), 0.1, 0.0)
+    assert diagnose.close(torch.tensor([1.05]), torch.tensor([1.0]), 0.0, 0.1)  # relative tolerance
+    assert not diagnose.close(torch.tensor([1.2]), torch.tensor([1.0]), 0.0, 0.1)
     assert not diagnose.close(torch.tensor([1.0]), torch.tensor([[1.0]]), 1.0, 1.0)
     assert not diagnose.close(torch.tensor([1.0], device="meta"), torch.tensor([1.0]), 1.0, 1.0)
     assert diagnose.close(torch.tensor([2.0]), torch.tensor([2]), 0.0, 0.0)
