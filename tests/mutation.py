@@ -29,6 +29,8 @@ MODEL_TESTS = [
     "tests/test_properties.py",
     "tests/test_values.py",
     "tests/test_mutants_model.py",
+    "tests/test_hooks_fire.py",
+    "tests/test_seeding.py",
 ]
 ANALYSIS = ["attention", "attribution", "circuits", "interventions", "neurons", "residual"]  # planar: Part III's
 FEATURES = ["superposition", "sae", "probes", "interpret"]
