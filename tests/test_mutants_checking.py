@@ -418,3 +418,72 @@ def test_a_class_exercise_takes_a_class_or_an_instance_and_nothing_else():
     assert [str(r) for r in judge.run_checks(lambda cfg: None, exercise)] == [
         "FAIL  LayerNorm: expected a class (a torch.nn.Module), got function"
     ]
+
+
+def test_answer_call_keeps_the_error_and_reads_a_bare_not_implemented_as_a_stub_only_when_first():
+    from glassbox.time_limit import TimeLimitExceeded
+
+    def stub(x):
+        raise NotImplementedError
+
+    reader = answer.Answer(stub, _reference)
+    with pytest.raises(answer.ReaderFailed) as later:
+        reader.call(stub, 1)  # not the first call: a bare NotImplementedError is an error like any other
+    assert later.value.reason == "raised NotImplementedError" and isinstance(later.value.error, NotImplementedError)
+    with pytest.raises(answer.ReaderFailed) as first:
+        reader.call(stub, 1, first=True)
+    assert first.value.reason == answer.NOT_IMPLEMENTED and isinstance(first.value.error, NotImplementedError)
+    slow = answer.Answer(lambda: __import__("time").sleep(1), None, time_limit=0.05)
+    with pytest.raises(answer.ReaderFailed) as timed_out:
+        slow.call(slow.obj)
+    assert isinstance(timed_out.value.error, TimeLimitExceeded)
+
+
+def test_randomize_draws_gains_around_one_and_everything_else_around_zero():
+    module = answer.randomize(Lin(3), seed=2)
+    generator = torch.Generator().manual_seed(2)  # one draw a parameter, in order: w (its own), proj.weight, proj.bias
+    w, weight, bias = (torch.randn(shape, generator=generator) for shape in ((2,), (2, 3), (2,)))
+    torch.testing.assert_close(module.proj.weight.data, 0.3 * weight)
+    torch.testing.assert_close(module.proj.bias.data, 0.3 * bias)
+    torch.testing.assert_close(module.w.data, 1 + 0.2 * w)
+
+
+def test_a_failed_check_is_passed_false_and_a_class_stub_is_one_line(monkeypatch):
+    from glassbox.components import LayerNorm
+
+    class StubLayerNorm(LayerNorm):
+        def __init__(self, cfg):
+            raise NotImplementedError
+
+    StubLayerNorm.__name__ = "LayerNorm"
+    results = judge.run_checks(StubLayerNorm, checking.find_exercise("LayerNorm"))
+    assert len(results) == 1 and results[0].passed is False and results[0].reason == answer.NOT_IMPLEMENTED
+    for fn in (3, lambda x: None):
+        assert all(result.passed is False for result in judge.run_checks(fn, checking.find_exercise("causal_mask")))
+    assert judge.run_checks(lambda cfg: 1, checking.find_exercise("LayerNorm"))[0].passed is False
+    monkeypatch.setattr(judge.Exercise, "reference", lambda self: _reference)
+    exercise = judge.Exercise(name="double", module="none", cases=lambda: [judge.Case("one", (torch.tensor([1.0]),))])
+    stubbed = judge.run_checks(lambda x: (_ for _ in ()).throw(NotImplementedError()), exercise)
+    assert stubbed[0].passed is False and stubbed[0].reason == answer.NOT_IMPLEMENTED
+
+
+def test_the_should_raise_sentence_quotes_the_references_whole_message(monkeypatch):
+    def reference(x):
+        if x.isnan().any():
+            raise ValueError
+        raise ValueError("bad input: -1: refused")
+
+    monkeypatch.setattr(judge.Exercise, "reference", lambda self: reference)
+    exercise = judge.Exercise(
+        name="double",
+        module="none",
+        cases=lambda: [judge.Case("colons", (torch.tensor([1.0]),)), judge.Case("bare", (torch.tensor([NAN]),))],
+    )
+    assert str(judge.run_checks(lambda x: x, exercise)[0]) == (
+        "FAIL  colons: should raise ValueError (bad input: -1: refused), but returned Tensor"
+    )
+    exercise = judge.Exercise(name="double", module="none", cases=lambda: [judge.Case("bare", (torch.tensor([NAN]),))])
+    assert (
+        str(judge.run_checks(lambda x: x, exercise)[0])
+        == "FAIL  bare: should raise ValueError (ValueError), but returned Tensor"
+    )
