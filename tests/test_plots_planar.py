@@ -15,9 +15,11 @@ from glassbox.plots import animation
 from glassbox.plots import planar as g
 from glassbox.plots import planar_views as views
 from glassbox.plots.core import MIN_POINTS, clipped_text, smallest_text
+from glassbox.plots.planar import labels as labelling
 from glassbox.rules import cli
 from glassbox.train import TrainConfig
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 pytestmark = pytest.mark.slow  # trains a Part III model and draws every figure and animation
@@ -104,13 +106,80 @@ def test_plus_score_row_masks_only_impossible_keys(run):
 
 
 def test_animation_labels_move_with_their_points(run):
-    """`_Dots.move` moves the text, not only an annotation's target (labels piled up at the origin)."""
+    """`_Dots.move` moves each label to its points (the annotation's target, not only its text: labels piled up at
+    the origin), a label that names several points to their mean."""
     from glassbox.plots.core import figure
 
     fig, (ax,) = figure()
-    dots = animation._Dots(ax, 2, ["red", "blue"], ((0, 5), (0, 5)), "t", ["a", "b"])
-    dots.move(np.array([[1.0, 2.0], [3.0, 4.0]]))
-    assert [label.get_position() for label in dots.labels] == [(1.0, 2.0), (3.0, 4.0)]
+    labels = [("a", [0], "red"), ("b,c", [1, 2], "blue")]
+    dots = animation._Dots(ax, 3, ["red", "blue", "blue"], ((0, 9), (0, 9)), "t", labels)
+    dots.move(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    assert [tuple(label.xy) for label in dots.labels] == [(1.0, 2.0), (4.0, 5.0)]
+
+
+def test_animation_labels_name_bunched_points_once():
+    final = np.array([[0.0, 0.0], [0.01, 0.0], [1.0, 1.0], [0.0, 0.01]])
+    groups = animation._label_groups(final, {0: "1", 1: "3", 2: "4", 3: "5"}, ["o", "o", "e", "e"])
+    assert groups == [("1,3", [0, 1], "o"), ("4", [2], "e"), ("5", [3], "e")], "same colour and near: one label"
+
+
+def _label_boxes(fig: Figure) -> list[tuple[object, object, str]]:
+    """(axes, display box, text) of every placed label of `fig`, after drawing it as the page does."""
+    fig.draw_without_rendering()
+    renderer = fig._get_renderer()
+    return [
+        (ax, Text.get_window_extent(placed, renderer), placed.get_text())  # the text, not its leader line
+        for ax in fig.axes
+        for artist in ax.artists
+        if isinstance(artist, labelling._Placer)
+        for placed in artist.labels
+    ]
+
+
+def test_labels_keep_off_the_markers_and_each_other():
+    """Points in a tight row with long names: each name lands on none of the markers and no other name."""
+    from glassbox.plots.core import figure
+
+    fig, (ax,) = figure(width=3.5, height=3.0)
+    points = np.array([[x, 0.0] for x in range(8)] + [[3.5, 0.3]])
+    ax.scatter(*points.T, s=30)
+    for k, point in enumerate(points):
+        labelling.label(ax, f"token {k}", point)
+    ax.set(xlim=(-1, 8), ylim=(-2, 2))
+    boxes = _label_boxes(fig)
+    renderer = fig._get_renderer()
+    markers = ax.transData.transform(points)
+    radius = np.sqrt(30) / 2 * renderer.points_to_pixels(1.0)
+    for k, (_, box, text) in enumerate(boxes):
+        assert ax.bbox.contains(box.x0, box.y0) and ax.bbox.contains(box.x1, box.y1), f"{text}: inside the axes"
+        near = (markers[:, 0] > box.x0 - radius) & (markers[:, 0] < box.x1 + radius)
+        near &= (markers[:, 1] > box.y0 - radius) & (markers[:, 1] < box.y1 + radius)
+        assert not near.any(), f"{text} covers a marker"
+        assert not any(box.overlaps(other) for _, other, _ in boxes[k + 1 :]), f"{text} covers another label"
+
+
+def test_the_figures_name_their_paths_and_values_without_overprinting(run):
+    """Figures 08 (values panel), 10 (key paths), 11 (each panel's v(t)) and chapter 6b's frozen output (its token's
+    values): every path or value is named, inside its panel, and no two names overlap."""
+    window = rules.demo_windows(run)[0][0]
+    figures = {
+        "08": g.qkv_transforms(run.model, run.rule),
+        "10": g.qk_focus(run.model, run.rule, run.rule.plus, 5),
+        "11": g.output_landscape(run.model, run.rule, values=True),
+        "frozen": views.frozen_output(run.model, run.rule, window, len(window) - 1),
+    }
+    for name, fig in figures.items():
+        boxes = _label_boxes(fig)
+        assert boxes, f"{name}: no names"
+        for k, (ax, box, text) in enumerate(boxes):
+            assert ax.bbox.padded(2).contains(box.x0, box.y0) and ax.bbox.padded(2).contains(box.x1, box.y1), (
+                f"{name}: {text} leaves its panel"
+            )
+            same = [other for a, other, _ in boxes[k + 1 :] if a is ax]
+            assert not any(box.overlaps(other) for other in same), f"{name}: {text} covers another name"
+    texts = {name: [t for _, _, t in _label_boxes(fig)] for name, fig in figures.items()}
+    assert texts["11"] == [f"v({v})" for v in run.rule.vocab], "each panel names its own token's values"
+    assert all(t.startswith("v(") for t in texts["frozen"])
 
 
 def test_gif_palette_comes_from_every_frame():

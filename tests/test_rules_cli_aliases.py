@@ -3,9 +3,11 @@ its figures to our files and chapter figures, and an answer to `--help` or a wro
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 from glassbox.rules import SETUPS, Setup, cli
@@ -61,3 +63,24 @@ def test_the_figure_map_names_files_the_command_writes(capsys) -> None:
     assert cli.main(["--map"]) == 0
     printed = capsys.readouterr().out
     assert "supplementary 16 value arrows" in printed and "11_1_plus_score_row" in printed
+
+
+def test_chapter_6_shows_the_same_figure_map_as_the_command_line() -> None:
+    """Chapter 6's table of the project's figures is `FIGURE_MAP`, row for row: the design document's name, the file
+    at HEAD, the file the command writes, and a reference to each chapter figure, which exists on its page."""
+    from glassbox.rules.seed_project import FIGURE_MAP
+
+    book = Path(__file__).resolve().parents[1] / "book" / "part3"
+    page = (book / "ch06_glass_box.md").read_text()
+    opening = next(line for line in page.splitlines() if line.startswith("```{table}"))
+    assert "`" not in opening[3:], "a backtick in the caption unmakes the fence (CommonMark): the rest is swallowed"
+    table = page.split(":name: tab-glassbox-seed-figures")[1].split("```")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "{numref}" in line]
+    assert len(rows) == len(FIGURE_MAP)
+    names = set(re.findall(r"name: (fig-[\w-]+)", page + (book / "ch06b_more_views.md").read_text()))
+    for row, seed in zip(rows, FIGURE_MAP, strict=True):
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[0] == seed.design and f"`{seed.file}`" == cells[2], row
+        assert re.findall(r"\{numref\}`([\w-]+)`", cells[3]) == list(seed.figures), row
+        assert set(seed.figures) <= names, f"{seed.figures}: no such figure on chapter 6 or 6b"
+        assert all(part.split(" (")[0].strip(" `") in seed.head for part in cells[1].split(", ")), row

@@ -1,5 +1,5 @@
-"""Sphinx extension for Glass Box: chapter 6's live model (`glassbox.rules.widget`) loads its script once, from
-`_static/`, and only on the pages that show it.
+"""Sphinx extension for Glass Box: the live models of chapters 6 and 7 (`glassbox.rules.widget`) load their script
+once, from `_static/`, and only on the pages that show one (a page with several loads it once).
 
 The widget's notebook output carries everything it needs (its weights as JSON, and the script inline), so that it
 also runs in Jupyter and Colab. On the site, the script (`glassbox/rules/widget.js`, shipped with the library, so
@@ -30,7 +30,8 @@ def write_script(app: Sphinx) -> None:
 
 
 def load_on_widget_pages(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
-    """On a page that shows the widget: the script from `_static/`, deferred, instead of its inline copy."""
+    """On a page that shows a widget: the script from `_static/`, deferred, instead of its inline copies (one a
+    widget)."""
     body = context.get("body", "")
     if MARKER in body:
         context["body"] = INLINE.sub("", body)

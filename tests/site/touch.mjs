@@ -1,5 +1,6 @@
-// Chapter 6's widget (glassbox.rules.widget), driven as a reader drives it: with the keyboard only. Shared by the
-// site check (check.mjs) and tests/test_widget.py (touch_probe.mjs).
+// The live models of chapters 6 and 7 (glassbox.rules.widget), driven as a reader drives them: with the keyboard
+// only. Shared by the site check (check.mjs) and tests/test_widget.py (touch_probe.mjs). A page may show several
+// widgets (chapter 7 shows one per rule): each is driven and checked on its own, by its id.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -18,7 +19,10 @@ export function launchBrowser(puppeteer) {
   return puppeteer.launch({ executablePath: findBrowser(), headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
 }
 
-const state = (page) => page.$eval(".glassbox-touch", (root) => root.glassboxTouch.state());
+// The ids of the page's widgets, in page order.
+export const widgetIds = (page) => page.$$eval(".glassbox-touch", (roots) => roots.map((r) => r.id));
+
+const state = (page, root) => page.$eval(root, (r) => r.glassboxTouch.state());
 const focus = (page, selector) => page.$eval(selector, (e) => e.focus());  // SVG points too (page.focus refuses them)
 const press = async (page, key, times = 1, shift = false) => {
   if (shift) await page.keyboard.down("Shift");
@@ -26,40 +30,129 @@ const press = async (page, key, times = 1, shift = false) => {
   if (shift) await page.keyboard.up("Shift");
 };
 
-// Every scenario by its button (focus, Enter), a window typed into the slots, a token's embedding and a value
-// moved with the arrow keys, then Reset: each step's state (tokens, logits, probabilities, the live region's words).
-export async function driveTouch(page, windows = []) {
-  await page.waitForSelector(".glassbox-touch[data-ready]", { timeout: 20000 });
-  const out = { model: await page.$eval("script.glassbox-touch-model", (s) => JSON.parse(s.textContent)) };
-  out.logits = await page.$eval(".glassbox-touch", (root, ws) => ws.map((w) => root.glassboxTouch.forward(w)), windows);
-  out.scenarios = [];
-  const n = await page.$$eval(".gbt-scenario", (b) => b.length);
-  for (let i = 0; i < n; i++) {
-    await focus(page, `.gbt-scenario[data-scenario="${i}"]`);
-    await press(page, "Enter");
-    out.scenarios.push(await state(page));
+// What typing `keys` into the slots from the first one must give: digits, "+", and "1" then "0" as 10 where the
+// vocabulary has a 10 (else the two tokens 1 and 0).
+function typedTokens(vocab, keys) {
+  const out = [], ten = vocab.indexOf("10");
+  for (const key of keys) {
+    if (key === "+") { if (vocab.includes("+")) out.push(vocab.indexOf("+")); continue; }
+    if (key === "0" && ten >= 0 && out.length && out[out.length - 1] === vocab.indexOf("1")) out[out.length - 1] = ten;
+    else out.push(vocab.indexOf(key));
   }
-  // type "2 + 10 +" from the first slot: digits, "+", and 10 as "1" then "0"
-  await focus(page, '.gbt-slot[data-pos="0"]');
-  await press(page, "Home");
-  for (const key of ["2", "+", "1", "0", "+"]) await press(page, key);
-  for (let i = 0; i < 8; i++) await press(page, "Delete");
-  out.typed = await state(page);
-  // drag token 2's embedding: focus its point, arrows (Shift: larger steps)
-  await focus(page, '.gbt-handle[data-key="E2"]');
-  await press(page, "ArrowUp", 4, true);
-  await press(page, "ArrowRight", 3, true);
-  out.draggedToken = await state(page);
-  // switch to values (arrow keys in the radio group), then move the value of position 0
-  await focus(page, '.gbt-modes input[value="token"]');
-  await press(page, "ArrowRight", 2);
-  await focus(page, '.gbt-handle[data-key="V0"]');
-  await press(page, "ArrowLeft", 5, true);
-  out.draggedValue = await state(page);
-  await focus(page, ".gbt-reset");
-  await press(page, "Enter");
-  out.reset = await state(page);
-  await new Promise((ok) => setTimeout(ok, 500));  // the live region speaks after a pause in typing
-  out.live = await page.$eval(".gbt-live", (p) => p.textContent);
   return out;
 }
+
+// One widget (its id, default the page's first): every scenario by its button (focus, Enter), a window typed into
+// the slots, a token's embedding and a value moved with the arrow keys, then Reset: each step's state (tokens,
+// logits, probabilities, the live region's words); the forward pass and the rule's answer on `windows`.
+export async function driveTouch(page, windows = [], id = null) {
+  await page.waitForSelector(".glassbox-touch[data-ready]", { timeout: 20000 });
+  id = id || (await widgetIds(page))[0];
+  const root = `#${id}`;
+  await page.waitForSelector(`${root}[data-ready]`, { timeout: 20000 });
+  const out = { id, model: await page.$eval(`script.glassbox-touch-model[data-for="${id}"]`, (s) => JSON.parse(s.textContent)) };
+  out.logits = await page.$eval(root, (r, ws) => ws.map((w) => r.glassboxTouch.forward(w)), windows);
+  out.allowed = await page.$eval(root, (r, ws) => ws.map((w) => r.glassboxTouch.allowedNext(w)), windows);
+  out.scenarios = [];
+  const n = await page.$$eval(`${root} .gbt-scenario`, (b) => b.length);
+  for (let i = 0; i < n; i++) {
+    await focus(page, `${root} .gbt-scenario[data-scenario="${i}"]`);
+    await press(page, "Enter");
+    out.scenarios.push(await state(page, root));
+  }
+  // type "2 + 1 0 +" (or "2 1 0 3" for a rule without +) from the first slot, then clear the rest of the window
+  const keys = out.model.plus === null ? ["2", "1", "0", "3"] : ["2", "+", "1", "0", "+"];
+  await focus(page, `${root} .gbt-slot[data-pos="0"]`);
+  await press(page, "Home");
+  for (const key of keys) await press(page, key);
+  for (let i = 0; i < 8; i++) await press(page, "Delete");
+  out.typed = await state(page, root);
+  out.typedExpected = typedTokens(out.model.vocab, keys);
+  // drag token 2's embedding: focus its point, arrows (Shift: larger steps)
+  await focus(page, `${root} .gbt-handle[data-key="E2"]`);
+  await press(page, "ArrowUp", 4, true);
+  await press(page, "ArrowRight", 3, true);
+  out.draggedToken = await state(page, root);
+  // switch to values (arrow keys in the radio group), then move the value of position 0
+  await focus(page, `${root} .gbt-modes input[value="token"]`);
+  await press(page, "ArrowRight", 2);
+  await focus(page, `${root} .gbt-handle[data-key="V0"]`);
+  await press(page, "ArrowLeft", 5, true);
+  out.draggedValue = await state(page, root);
+  await focus(page, `${root} .gbt-reset`);
+  await press(page, "Enter");
+  out.reset = await state(page, root);
+  await new Promise((ok) => setTimeout(ok, 500));  // the live region speaks after a pause in typing
+  out.live = await page.$eval(`${root} .gbt-live`, (p) => p.textContent);
+  return out;
+}
+
+// float32 rounding grows with the size of what is summed: 1e-4 while a prediction's logits stay within 10 in size,
+// in proportion to its largest logit above that. Every logit of one position is a dot product of the same stream
+// vector, whose size the largest logit shows: chapter 6's 4,000-step model has logits near 100, and lucky7's
+// reaches 235 where a logit of 3 comes out of terms that large, and PyTorch's own float32 order of sums moves them by
+// ~1e-4 (the page's sums, in float64, are the nearer to exact).
+export const TOLERANCE = 1e-4;
+const scaledRow = (row, ref) => {
+  const scale = Math.max(1, ...ref.map((w) => Math.abs(w) / 10));
+  return Math.max(...row.map((v, j) => Math.abs(v - ref[j]) / scale));
+};
+const largest = (a, b) => Math.max(...a.map((row, i) => scaledRow(row, b[i])));
+
+// Every widget of the page driven (driveTouch) and compared with PyTorch: the logits exported beside the weights
+// for the scenarios and a few fixed windows, every scenario's state and words, and — where `reference(model, n)`
+// gives PyTorch's logits for n seeded random windows from the page's own weights — 1,000 of those. Returns one
+// report per widget ({id, rule, exported, random, windows, scenarios, problems}), or null without a widget.
+export async function checkTouches(page, reference) {
+  const ids = await widgetIds(page);
+  if (!ids.length) return null;
+  const reports = [];
+  for (const id of ids) reports.push(await checkOne(page, id, reference));
+  return reports;
+}
+
+async function checkOne(page, id, reference) {
+  const report = { id, problems: [] };
+  const model = await page.$eval(`script.glassbox-touch-model[data-for="${id}"]`, (s) => JSON.parse(s.textContent)).catch(() => null);
+  if (!model) return { id, problems: [`live model ${id}: no weights beside the widget`] };
+  report.rule = model.rule;
+  let ref = null;
+  try { ref = reference ? reference(model, 1000) : null; } catch (error) { report.problems.push(`live model ${id}: PyTorch's reference failed: ${String(error.message).split("\n")[0]}`); }
+  const windows = ref ? ref.windows : [];
+  let out;
+  try {
+    out = await driveTouch(page, [...model.reference.map((r) => r.window), ...windows], id);
+  } catch (error) {
+    return { id, rule: model.rule, problems: [`live model ${id}: could not be driven with the keyboard: ${String(error.message).split("\n")[0]}`] };
+  }
+  const fixed = out.logits.slice(0, model.reference.length);
+  report.exported = Math.max(...fixed.map((l, i) => largest(l, model.reference[i].logits)));
+  if (ref) {
+    report.windows = windows.length;
+    report.random = Math.max(...out.logits.slice(model.reference.length).map((l, i) => largest(l, ref.logits[i])));
+    if (ref.allowed) {  // the rule's answers, as glassbox.rules.definitions gives them
+      const wrong = ref.allowed.filter((a, i) => JSON.stringify(a) !== JSON.stringify(normalise(out.allowed[model.reference.length + i])));
+      if (wrong.length) report.problems.push(`live model ${id}: the page's ${model.rule} differs from the library's on ${wrong.length} windows`);
+    }
+  }
+  report.scenarios = out.scenarios.map((state, i) => {
+    const expected = model.reference.find((r) => JSON.stringify(r.window) === JSON.stringify(state.tokens));
+    const shown = expected ? largest(state.logits, expected.logits) : Infinity;
+    if (JSON.stringify(state.tokens) !== JSON.stringify(model.scenarios[i].window) || !(shown <= TOLERANCE))
+      report.problems.push(`live model ${id}: scenario "${model.scenarios[i].name}" shows ${state.tokens.join(" ")} with logits ${shown.toExponential(1)} from PyTorch's`);
+    const last = state.probs[state.probs.length - 1], best = last.indexOf(Math.max(...last));
+    if (!state.live.includes(`predicts ${model.vocab[best]} with ${last[best].toFixed(2)}`))
+      report.problems.push(`live model ${id}: scenario "${model.scenarios[i].name}": the live region says "${state.live}", not its prediction`);
+    return `${model.scenarios[i].name}: ${model.vocab[best]} (${last[best].toFixed(2)})`;
+  });
+  if (!(report.exported <= TOLERANCE)) report.problems.push(`live model ${id}: logits ${report.exported.toExponential(1)} from PyTorch's exported ones`);
+  if (ref && !(report.random <= TOLERANCE)) report.problems.push(`live model ${id}: logits ${report.random.toExponential(1)} from PyTorch's on ${windows.length} random windows`);
+  if (JSON.stringify(out.typed.tokens) !== JSON.stringify(out.typedExpected)) report.problems.push(`live model ${id}: typing gave ${out.typed.tokens.join(" ")}, not ${out.typedExpected.join(" ")}`);
+  if (JSON.stringify(out.draggedToken.W_E) === JSON.stringify(out.scenarios[0] ? out.scenarios[0].W_E : model.weights.W_E)) report.problems.push(`live model ${id}: the arrow keys did not move a token's embedding`);
+  if (!Object.keys(out.draggedValue.pins).length) report.problems.push(`live model ${id}: the arrow keys did not move a value`);
+  if (JSON.stringify(out.reset.W_E) !== JSON.stringify(out.typed.W_E)) report.problems.push(`live model ${id}: Reset did not restore the trained weights`);
+  return report;
+}
+
+// A rule's answer as a sorted list, or null (free), or "unknown" (a rule the page's script does not know).
+export const normalise = (a) => (Array.isArray(a) ? [...a].sort((x, y) => x - y) : a);

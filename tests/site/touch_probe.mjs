@@ -1,11 +1,12 @@
-// Drives chapter 6's widget (glassbox.rules.widget) in headless Chromium for tests/test_widget.py:
+// Drives the widgets of a page (glassbox.rules.widget) in headless Chromium for tests/test_widget.py:
 //   node tests/site/touch_probe.mjs PAGE.html WINDOWS.json OUT.json
-// runs the browser's forward pass on every window of WINDOWS.json, then edits the model with the keyboard only
-// (a token's embedding moved with the arrow keys, then a value), and writes the logits and the edited state to OUT.json.
+// WINDOWS.json maps each widget's id to its windows; for each widget, runs the browser's forward pass and the rule's
+// answer on its windows, then edits the model with the keyboard only (touch.mjs: scenarios, typing, a token's
+// embedding and a value moved with the arrow keys, reset), and writes each widget's logits and states to OUT.json.
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { createRequire } from "node:module";
-import { launchBrowser, driveTouch } from "./touch.mjs";
+import { launchBrowser, driveTouch, widgetIds } from "./touch.mjs";
 
 const require = createRequire(import.meta.url);
 const puppeteer = require("puppeteer-core");
@@ -17,8 +18,10 @@ try {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e.message || e)));
   await page.goto(`file://${resolve(pagePath)}`, { waitUntil: "load" });
-  const result = await driveTouch(page, windows);
-  writeFileSync(outPath, JSON.stringify({ ...result, errors }));
+  await page.waitForSelector(".glassbox-touch[data-ready]", { timeout: 20000 });
+  const widgets = {};
+  for (const id of await widgetIds(page)) widgets[id] = await driveTouch(page, windows[id] || [], id);
+  writeFileSync(outPath, JSON.stringify({ widgets, errors }));
 } finally {
   await browser.close();
 }

@@ -236,3 +236,22 @@ def far_back_accuracy(model: Transformer, rule: Rule, per_even: int = 30, seed: 
             predicted, _ = last_position(model, windows)
             table[j, p] = float(np.mean([int(predicted[n]) == w[j] for n, w in enumerate(windows)]))
     return table
+
+
+@torch.no_grad()
+def constrained_points(
+    model: Transformer, rule: Rule, windows: Sequence[Sequence[int]]
+) -> tuple[np.ndarray, list[frozenset[int]]]:
+    """The stream right after attention [n, 2] at every position of `windows` (each n_ctx long) whose next token the
+    rule fixes, with the tokens the rule allows there (read from the window alone): where the model carries each
+    case before the MLP and the unembedding read it."""
+    _, cache = model.run_with_cache(torch.tensor([list(w) for w in windows]), names_filter="blocks.0.hook_resid_mid")
+    mids = to_numpy(cache["blocks.0.hook_resid_mid"])
+    points, allowed = [], []
+    for w, window in enumerate(windows):
+        for p in range(len(window)):
+            tokens = rule.allowed(window, p + 1)  # depends on window[:p + 1] only
+            if tokens is not None:
+                points.append(mids[w, p])
+                allowed.append(tokens)
+    return np.array(points, dtype=np.float32).reshape(-1, model.cfg.d_model), allowed

@@ -1,10 +1,13 @@
-"""Figures for the gallery models whose residual stream is not a plane (chapter 7b): d_model 1, 3, 12 or 32.
+"""Figures for chapter 7b's gallery models that chapter 6's figures do not show well: d_model 1, 3, 12 or 32, and a
+range rule in a plane.
 
 `planar` draws a 2-D stream as it is. Here a 1-D stream is drawn along its one axis (`line_landscape`: where each
 token and position sits, and what the model predicts at every point of the line); a wider one is projected onto
 its first two principal components (`embedding_pca`, which says how much of the spread the projection keeps); and
 the attention pattern, which needs no geometry, is drawn per head on a window of held-out text
-(`attention_windows`). Tokens are coloured as in `planar` (even blue, odd orange, with a marker per kind).
+(`attention_windows`). A 2-D model whose rule asks for a range of numbers is drawn by the probability of that range
+(`range_landscape`), which its argmax map cannot show. Tokens are coloured as in `planar` (even blue, odd orange,
+with a marker per kind).
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from glassbox.analysis.planar import constrained_points, output_probabilities, plane_grid, require_2d, to_numpy
 from glassbox.model import Transformer
 from glassbox.plots.core import PIXELS_PER_INCH, BookFigure, figure, heatmap, panels
-from glassbox.plots.planar import token_colour
+from glassbox.plots.planar import LANDSCAPE, TEXT, token_colour
 from glassbox.rules.definitions import Rule
 
 
@@ -113,4 +117,49 @@ def attention_windows(model: Transformer, rule: Rule, window: Sequence[int]) -> 
         ax.set_xlabel("key (attended to)", fontsize=9)
         ax.set_ylabel("query (predicting after)", fontsize=9)
         ax.tick_params(labelsize=8)
+    return fig
+
+
+def range_landscape(
+    model: Transformer,
+    rule: Rule,
+    tokens: Sequence[int],
+    label: str,
+    windows: Sequence[Sequence[int]],
+    *,
+    resolution: int = 150,
+    shown: int = 400,
+) -> Figure:
+    """A 2-D model whose rule asks for a *range* of tokens (two_token_parity: below 10, or 10 and more), drawn by the
+    range, not by the argmax of single tokens. Top: the probability the model gives to `tokens` (named `label`) at
+    each point of the stream after attention, with up to `shown` points where the model carries the constrained
+    positions of `windows` (▲ where the rule asks for one of `tokens`, ● where it asks for another range). Bottom:
+    how sure it is, the entropy of its prediction (nats)."""
+    require_2d(model)
+    points, allowed = constrained_points(model, rule, windows)
+    asks = np.array([set(a) <= set(tokens) for a in allowed])
+    keep = np.random.default_rng(0).permutation(len(points))[:shown]
+    xs, ys, grid = plane_grid(np.concatenate([points, _numpy(model.W_E)]), resolution, margin=0.08)
+    probs = to_numpy(output_probabilities(model, grid)).reshape(resolution, resolution, -1)
+    share = probs[..., list(tokens)].sum(-1)
+    entropy = -(probs * np.log(np.clip(probs, 1e-12, None))).sum(-1)
+    fig = BookFigure(figsize=(7.0, 9.4), layout="constrained", dpi=PIXELS_PER_INCH)
+    top, bottom = fig.subplots(2, 1)
+    mesh = top.pcolormesh(xs, ys, share, cmap=LANDSCAPE, vmin=0, vmax=1, shading="auto", rasterized=True)
+    fig.colorbar(mesh, ax=top, label=f"P(next {label})")
+    cases = (
+        (True, "^", "white", "black", f"the rule asks for a number {label}"),
+        (False, "o", "black", "white", "the rule asks for the other range"),
+    )
+    for ask, marker, face, edge, name in cases:
+        chosen = points[keep][asks[keep] == ask]
+        top.scatter(*chosen.T, marker=marker, s=16, facecolor=face, edgecolor=edge, linewidths=0.6, label=name)
+    top.legend(fontsize=TEXT, loc="lower right", framealpha=0.9, markerscale=1.6)
+    top.set_title(f"P(next {label}) at each point after attention, with where the model carries each case", fontsize=10)
+    mesh = bottom.pcolormesh(xs, ys, entropy, cmap=LANDSCAPE, vmin=0, shading="auto", rasterized=True)
+    fig.colorbar(mesh, ax=bottom, label="entropy of P(next) (nats; 0 = certain)")
+    bottom.set_title("How sure: entropy of the prediction", fontsize=10)
+    for ax in (top, bottom):
+        ax.set(xlabel="dimension 0", ylabel="dimension 1", xlim=(xs[0], xs[-1]), ylim=(ys[0], ys[-1]))
+        ax.tick_params(labelsize=TEXT)
     return fig

@@ -6,7 +6,9 @@ supplementary figures, each drawn so that one fact can be read off it.
 `attention_matrix` (supplementary 14: per position, the attention pattern, the logits and the probabilities),
 `frozen_output` (one position's embedding held fixed: the prediction for every attention output it could receive),
 and `query_gradients` (figure 15: for each query of a window, the score it gives a key anywhere in the plane).
-The drawing helpers and colours are `glassbox.plots.planar`'s; the maths is `glassbox.analysis.planar`'s.
+The drawing helpers and colours are `glassbox.plots.planar.style`'s; the maths is `glassbox.analysis.planar`'s.
+
+Longer than 300 lines: chapter 6b's five figures, one function each, with the two small helpers they share.
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ from glassbox.analysis.planar import (
 )
 from glassbox.model import Transformer
 from glassbox.plots.core import diverging_norm, figure, heatmap, mosaic
-from glassbox.plots.planar import (
+from glassbox.plots.planar.labels import label
+from glassbox.plots.planar.landscapes import _landscape_grid
+from glassbox.plots.planar.style import (
     KIND_MARKER,
     LANDSCAPE,
     TEXT,
     _finish,
     _kind_legend,
-    _landscape_grid,
     _token_paths,
+    groups_of,
     token_colour,
 )
 from glassbox.rules.definitions import Rule
@@ -235,7 +239,8 @@ def frozen_output(model: Transformer, rule: Rule, tokens: Sequence[int], positio
     """One panel per output token: the probability of that token if the position `position` of the window
     `tokens` — its embedding x held fixed — received the attention output a at each point of the plane (x + a, then
     MLP and unembedding). White ×: the values of the keys it can see (a is a weighted average of them, so it lies
-    among them); black star: the a it does get."""
+    among them), each panel naming those of its own token ("v(8_4)": the value of the 8 at position 4); black star:
+    the a it does get."""
     land = frozen_landscape(model, tokens, position, resolution)
     fig, axes = _landscape_grid(rule)
     for token, ax in enumerate(axes[: rule.d_vocab]):
@@ -250,8 +255,13 @@ def frozen_output(model: Transformer, rule: Rule, tokens: Sequence[int], positio
             ax.tick_params(labelbottom=False)
         ax.scatter(*land["visible_values"].T, color="white", marker="x", s=14, linewidths=0.9)
         ax.scatter(*land["attn_out"], color="black", edgecolor="white", marker="*", s=70, linewidths=0.6)
-    label = f"{rule.vocab[tokens[position]]}_{position}"
-    fig.suptitle(f"{label} of '{rule.decode(list(tokens))}': its prediction for every attention output", fontsize=10)
+        own = [p for p in range(len(land["visible_values"])) if tokens[p] == token]  # the panel's token's values
+        values = land["visible_values"][own]
+        for group in groups_of(values, ["white"] * len(own), 0.03 * float(np.ptp(land["grid"], axis=0).max())):
+            names = ",".join(f"{rule.vocab[token]}_{own[k]}" for k in group)  # values on one spot: one name
+            label(ax, f"v({names})", values[group[0]], colour="white", halo="black")
+    name = f"{rule.vocab[tokens[position]]}_{position}"
+    fig.suptitle(f"{name} of '{rule.decode(list(tokens))}': its prediction for every attention output", fontsize=10)
     for k, ax in enumerate(axes[: rule.d_vocab]):
         if k >= rule.d_vocab - 4:
             ax.set_xlabel("a, dimension 0", fontsize=TEXT)
@@ -259,7 +269,9 @@ def frozen_output(model: Transformer, rule: Rule, tokens: Sequence[int], positio
             ax.set_ylabel("a, dimension 1", fontsize=TEXT)
     fig.legend(
         handles=[
-            matplotlib.lines.Line2D([], [], marker="x", linestyle="", color="0.3", label="values it can attend to"),
+            matplotlib.lines.Line2D(
+                [], [], marker="x", linestyle="", color="0.3", label="values it can attend to (its token's named)"
+            ),
             matplotlib.lines.Line2D([], [], marker="*", linestyle="", color="black", label="attention output it gets"),
         ],
         loc="outside lower center",

@@ -7,6 +7,8 @@ answered in one line with what does its job here, and `--map` prints seed figure
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 SEED_NAMES = {  # the seed project's config names that the book spells out
     "default": "odd_even_index",
     "paritygt10": "two_token_parity",
@@ -22,46 +24,257 @@ SEED_FLAGS = {  # the seed project's main.py flags, and what does their job here
     "--reseed": "nothing: the demo windows are chosen from the validation text (rules.demo_windows)",
     "--visualize-all": "a loop over the rules, one --figures-only run each",
 }
-# The seed project's figures (numbered as in its design document; its HEAD renumbers 02 ↔ 03 and 11 → 12, 13 → 14,
-# 14 → 16, 15 → 17), the file this command writes, and the figure of chapter 6 (or 6b) that shows it.
+
+
+class SeedFigure(NamedTuple):
+    """One figure of the seed project: its number and name in the design document, its file at the project's HEAD
+    (which renumbered several), the file this command writes, and the figure(s) of chapter 6 or 6b that show it (their
+    labels, which the page turns into "Fig. N", and in words)."""
+
+    design: str
+    head: str
+    file: str
+    figures: tuple[str, ...]
+    where: str
+
+
+# The seed project's figures, in the design document's order (its HEAD renumbers 02 ↔ 03 and 11 → 12, 12 → 13,
+# 13 → 14, 14 → 16, 15 → 17), the file this command writes, and the figure of chapter 6 (or 6b) that shows it.
+# Chapter 6's table "The project's figures, here" is this list; tests/test_rules_cli_aliases.py holds them together.
 FIGURE_MAP = (
-    ("01 architecture", "01_architecture", "ch06, the whole model"),
-    ("02 learning curve", "02_learning_curve", "ch06, loss and rule error"),
-    ("03 training data", "03_training_data", "ch06, six training sequences"),
-    ("04 generated sequences", "04_generated_sequences", "ch06, sampled before and after training"),
-    ("05 token embeddings", "05_token_embeddings", "ch06, embeddings as tables"),
-    ("06 embedding scatter", "06_embedding_scatter", "ch06, embeddings as points"),
-    ("07 output probabilities", "07_output_probabilities", "ch06, the twelve landscapes"),
-    ("07 output landscape summary (HEAD)", "06_2_output_landscape_summary", "ch06, argmax and entropy maps"),
-    ("08 QKV transforms", "08_qkv_transforms", "ch06, W_Q, W_K, W_V and what they make"),
-    ("08 extended (HEAD)", "08_2_qkv_per_dimension", "ch06b, one coordinate at a time"),
-    ("09 Q/K space", "09_qk_space", "ch06, queries and keys"),
-    ("10 Q/K focus", "10_qk_space_focus", "ch06, the query of + at position 5"),
-    ("11_1 + query row of blocks (HEAD)", "11_1_plus_score_row", "ch06, the + query's scores"),
-    ("11 probability heatmap with values", "11_probability_heatmap_with_values", "ch06, landscapes with values"),
-    ("12 sequence embeddings", "12_sequence_embeddings", "ch06, the first window's embeddings"),
-    ("13 QK attention", "13_qk_attention", "ch06, queries, keys and patterns"),
-    ("14 value and output", "14_value_output", "ch06, values and the head's output"),
-    ("15 residuals", "15_residual_stream", "ch06, the residual connection at work"),
-    ("15 residuals on the argmax map (HEAD 17)", "15_2_residual_on_argmax_map", "ch06, arrows on the argmax map"),
-    ("15 q·k gradients (HEAD)", "15_3_query_dot_product_gradients", "ch06b, each query as a direction"),
-    ("16–18 value demos", "16_value_demo0_* … 18_value_demo2_*", "ch06, the windows on every landscape"),
-    ("frozen_output (HEAD)", "frozen_output_pos*", "ch06b, one position, every attention output"),
-    ("supplementary 07 QKV overview", "supplementary_07_qkv_overview", "ch06b, the head on one page"),
-    ("supplementary 09 / HEAD 11 score grid", "supplementary_score_grid", "ch06, every query against every key"),
-    ("supplementary 14 attention matrix", "supplementary_14_attention_matrix", "ch06b, position by position"),
-    ("supplementary 16 value arrows", "15_residual_stream", "ch06, the residual figure draws the same arrows"),
-    ("learning dynamics 01–05", "learning_*.gif (.mp4)", "ch06, the five animations"),
+    SeedFigure(
+        "01 architecture",
+        "01_architecture_overview",
+        "01_architecture",
+        ("fig-glassbox-architecture",),
+        "ch06, the whole model",
+    ),
+    SeedFigure(
+        "02 learning curve",
+        "03_learning_curve",
+        "02_learning_curve",
+        ("fig-glassbox-learning-curve",),
+        "ch06, loss and rule error",
+    ),
+    SeedFigure(
+        "03 training data",
+        "02_training_data",
+        "03_training_data",
+        ("fig-glassbox-training-data",),
+        "ch06, six training sequences",
+    ),
+    SeedFigure(
+        "04 generated sequences",
+        "04_generated_sequences",
+        "04_generated_sequences",
+        ("fig-glassbox-generated",),
+        "ch06, sampled before and after training",
+    ),
+    SeedFigure(
+        "05 token embeddings",
+        "05_token_embeddings",
+        "05_token_embeddings",
+        ("fig-glassbox-embeddings",),
+        "ch06, embeddings as tables",
+    ),
+    SeedFigure(
+        "06 embedding scatter",
+        "05_token_embeddings (its scatters)",
+        "06_embedding_scatter",
+        ("fig-glassbox-embedding-scatter",),
+        "ch06, embeddings as points",
+    ),
+    SeedFigure(
+        "07 output probabilities",
+        "06_output_probs, 07_output_probs_embed",
+        "07_output_probabilities",
+        ("fig-glassbox-landscape",),
+        "ch06, the twelve landscapes",
+    ),
+    SeedFigure(
+        "output landscape summary",
+        "07_output_landscape_summary",
+        "06_2_output_landscape_summary",
+        ("fig-glassbox-landscape-summary",),
+        "ch06, argmax and entropy maps",
+    ),
+    SeedFigure(
+        "08 QKV transforms",
+        "08_qkv_transforms",
+        "08_qkv_transforms",
+        ("fig-glassbox-qkv",),
+        "ch06, W_Q, W_K, W_V and what they make",
+    ),
+    SeedFigure(
+        "08 extended",
+        "extended/08_qkv_transforms_extended",
+        "08_2_qkv_per_dimension",
+        ("fig-views-qkv-per-dimension",),
+        "ch06b, one coordinate at a time",
+    ),
+    SeedFigure(
+        "09 Q/K space",
+        "09_qk_space, 09_10_qk_space_combined",
+        "09_qk_space",
+        ("fig-glassbox-qk-space",),
+        "ch06, queries and keys",
+    ),
+    SeedFigure(
+        "10 Q/K focus",
+        "10_qk_space_focus",
+        "10_qk_space_focus",
+        ("fig-glassbox-qk-focus",),
+        "ch06, the query of + at position 5",
+    ),
+    SeedFigure(
+        "+ query row of blocks",
+        "11_1_qk_full_heatmap_last_row",
+        "11_1_plus_score_row",
+        ("fig-glassbox-plus-score-row",),
+        "ch06, the + query's scores",
+    ),
+    SeedFigure(
+        "supplementary 09 score grid",
+        "11_qk_full_heatmap",
+        "supplementary_score_grid",
+        ("fig-glassbox-score-grid",),
+        "ch06, every query against every key",
+    ),
+    SeedFigure(
+        "11 probability heatmap with values",
+        "12_probability_heatmap_with_values",
+        "11_probability_heatmap_with_values",
+        ("fig-glassbox-landscape-values",),
+        "ch06, landscapes with values",
+    ),
+    SeedFigure(
+        "12 sequence embeddings",
+        "13_sequence_embeddings",
+        "12_sequence_embeddings",
+        ("fig-glassbox-sequence-embeddings",),
+        "ch06, the first window's embeddings",
+    ),
+    SeedFigure(
+        "13 QK attention",
+        "14_qk_attention",
+        "13_qk_attention",
+        ("fig-glassbox-qk-attention",),
+        "ch06, queries, keys and patterns",
+    ),
+    SeedFigure(
+        "q·k gradients",
+        "15_q_dot_product_gradients",
+        "15_3_query_dot_product_gradients",
+        ("fig-views-query-gradients",),
+        "ch06b, each query as a direction",
+    ),
+    SeedFigure(
+        "14 value and output",
+        "16_value_output",
+        "14_value_output",
+        ("fig-glassbox-value-output",),
+        "ch06, values and the head's output",
+    ),
+    SeedFigure(
+        "15 residuals",
+        "17_residuals",
+        "15_residual_stream",
+        ("fig-glassbox-residual",),
+        "ch06, the residual connection at work",
+    ),
+    SeedFigure(
+        "15 residuals on the argmax map",
+        "17_residuals (its map)",
+        "15_2_residual_on_argmax_map",
+        ("fig-glassbox-residual-argmax",),
+        "ch06, arrows on the argmax map",
+    ),
+    SeedFigure(
+        "16–18 value demos",
+        "18_final_on_output_grid",
+        "16_value_demo0_* … 18_value_demo2_*",
+        (
+            "fig-glassbox-value-demo-0",
+            "fig-glassbox-value-demo-0-values",
+            "fig-glassbox-value-demo-0-final",
+            "fig-glassbox-value-demo-1",
+            "fig-glassbox-value-demo-2",
+        ),
+        "ch06, the windows on every landscape",
+    ),
+    SeedFigure(
+        "frozen output",
+        "frozen_output/frozen_output_pos*",
+        "frozen_output_pos*",
+        ("fig-views-frozen-output",),
+        "ch06b, one position, every attention output",
+    ),
+    SeedFigure(
+        "supplementary 07 QKV overview",
+        "supplementary/07_qkv_overview",
+        "supplementary_07_qkv_overview",
+        ("fig-views-qkv-overview",),
+        "ch06b, the head on one page",
+    ),
+    SeedFigure(
+        "supplementary 14 attention matrix",
+        "supplementary/14_attention_matrix",
+        "supplementary_14_attention_matrix",
+        ("fig-views-attention-matrix",),
+        "ch06b, position by position",
+    ),
+    SeedFigure(
+        "supplementary 16 value arrows",
+        "supplementary/16_value_arrows",
+        "15_residual_stream",
+        ("fig-glassbox-residual",),
+        "ch06, the residual figure draws the same arrows",
+    ),
+    SeedFigure(
+        "learning dynamics 01",
+        "learning_dynamics/01_embeddings_scatterplots",
+        "learning_embeddings",
+        ("fig-glassbox-gif-embeddings",),
+        "ch06, embeddings over training",
+    ),
+    SeedFigure(
+        "learning dynamics 02",
+        "learning_dynamics/02_embedding_qkv_comprehensive",
+        "learning_qkv",
+        ("fig-glassbox-gif-qkv",),
+        "ch06, Q/K/V over training",
+    ),
+    SeedFigure(
+        "learning dynamics 03",
+        "learning_dynamics/03_qk_embedding_space",
+        "learning_qk_space",
+        ("fig-glassbox-gif-qk-space",),
+        "ch06, the Q/K space over training",
+    ),
+    SeedFigure(
+        "learning dynamics 04",
+        "learning_dynamics/04_qk_space_plus_attention",
+        "learning_qk_attention",
+        ("fig-glassbox-gif-attention",),
+        "ch06, one window's attention over training",
+    ),
+    SeedFigure(
+        "learning dynamics 05",
+        "learning_dynamics/05_output_heatmaps_with_embeddings",
+        "learning_output_landscapes",
+        ("fig-glassbox-gif-landscapes",),
+        "ch06, the landscapes over training",
+    ),
 )
 
 
 def figure_map() -> str:
-    """The seed's figures → this command's files → the chapter figure, as a table for the terminal."""
-    width = max(len(seed) for seed, _, _ in FIGURE_MAP)
-    file_width = max(len(file) for _, file, _ in FIGURE_MAP)
-    lines = [f"{'seed project':{width}}  {'file (--figure takes its number or name)':{file_width}}  chapter"]
-    lines += [f"{seed:{width}}  {file:{file_width}}  {where}" for seed, file, where in FIGURE_MAP]
-    return "\n".join(lines)
+    """The seed's figures (design document, then HEAD file) → this command's files → the chapter figure, as a table
+    for the terminal."""
+    rows = [("seed project", "its file at HEAD", "file here (--figure)", "chapter")]
+    rows += [(f.design, f.head, f.file, f.where) for f in FIGURE_MAP]
+    widths = [max(len(row[k]) for row in rows) for k in range(3)]
+    return "\n".join(f"{a:{widths[0]}}  {b:{widths[1]}}  {c:{widths[2]}}  {d}" for a, b, c, d in rows)
 
 
 def seed_flags(argv: list[str]) -> list[str]:

@@ -1,4 +1,4 @@
-// Glass Box, chapter 6: the trained planar model, live in the page (glassbox.rules.widget writes its weights).
+// Glass Box, chapters 6 and 7: a trained planar model, live in the page (glassbox.rules.widget writes its weights).
 // Plain JavaScript, no library, no request: each <div class="glassbox-touch"> reads the JSON in the
 // <script class="glassbox-touch-model" data-for="its id"> beside it and runs the model's forward pass here.
 // The forward pass is the book's `Transformer` for d_model 2: x = W_E[t] + W_pos[p]; q, k, v = x W + b;
@@ -9,24 +9,40 @@
   "use strict";
   if (window.GlassBoxTouch) { window.GlassBoxTouch.mountAll(); return; }
 
-  // Okabe–Ito (glassbox.plots.core.OKABE_ITO): one colour per even number, purple for +, grey for odd numbers.
+  // Okabe–Ito (glassbox.plots.core.OKABE_ITO): one colour per even number, purple for +, grey for odd numbers,
+  // unless the export brings a palette of its own (a rule whose every token can be an answer: one colour a token).
   var OKABE = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"];
-  var KIND = { even: "#0072B2", odd: "#B86E00", plus: "#A6457F" };  // markers and bars, ≥ 4.5:1 on white
+  var KIND = { even: "#0072B2", odd: "#B86E00", plus: "#A6457F" };  // markers on the plane, ≥ 4.5:1 on white
   var SVGNS = "http://www.w3.org/2000/svg";
   var SIZE = 400, GRID = 160;
 
+  // Colours are variables: the site's dark mode (html[data-theme=dark], sphinx-book-theme) and a dark notebook
+  // (prefers-color-scheme, where no theme says otherwise) swap them. The plane is a figure: it keeps its colours.
+  var LIGHT = "--gbt-bg:#fff;--gbt-fg:#1b1b1b;--gbt-muted:#595959;--gbt-line:#bbb;--gbt-btn:#f2f2f2;" +
+    "--gbt-btn-hover:#e2e2e2;--gbt-btn-line:#6b6b6b;--gbt-focus:#0072B2;--gbt-current:#005a8c;--gbt-current-fg:#fff;" +
+    "--gbt-track:#e6e6e6;--gbt-even:#0072B2;--gbt-odd:#B86E00;--gbt-plus:#A6457F;--gbt-frame:#999";
+  var DARK = "--gbt-bg:#1f2226;--gbt-fg:#e9e9e9;--gbt-muted:#b4b4b4;--gbt-line:#5a5f66;--gbt-btn:#2c3036;" +
+    "--gbt-btn-hover:#3a3f47;--gbt-btn-line:#9aa0a8;--gbt-focus:#7cc6f2;--gbt-current:#7cc6f2;--gbt-current-fg:#111;" +
+    "--gbt-track:#3a3f47;--gbt-even:#56B4E9;--gbt-odd:#E69F00;--gbt-plus:#E08FC4;--gbt-frame:#777";
   var CSS = [
-    ".gbt{background:#fff;color:#1b1b1b;border:1px solid #bbb;border-radius:6px;padding:.75rem;margin:1rem 0;",
-    "font-size:.92rem;line-height:1.35;max-width:100%;box-sizing:border-box}",
+    ".gbt{" + LIGHT + "}",
+    "html[data-theme=dark] .gbt{" + DARK + "}",
+    "@media (prefers-color-scheme:dark){html:not([data-theme]) .gbt{" + DARK + "}}",
+    ".gbt{background:var(--gbt-bg);color:var(--gbt-fg);border:1px solid var(--gbt-line);border-radius:6px;",
+    "padding:.75rem;margin:1rem 0;font-size:.92rem;line-height:1.35;max-width:100%;box-sizing:border-box}",
     ".gbt *{box-sizing:border-box}",
-    ".gbt h4{font-size:.95rem;margin:.4rem 0 .3rem;color:#1b1b1b}",
-    ".gbt p,.gbt span,.gbt label,.gbt legend{color:#1b1b1b}",
-    ".gbt button{font:inherit;color:#1b1b1b;background:#f2f2f2;border:1px solid #6b6b6b;border-radius:4px;",
-    "padding:.2rem .45rem;margin:.12rem;cursor:pointer;min-width:2.1rem;min-height:2.1rem}",
-    ".gbt button:hover{background:#e2e2e2}",
-    ".gbt button:focus-visible,.gbt .gbt-handle:focus-visible{outline:3px solid #0072B2;outline-offset:2px}",
-    ".gbt .gbt-slot[aria-current=true]{background:#005a8c;color:#fff;border-color:#003a5c}",
-    ".gbt .gbt-slot.gbt-empty{color:#595959;border-style:dashed}",
+    ".gbt h4{font-size:.95rem;margin:.4rem 0 .3rem;color:var(--gbt-fg)}",
+    ".gbt p,.gbt span,.gbt label,.gbt legend{color:var(--gbt-fg)}",
+    ".gbt button{font:inherit;color:var(--gbt-fg);background:var(--gbt-btn);border:1px solid var(--gbt-btn-line);",
+    "border-radius:4px;padding:.2rem .45rem;margin:.12rem;cursor:pointer;min-width:2.1rem;min-height:2.1rem}",
+    ".gbt button:hover{background:var(--gbt-btn-hover)}",
+    ".gbt button:focus-visible,.gbt input:focus-visible,.gbt .gbt-handle:focus-visible{outline:3px solid var(--gbt-focus);",
+    "outline-offset:2px}",
+    ".gbt .gbt-handle:focus-visible{outline-color:#0072B2}",
+    ".gbt .gbt-slot[aria-current=true]{background:var(--gbt-current);color:var(--gbt-current-fg);",
+    "border-color:var(--gbt-current)}",
+    ".gbt .gbt-slot.gbt-empty{color:var(--gbt-muted);border-style:dashed}",
+    ".gbt input[type=radio]{accent-color:var(--gbt-focus)}",
     ".gbt .gbt-row{display:flex;flex-wrap:wrap;align-items:center;gap:.1rem;margin:.2rem 0}",
     ".gbt .gbt-row>span{margin-right:.35rem}",
     ".gbt fieldset{border:0;margin:0;padding:0;display:flex;flex-wrap:wrap;align-items:center;gap:.5rem}",
@@ -34,11 +50,13 @@
     ".gbt label{white-space:nowrap}",
     ".gbt-main{display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start}",
     ".gbt-plane{flex:1 1 300px;max-width:460px;min-width:0;margin:0}",
-    ".gbt-plane svg{width:100%;height:auto;display:block;border:1px solid #999;touch-action:none}",
+    ".gbt-plane svg{width:100%;height:auto;display:block;border:1px solid var(--gbt-frame);touch-action:none}",
     ".gbt-side{flex:1 1 260px;min-width:0}",
     ".gbt-bars{display:grid;grid-template-columns:auto 1fr 2.9rem;gap:1px .4rem;align-items:center;font-size:.85rem}",
-    ".gbt-bar{height:.8rem;background:#e6e6e6;position:relative}",
+    ".gbt-bar{height:.8rem;background:var(--gbt-track);position:relative}",
     ".gbt-bar>span{position:absolute;left:0;top:0;bottom:0}",
+    ".gbt-bar>.gbt-even{background:var(--gbt-even)}.gbt-bar>.gbt-odd{background:var(--gbt-odd)}",
+    ".gbt-bar>.gbt-plus{background:var(--gbt-plus)}",
     ".gbt-num{text-align:right;font-variant-numeric:tabular-nums}",
     ".gbt-top{font-weight:700}",
     ".gbt-live{font-weight:600;margin:.5rem 0 0}",
@@ -99,6 +117,33 @@
     for (i = 0; i < a.length; i++) out[i] /= sum;
     return out;
   }
+
+  // --- the rules: what each allows next, as glassbox.rules.definitions says (tests/test_widget.py compares) -----
+  // s: the tokens so far (ids); V: the vocabulary's size; plus: the id of + or null. null: the next token is free.
+  function range(n, f) { var out = []; for (var i = 0; i < n; i++) if (f(i)) out.push(i); return out; }
+  var RULES = {
+    plus_last_even: function (s, V, plus) {
+      var i = s.length;
+      if (i === 0 || s[i - 1] !== plus) return null;
+      for (var j = i - 2; j >= 0; j--) if (s[j] !== plus && s[j] % 2 === 0) return [s[j]];
+      return range(V, function (t) { return t !== plus && t % 2 === 0; });
+    },
+    plus_means_even: function (s, V, plus) {
+      return s.length > 0 && s[s.length - 1] === plus ? range(V, function (t) { return t !== plus && t % 2 === 0; }) : null;
+    },
+    plus_max_of_two: function (s, V, plus) {
+      var i = s.length;
+      return i >= 3 && s[i - 1] === plus ? [Math.max(s[i - 2], s[i - 3])] : null;
+    },
+    lucky7: function (s) { var i = s.length; return i >= 2 && s[i - 1] === 7 ? [s[i - 2]] : null; },
+    copy_modulo: function (s) { var i = s.length; return i >= 4 ? [s[i % 4]] : null; },
+    successor: function (s, V) { var i = s.length; return i > 0 ? [(s[i - 1] + 1) % V] : null; },
+    conditional_transform: function (s, V) {
+      var i = s.length, t = s[i - 1];
+      return i > 0 ? [t % 2 === 0 ? t / 2 : (t + 1) % V] : null;
+    },
+  };
+  function allowedNext(rule, s, V, plus) { return RULES[rule] ? RULES[rule](s, V, plus) : undefined; }
 
   // --- the model ----------------------------------------------------------------------------------------------
   function Model(data) {
@@ -190,8 +235,10 @@
     var box = el("div", { "class": "gbt" });
     root.appendChild(box);
     var intro = el("p", { "class": "gbt-note" },
-      "Choose the tokens the model reads (click a position, then a token, or type 0–9 and + ; arrow keys move and " +
-      "change; Delete removes). Drag a point in the plane, or focus it and use the arrow keys (Shift: larger steps).");
+      "Choose the tokens the model reads (click a position, then a token, or type " +
+      (V.indexOf("10") >= 0 ? "0–10 (10 as 1 then 0)" : "0–" + V[V.length - (plus === null ? 1 : 2)]) +
+      (plus !== null ? " and +" : "") + "; arrow keys move and change; Delete removes). Drag a point in the plane, " +
+      "or focus it and use the arrow keys (Shift: larger steps).");
     box.appendChild(intro);
 
     var slotRow = el("div", { "class": "gbt-row", role: "group", "aria-label": "The window the model reads, position 0 first" });
@@ -223,7 +270,10 @@
       scRow.appendChild(sb);
     });
     var reset = el("button", { type: "button", "class": "gbt-reset" }, "Reset the trained model");
-    reset.addEventListener("click", function () { model.reset(); state.pins = {}; loadScenario(0); });
+    reset.addEventListener("click", function () {
+      model.reset(); state.pins = {};
+      if (scen.length) loadScenario(0); else render(false);
+    });
     scRow.appendChild(reset);
     box.appendChild(scRow);
     var scNote = el("p", { "class": "gbt-note" });
@@ -285,7 +335,8 @@
       var evens = [];
       V.forEach(function (_, t) { if (kind(t) === "even") evens.push(t); });
       var colourOf = function (t) {
-        var hex = kind(t) === "plus" ? OKABE[6] : kind(t) === "odd" ? "#9a9a9a" : OKABE[evens.indexOf(t) % 6];
+        var hex = data.palette ? data.palette[t] :
+          kind(t) === "plus" ? OKABE[6] : kind(t) === "odd" ? "#9a9a9a" : OKABE[evens.indexOf(t) % 6];
         return [1, 3, 5].map(function (i) { return parseInt(hex.slice(i, i + 2), 16); });
       };
       for (var r = 0; r < GRID; r++) {
@@ -466,7 +517,7 @@
         var row = j === topKey ? "gbt-top" : "";
         attnBars.appendChild(el("span", { "class": row }, name(toks[j]) + " at " + j));
         var bar = el("span", { "class": "gbt-bar", "aria-hidden": "true" });
-        bar.appendChild(el("span", { style: "width:" + (100 * wgt).toFixed(1) + "%;background:" + KIND[kind(toks[j])] }));
+        bar.appendChild(el("span", { "class": "gbt-" + kind(toks[j]), style: "width:" + (100 * wgt).toFixed(1) + "%" }));
         attnBars.appendChild(bar);
         attnBars.appendChild(el("span", { "class": "gbt-num " + row, "data-weight": String(wgt) }, wgt.toFixed(2)));
       });
@@ -482,13 +533,20 @@
         var row = t === best ? "gbt-top" : "";
         nextBars.appendChild(el("span", { "class": row }, name(t) + (t === best ? " ◀" : "")));
         var bar = el("span", { "class": "gbt-bar", "aria-hidden": "true" });
-        bar.appendChild(el("span", { style: "width:" + (100 * pr).toFixed(1) + "%;background:" + KIND[kind(t)] }));
+        bar.appendChild(el("span", { "class": "gbt-" + kind(t), style: "width:" + (100 * pr).toFixed(1) + "%" }));
         nextBars.appendChild(bar);
         nextBars.appendChild(el("span", { "class": "gbt-num " + row, "data-prob": String(pr) }, pr.toFixed(2)));
       });
-      var target = ruleTarget(toks);
-      ruleText.textContent = target === undefined ? "" : target === null ? "The rule leaves this next token free." :
-        "The rule asks for " + name(target) + (target === best ? "; the model agrees." : "; the model predicts " + name(best) + ".");
+      var allowed = ruleTarget(toks), words2;
+      if (allowed === undefined) words2 = "";
+      else if (allowed === null) words2 = "The rule leaves this next token free.";
+      else {
+        var agrees = allowed.indexOf(best) >= 0;
+        words2 = (allowed.length === 1 ? "The rule asks for " + name(allowed[0]) :
+          "The rule allows any of " + allowed.map(name).join(" ")) +
+          (agrees ? "; the model agrees." : "; the model predicts " + name(best) + ".");
+      }
+      ruleText.textContent = words2;
       var words = (toks[qp] === plus ? "After this + (position " + qp + ")" : "After " + name(toks[qp]) + " (position " + qp + ")") +
         ", the model predicts " + name(best) + " with " + probs[best].toFixed(2) + ".";
       clearTimeout(announceTimer);
@@ -497,13 +555,9 @@
       root.setAttribute("data-prediction", name(best));
     }
 
-    // plus_last_even's answer for the next token (undefined for other rules; null where the token is free)
-    function ruleTarget(toks) {
-      if (data.rule !== "plus_last_even") return undefined;
-      if (toks[toks.length - 1] !== plus) return null;
-      for (var j = toks.length - 2; j >= 0; j--) if (toks[j] !== plus && toks[j] % 2 === 0) return toks[j];
-      return null;
-    }
+    // the rule's answer for the next token: the tokens it allows (undefined for a rule this script does not know;
+    // null where the next token is free), read from the window as if it were the whole sequence
+    function ruleTarget(toks) { return allowedNext(data.rule, toks, V.length, plus); }
 
     drawLandscape();
     if (scen.length) loadScenario(0); else render(false);
@@ -512,6 +566,7 @@
     root.glassboxTouch = {
       model: model,
       forward: function (tokens) { return model.forward(tokens, null).logits; },
+      allowedNext: function (tokens) { var a = ruleTarget(tokens); return a === undefined ? "unknown" : a; },
       state: function () {
         var tr = model.forward(state.tokens, state.pins);
         return { tokens: state.tokens.slice(), pins: JSON.parse(JSON.stringify(state.pins)), W_E: copy(model.w.W_E),
@@ -530,7 +585,7 @@
     });
   }
 
-  window.GlassBoxTouch = { mountAll: mountAll, Model: Model };
+  window.GlassBoxTouch = { mountAll: mountAll, Model: Model, allowedNext: allowedNext, rules: Object.keys(RULES) };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);
   else mountAll();
 })();

@@ -1,8 +1,9 @@
-"""`touch`: chapter 6's trained model, live in the reader's browser — "Touch the model".
+"""`touch`: a trained planar model, live in the reader's browser — chapter 6's "Touch the model", and chapter 7's
+gallery models whose shape is the same (a 2-D stream, one head of 2, a ReLU MLP: lucky7, successor, …).
 
 `export(model, rule)` writes a 2-D glass-box model's weights as a few kilobytes of JSON (every float32 weight in
-nine significant digits, which the browser rounds back to the same float32), with the chapter's scenarios and
-PyTorch's logits for a few fixed windows; `touch(model, rule)` shows it as HTML and JavaScript
+nine significant digits, which the browser rounds back to the same float32), with the rule's scenarios (`SCENARIOS`)
+and PyTorch's logits for a few fixed windows; `touch(model, rule)` shows it as HTML and JavaScript
 (`widget.js`, beside this module) that runs the forward pass in the page. The same output works on the website (the
 book's Sphinx extension `book/_ext/glassbox_widget.py` serves the script once from `_static/`), in Jupyter and in
 Colab (the script is inline).
@@ -33,6 +34,21 @@ MARKER = 'class="glassbox-touch"'  # the Sphinx extension loads the script on pa
 WEIGHTS = ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V", "b_O")
 MLP_WEIGHTS = ("W_in", "b_in", "W_out", "b_out")
 DEFAULT_WINDOW = "4 7 + 4 9 6 3 +"
+# The rules whose answer widget.js computes live (its RULES; tests/test_widget.py checks both agree with
+# glassbox.rules.definitions on random windows). Another planar rule still runs, without the rule's answer.
+WIDGET_RULES = (
+    "plus_last_even",
+    "plus_means_even",
+    "plus_max_of_two",
+    "lucky7",
+    "copy_modulo",
+    "successor",
+    "conditional_transform",
+)
+# For a rule whose every token can be the answer, the landscape needs a colour a token (Paul Tol's muted scheme,
+# told apart with most colour vision; each region is also named): ten, then two more.
+EVERY_TOKEN = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499")
+EVERY_TOKEN += ("#BBBBBB", "#E69F00", "#56B4E9")
 
 
 def _floats(tensor: torch.Tensor, digits: int = 9) -> Any:
@@ -43,11 +59,12 @@ def _floats(tensor: torch.Tensor, digits: int = 9) -> Any:
 
 def _check(model: Transformer) -> None:
     cfg = model.cfg
-    if (cfg.d_model, cfg.n_layers, cfg.n_heads, cfg.normalization_type, cfg.act_fn) != (2, 1, 1, None, "relu"):
+    shape = (cfg.d_model, cfg.d_head, cfg.n_layers, cfg.n_heads, cfg.normalization_type, cfg.act_fn)
+    if shape != (2, 2, 1, 1, None, "relu"):
         raise ValueError(
-            "the widget runs Part III's planar models: d_model 2, one layer, one head, no LayerNorm, a ReLU MLP; got "
-            f"d_model {cfg.d_model}, {cfg.n_layers} layer(s), {cfg.n_heads} head(s), {cfg.normalization_type}, "
-            f"{cfg.act_fn}"
+            "the widget runs Part III's planar models: d_model 2, one layer, one head of 2, no LayerNorm, a ReLU MLP; "
+            f"got d_model {cfg.d_model}, {cfg.n_layers} layer(s), {cfg.n_heads} head(s) of {cfg.d_head}, "
+            f"{cfg.normalization_type}, {cfg.act_fn}"
         )
 
 
@@ -71,33 +88,77 @@ def far_back_window(model: Transformer, rule: Rule) -> list[int]:
     return windows[int(right.argmin())].tolist()
 
 
+def _scenario(rule: Rule, name: str, description: str, window: str | list[int]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "description": description,
+        "window": rule.encode(window) if isinstance(window, str) else window,
+    }
+
+
 def scenarios(model: Transformer, rule: Rule) -> list[dict[str, Any]]:
-    """The windows one click away: the chapter's example, the failure case, a `+` with nothing before it (chapter
-    6's rule; none for other rules)."""
-    if rule.name != "plus_last_even":
-        return []
-    return [
-        {
-            "name": "Two evens, then +",
-            "description": "the latest even number before the last + is 6: the rule asks for 6",
-            "window": rule.encode(DEFAULT_WINDOW),
-        },
-        {
-            "name": "An even number far back",
-            "description": "the only even number is at position 0, behind odd numbers: the model's hardest case",
-            "window": far_back_window(model, rule),
-        },
-        {
-            "name": "A + at position 0",
-            "description": "nothing before the +: there is no even number to copy, so the model can only guess",
-            "window": [rule.plus],
-        },
-    ]
+    """The windows one click away, each with what it shows: for chapter 6's rule its example, the model's failure
+    case and a `+` with nothing before it; for chapter 7's lucky7 and successor, their rule at work and its edges;
+    none for other rules."""
+    if rule.name == "plus_last_even":
+        return [
+            _scenario(
+                rule,
+                "Two evens, then +",
+                "the latest even number before the last + is 6: the rule asks for 6",
+                DEFAULT_WINDOW,
+            ),
+            _scenario(
+                rule,
+                "An even number far back",
+                "the only even number is at position 0, behind odd numbers: the model's hardest case",
+                far_back_window(model, rule),
+            ),
+            _scenario(
+                rule,
+                "A + at position 0",
+                "nothing before the +: there is no even number to copy, so the model can only guess",
+                [rule.plus],
+            ),
+        ]
+    if rule.name == "lucky7":
+        return [
+            _scenario(rule, "A 7 after 3", "after a 7 comes the token before it: the rule asks for 3", "5 1 3 7"),
+            _scenario(
+                rule,
+                "A 7 at the end of a full window",
+                "a full window that ends in a 7: the rule asks for 6",
+                "9 4 10 2 8 5 6 7",
+            ),
+            _scenario(rule, "A 7 after a 7", "the token before the last 7 is a 7: the rule asks for 7", "2 4 7 7"),
+            _scenario(rule, "A 7 first", "nothing before the 7: the rule leaves the next token free", "7"),
+        ]
+    if rule.name == "successor":
+        return [
+            _scenario(rule, "Count up", "each token is the one before plus one: the rule asks for 7", "3 4 5 6"),
+            _scenario(rule, "Wrap around", "after 9 comes 0, modulo 10: the rule asks for 0", "7 8 9"),
+            _scenario(rule, "Out of order", "only the last token decides: the rule asks for 5", "2 9 4"),
+        ]
+    return []
 
 
-def export(model: Transformer, rule: Rule, *, n_reference: int = 4, seed: int = 0) -> dict[str, Any]:
+def palette(rule: Rule) -> list[str] | None:
+    """The landscape's colour for each token's region: None (the script's own: a colour per even number, grey for
+    odd ones, purple for `+`) for a rule that answers with even numbers; else one colour a token."""
+    if rule.has_plus:
+        return None
+    if rule.d_vocab > len(EVERY_TOKEN):
+        raise ValueError(f"{rule.name}: {rule.d_vocab} tokens, more than the widget's {len(EVERY_TOKEN)} colours")
+    return list(EVERY_TOKEN[: rule.d_vocab])
+
+
+def export(
+    model: Transformer, rule: Rule, *, setup: str | None = None, n_reference: int = 4, seed: int = 0
+) -> dict[str, Any]:
     """The model as the widget reads it: config, weights (TransformerLens names; each head's matrices as
-    [d_model, d_head]), the scenarios, and PyTorch's logits for the scenario windows and `n_reference` random ones."""
+    [d_model, d_head]), the scenarios, and PyTorch's logits for the scenario windows and `n_reference` random ones.
+    `setup` names the gallery entry the model is (`rules.SETUPS`; the rule's name if None), so that the export can be
+    built back into PyTorch's model (`model_from_export`)."""
     _check(model)
     cfg, attn, mlp = model.cfg, model.blocks[0].attn, model.blocks[0].mlp
     weights = {
@@ -116,6 +177,7 @@ def export(model: Transformer, rule: Rule, *, n_reference: int = 4, seed: int = 
     return {
         "format": FORMAT,
         "rule": rule.name,
+        "setup": setup or rule.name,
         "description": rule.description,
         "vocab": rule.vocab,
         "plus": rule.plus if rule.has_plus else None,
@@ -129,6 +191,7 @@ def export(model: Transformer, rule: Rule, *, n_reference: int = 4, seed: int = 
             "use_residual": cfg.use_residual,
         },
         "weights": weights,
+        "palette": palette(rule),
         "scenarios": shown,
         "reference": reference,
     }
@@ -138,10 +201,11 @@ def model_from_export(data: dict[str, Any]) -> Transformer:
     """The PyTorch model with exactly the exported weights (float32, as the browser reads them)."""
     from glassbox.rules.gallery import get_setup
 
-    rule = get_rule(data["rule"])
-    model = Transformer(get_setup(data["rule"]).model_config(rule.d_vocab)).eval()
-    if model.cfg.n_ctx != data["config"]["n_ctx"] or model.cfg.d_mlp != data["config"]["d_mlp"]:
-        raise ValueError(f"the export's config {data['config']} is not the gallery's {data['rule']} model")
+    rule, setup = get_rule(data["rule"]), get_setup(data.get("setup", data["rule"]))
+    model = Transformer(setup.model_config(rule.d_vocab)).eval()
+    config = {"n_ctx": model.cfg.n_ctx, "d_mlp": model.cfg.d_mlp, "use_residual": model.cfg.use_residual}
+    if any(data["config"][k] != v for k, v in config.items()):
+        raise ValueError(f"the export's config {data['config']} is not the gallery's {setup.rule} model {config}")
     w = {k: torch.tensor(v, dtype=torch.float32) for k, v in data["weights"].items()}
     attn, mlp = model.blocks[0].attn, model.blocks[0].mlp
     with torch.no_grad():
@@ -174,13 +238,23 @@ def edited_logits(
     return model.run_with_hooks(torch.tensor([window]), fwd_hooks=[("blocks.0.attn.hook_v", patch_values)])[0]
 
 
+def allowed_next(rule: Rule, window: list[int]) -> list[int] | None | str:
+    """What the rule allows after `window` (read as a whole sequence), as the widget states it: the tokens, sorted;
+    None where the next token is free; "unknown" for a rule whose answer the widget does not compute."""
+    if rule.name not in WIDGET_RULES:
+        return "unknown"
+    allowed = rule.allowed(window, len(window))
+    return None if allowed is None else sorted(allowed)
+
+
 def reference_logits(data: dict[str, Any], n_windows: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """`n_windows` seeded random windows (lengths 1 … n_ctx, tokens uniform) and PyTorch's logits for each."""
-    model, rng = model_from_export(data), np.random.default_rng(seed)
+    """`n_windows` seeded random windows (lengths 1 … n_ctx, tokens uniform), PyTorch's logits for each, and the
+    rule's answer after each (`allowed_next`)."""
+    model, rng, rule = model_from_export(data), np.random.default_rng(seed), get_rule(data["rule"])
     n_ctx, d_vocab = data["config"]["n_ctx"], data["config"]["d_vocab"]
     windows = [rng.integers(0, d_vocab, int(rng.integers(1, n_ctx + 1))).tolist() for _ in range(n_windows)]
     logits = [logits_of(model, [w])[0].tolist() for w in windows]
-    return {"windows": windows, "logits": logits}
+    return {"windows": windows, "logits": logits, "allowed": [allowed_next(rule, w) for w in windows]}
 
 
 class Touch:
@@ -204,9 +278,10 @@ class Touch:
         )
 
 
-def touch(model: Transformer, rule: Rule, element_id: str = "glassbox-touch") -> Touch:
-    """The trained `model` of `rule`, live: edit a window, drag embeddings and values, and watch the prediction."""
-    return Touch(export(model, rule), element_id)
+def touch(model: Transformer, rule: Rule, element_id: str = "glassbox-touch", *, setup: str | None = None) -> Touch:
+    """The trained `model` of `rule`, live: edit a window, drag embeddings and values, and watch the prediction. A
+    page with several gives each its own `element_id`; `setup` names the gallery entry (`export`)."""
+    return Touch(export(model, rule, setup=setup), element_id)
 
 
 def main(argv: list[str] | None = None) -> None:
