@@ -4,6 +4,9 @@ corrupted one and measure how much of the clean behaviour comes back.
 Both are forward hooks, added for one run with TransformerLens's context manager `model.hooks(fwd_hooks=...)` and
 removed when it exits, even after an error. Components are named "L1H0" (one head, through its `hook_z`), "L1.attn"
 (a whole attention layer's output), "L1.mlp" (an MLP's output) and "L1" (both).
+
+Longer than 300 lines: the ablations, activation patching and the two path-patching procedures (the shortcut and
+the field's frozen heads) share one set of hook helpers, and the book compares them side by side.
 """
 
 from __future__ import annotations
