@@ -63,7 +63,8 @@ TIMED = "time_"  # glued names of wall-clock measurements: never equal from run 
 # Numbers a chapter computes with the learner's own code (glassbox.yours: the solutions notebook runs the solutions as
 # the learner's notebook cells, the site runs the references). They are the learner's numbers, marked † in Colab, and
 # read up to 0.025 apart from the site's on the same kernels (chapter 5's variant study, seeds 1 and 2; seed 0 agrees):
-# not compared. Why the same code gives other numbers there is not known yet (an open item of issue 26).
+# not compared. The likely cause: chapter 5 trained on two threads on the site and on one here; it now trains on the
+# book's one thread everywhere (glassbox.runtime.book_threads), so a clean run may show them equal: then compare them.
 LEARNERS_NUMBERS = {
     "ch05_training": (
         "own_",
@@ -188,10 +189,9 @@ def prose_specs(chapter: Path) -> dict[str, str]:
 def compare_glued(chapter: Path, ran: nbformat.NotebookNode, cache: Path) -> tuple[int, list[str], int]:
     """Compare the numbers a reader reads: each glued value the prose shows, formatted as the prose shows it, in
     this run and on the site. Returns how many were compared, those that read differently, and how many raw values
-    differ below the shown precision (training in two processes of one thread each does not reproduce the build's
-    two-thread arithmetic bit for bit; Colab's own torch would not either). Values named `time_*` are wall-clock
-    measurements (chapter 5b's KV-cache timings and what it concludes from them): they differ on every run, on the
-    site too, and are not compared."""
+    differ below the shown precision (Colab's own torch would not reproduce the build's arithmetic bit for bit).
+    Values named `time_*` are wall-clock measurements (chapter 5b's KV-cache timings and what it concludes from
+    them): they differ on every run, on the site too, and are not compared."""
     site = glued_values(executed_notebook(chapter, cache))
     here = glued_values(ran)
     learners = LEARNERS_NUMBERS.get(chapter.stem, ())
