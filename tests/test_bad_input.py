@@ -144,3 +144,14 @@ def test_a_saved_run_is_plain_data_that_survives_a_move(tmp_path):
     torch.save({"name": "lucky7"}, tmp_path / "moved" / "run.pt")  # an older version's file
     with pytest.raises(ValueError, match="not a run saved by this version"):
         load_run(tmp_path / "moved")
+
+
+def test_a_weight_an_attention_only_model_lacks_is_named():
+    """`model.W_in` of an attention-only model says why, not "'Transformer' object has no attribute 'W_in'" (an
+    AttributeError inside a property used to be replaced by nn.Module's own)."""
+    model = Transformer(TransformerConfig(**SMALL, attn_only=True))
+    with pytest.raises(AttributeError, match=r"this model has no mlp\.W_in \(attn_only=True\)"):
+        _ = model.W_in
+    assert not hasattr(model, "W_out") and hasattr(model, "W_Q")
+    with pytest.raises(AttributeError, match="has no attribute 'nonsense'"):
+        _ = model.nonsense

@@ -139,6 +139,18 @@ class Transformer(HookedRootModule):
         return generate(self, self.validate_tokens(tokens), max_new_tokens, temperature=temperature, seed=seed)
 
     # ------------------------------------------------------------------------ TransformerLens-shaped views
+    def __getattr__(self, name: str) -> Any:
+        """nn.Module's lookup of parameters and submodules; for a stacked weight this model lacks (`W_in` of an
+        attention-only model), the property's own one-line reason rather than "object has no attribute" (Python
+        answers an AttributeError raised inside a property by calling this method, which would hide it)."""
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            stacked = getattr(type(self), name, None)
+            if isinstance(stacked, property):
+                stacked.fget(self)  # raises the reason
+            raise
+
     def _stack(self, path: str) -> Tensor:
         """One parameter of every block, stacked over layers (like TransformerLens's `W_Q [n_layers, ...]`)."""
         tensors = []
