@@ -5,6 +5,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from figure_content import assert_shows_something, images, line_data, panels, tick_texts
@@ -43,14 +44,20 @@ def test_chapter_1_figures():
 
 
 def test_chapter_2_figures():
-    pe = torch.randn(16, 8)
+    positions = torch.arange(16.0)[:, None]
+    omega = 10000.0 ** (-torch.arange(0, 8, 2) / 8)
+    pe = torch.stack([(positions * omega).sin(), (positions * omega).cos()], dim=-1).flatten(1)  # [16, 8]: sin, cos
     fig = plots.position_encodings(pe, dims=[0, 2])
     assert renders(fig) and len(panels(fig)) == 2  # the whole table, then the chosen dimensions as curves
     assert images(fig)[0].shape == (8, 16)  # [dimension, position]
     np.testing.assert_allclose(images(fig)[0], pe.T.numpy(), rtol=1e-6)
     curves = [y for _, y in line_data(panels(fig)[1])]
     for dim in (0, 2):
-        assert any(np.allclose(y, pe[:, dim].numpy()) for y in curves), f"dimension {dim} is not drawn"
+        dots = [y for y in curves if len(y) == 16]
+        assert any(np.allclose(y, pe[:, dim].numpy(), atol=1e-6) for y in dots), f"dimension {dim}'s dots are not drawn"
+        assert any(len(y) > 16 * 10 for y in curves), "the continuous sine under the dots is not drawn"
+    with pytest.raises(ValueError, match="dimension 0 of the encoding is not the sinusoid"):
+        plots.position_encodings(torch.randn(16, 8), dims=[0, 2])  # a learned table is not what this figure draws
     fig = plots.position_similarity(pe)
     assert renders(fig)
     assert images(fig)[0].shape == (16, 16)
