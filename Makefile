@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # Chapters are re-executed when anything they import changes: jupyter-cache keys only on a notebook's own cells.
-LIBRARY := $(shell find code/glassbox solutions exercises book/_ext -name '*.py' -o -name '*.yml' 2>/dev/null) requirements.txt
+LIBRARY := $(shell find code/glassbox tools/glassbox_build solutions exercises book/_ext -name '*.py' -o -name '*.yml' 2>/dev/null) requirements.txt
 LIBRARY_STAMP := _build/.library-stamp
 
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
@@ -18,10 +18,10 @@ export TQDM_DISABLE := 1
 
 # torch first and exactly as pinned: anything else would pull several GB of CUDA wheels.
 # TORCH_INDEX (e.g. https://download.pytorch.org/whl/cpu on GitHub's runners) picks where the CPU build comes from.
-$(INSTALLED): requirements.txt code/pyproject.toml
+$(INSTALLED): requirements.txt code/pyproject.toml tools/pyproject.toml
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)   # none yet, or one left half-made
 	$(PY) -m pip install --quiet "$$(grep -E '^torch==' requirements.txt)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(PY) -m pip install --quiet -r requirements.txt -e code
+	$(PY) -m pip install --quiet -r requirements.txt -e code -e tools
 	touch $@
 
 # Chapter 12 runs GPT-2 online and the book's own model offline: switching HF_HUB_OFFLINE must re-execute it too.
@@ -38,7 +38,7 @@ $(LIBRARY_STAMP): $(LIBRARY) $(NETWORK_STAMP)
 
 book: $(INSTALLED) $(LIBRARY_STAMP)
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going --builder html
-	$(PY) -m glassbox.sitecheck _build/html
+	$(PY) -m glassbox_build.sitecheck _build/html
 
 # Both run on TEST_WORKERS pytest-xdist processes (one per core here; TEST_WORKERS=0 runs in this process). Tests that
 # need the same trained model run on one worker, in turn (conftest.py: SHARED_MODELS), and the workers share one model
@@ -61,7 +61,7 @@ chapter: $(INSTALLED)
 	$(PY) tests/run_chapter.py $(CH)
 
 notebooks: $(INSTALLED)
-	$(PY) -m glassbox.notebooks --out _build/colab
+	$(PY) -m glassbox_build.notebooks --out _build/colab
 
 # Every chapter's Colab notebook run as Colab runs it (a fresh Colab-shaped runtime, the install cell as generated,
 # stubs and solutions), glued numbers compared with the book's: after `make book`. See tests/colab/simulate.py.

@@ -18,8 +18,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from glassbox.judge import TIME_LIMIT
-from glassbox.time_limit import TimeLimitExceeded, call_with_time_limit
+from glassbox.checking.judge import TIME_LIMIT
+from glassbox.checking.time_limit import TimeLimitExceeded, call_with_time_limit
 
 IMPORT_TIME_LIMIT = 60.0  # seconds to import the reader's module (torch and friends included)
 collect_ignore = ["_build", ".venv", "book", "exercises", "solutions", "code", "mutants"]
@@ -122,7 +122,11 @@ def _load(impl: str, chapter: str) -> ModuleType:
 
 def implementations(config: pytest.Config) -> list[str]:
     """The `--impl` choices (one, or several separated by commas)."""
-    return [impl.strip() for impl in config.getoption("--impl", default="solutions").split(",") if impl.strip()]
+    chosen = [impl.strip() for impl in config.getoption("--impl", default="solutions").split(",") if impl.strip()]
+    return [ALIASES.get(impl, impl) for impl in chosen]
+
+
+ALIASES = {"solutions": "glassbox_solutions", "exercises": "glassbox_exercises"}  # the installed packages' names
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 
 import nbformat
-from glassbox.book import REPO_ROOT, TRAINED_CHAPTERS, toc_chapters
 from glassbox.glue import glued_values
-from glassbox.notebooks import VARYING_NUMBERS
+from glassbox_build.book import REPO_ROOT, TRAINED_CHAPTERS, toc_chapters
+from glassbox_build.notebooks import VARYING_NUMBERS
 
 TRAINING = list(TRAINED_CHAPTERS)  # offline, chapter 12 opens chapter 5's model: it trains it
 KERNELS = ("default", "avx2", "avx512")
@@ -111,7 +111,7 @@ def spread(runs: dict[str, dict[str, dict[str, str]]]) -> dict[str, dict[str, di
 
 def record_varying(table: dict[str, dict[str, dict]]) -> None:
     """Update `VARYING_NUMBERS` (committed): for each chapter run, the glued numbers that moved across the runs
-    and those that did not. The Colab notebooks mark the first as the site's run's (`glassbox.myst.may_vary`)."""
+    and those that did not. The Colab notebooks mark the first as the site's run's (`glassbox_build.myst.may_vary`)."""
     path = REPO_ROOT / VARYING_NUMBERS
     known = json.loads(path.read_text()) if path.exists() else {}
     for chapter, names in table.items():

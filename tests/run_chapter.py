@@ -23,7 +23,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
-from glassbox.book import REPO_ROOT, toc_chapters
+from glassbox_build.book import REPO_ROOT, toc_chapters
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import jupytext
 import pytest
-from glassbox.book import toc_chapters
-from glassbox.checks import EXERCISES
-from glassbox.exercise_blocks import EXERCISE_RE, parse_exercise
+from glassbox.checking.checks import EXERCISES
+from glassbox_build.book import toc_chapters
+from glassbox_build.exercise_blocks import EXERCISE_RE, parse_exercise
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [c for c in toc_chapters(ROOT) if c.name != "quiz.md"]

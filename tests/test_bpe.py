@@ -7,8 +7,7 @@ import pytest
 import torch
 from glassbox import bpe
 from glassbox.data import CharTokenizer
-
-from solutions import ch05c_tokens as solution
+from glassbox_solutions import ch05c_tokens as solution
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 from glassbox.checking import CheckResult, check, find_exercise, run_checks
-from glassbox.checks import EXERCISES, exercises_of
-
-from solutions.ch01_attention import scaled_dot_product_attention as reference_sdpa
-from solutions.ch02_positions import layer_norm as reference_layer_norm
+from glassbox.checking.checks import EXERCISES, exercises_of
+from glassbox_solutions.ch01_attention import scaled_dot_product_attention as reference_sdpa
+from glassbox_solutions.ch02_positions import layer_norm as reference_layer_norm
 
 SDPA = find_exercise("scaled_dot_product_attention")
 CHECKS = Path(__file__).resolve().parents[1] / "code" / "glassbox" / "checks"
@@ -139,7 +138,7 @@ def test_every_exercise_has_edge_cases():
 
 
 def test_a_stub_prints_exactly_one_line(capsys):
-    from exercises.ch01_attention import masked_attention
+    from glassbox_exercises.ch01_attention import masked_attention
 
     check(masked_attention)
     assert capsys.readouterr().out.splitlines() == [
@@ -149,8 +148,7 @@ def test_a_stub_prints_exactly_one_line(capsys):
 
 def test_check_takes_a_class_or_an_instance_and_names_a_function_given_for_a_class(capsys):
     from glassbox.config import TransformerConfig
-
-    from solutions.ch03_components import Embed
+    from glassbox_solutions.ch03_components import Embed
 
     check(Embed)
     check(Embed(TransformerConfig(d_model=8, n_heads=2, d_vocab=5, n_ctx=4)))
@@ -161,7 +159,7 @@ def test_check_takes_a_class_or_an_instance_and_names_a_function_given_for_a_cla
 
 
 def test_check_leaves_the_global_random_state_as_it_was(capsys):
-    from solutions.ch03_components import Block
+    from glassbox_solutions.ch03_components import Block
 
     torch.manual_seed(3)
     before = torch.random.get_rng_state()
@@ -240,7 +238,7 @@ def reference(exercise):
 @pytest.mark.slow  # imports the library in a fresh process
 def test_checks_import_downward_only():
     """judge ← checks ← checking: importing the checks never imports the module that looks them up."""
-    code = "import sys, glassbox.checks; print('glassbox.checking' in sys.modules)"
+    code = "import sys, glassbox.checking.checks; print('glassbox.checking' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
     for path in [*CHECKS.glob("*.py"), CHECKS.parent / "judge.py", CHECKS.parent / "time_limit.py"]:

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from glassbox.checks import EXERCISES
+from glassbox.checking.checks import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(p.stem for p in (ROOT / "solutions").glob("ch*.py"))
@@ -40,8 +40,8 @@ def test_exercises_and_solutions_hold_the_same_modules():
 
 @pytest.mark.parametrize("module", MODULES)
 def test_stubs_keep_the_signatures_and_docstrings_of_the_solutions(module):
-    stubs = public_objects(importlib.import_module(f"exercises.{module}"))
-    references = public_objects(importlib.import_module(f"solutions.{module}"))
+    stubs = public_objects(importlib.import_module(f"glassbox_exercises.{module}"))
+    references = public_objects(importlib.import_module(f"glassbox_solutions.{module}"))
     assert stubs.keys() == references.keys()
     for name, reference in references.items():
         stub = stubs[name]
@@ -76,7 +76,9 @@ def test_stub_bodies_only_raise_not_implemented(module):
 
 def test_every_exercise_function_has_a_check_and_every_check_an_exercise():
     functions = {
-        (module, name) for module in MODULES for name in public_objects(importlib.import_module(f"solutions.{module}"))
+        (module, name)
+        for module in MODULES
+        for name in public_objects(importlib.import_module(f"glassbox_solutions.{module}"))
     }
     assert functions == {(ex.module, ex.name) for ex in EXERCISES.values()}
 

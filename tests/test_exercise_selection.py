@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from glassbox.checks import EXERCISES
+from glassbox.checking.checks import EXERCISES
 
 pytestmark = pytest.mark.slow  # runs pytest in subprocesses
 

@@ -9,7 +9,8 @@ import re
 import numpy as np
 import pytest
 import torch
-from glassbox import answer, checking, diagnose, judge
+from glassbox import checking
+from glassbox.checking import answer, diagnose, judge
 
 INF, NAN = float("inf"), float("nan")
 
@@ -421,7 +422,7 @@ def test_a_class_exercise_takes_a_class_or_an_instance_and_nothing_else():
 
 
 def test_answer_call_keeps_the_error_and_reads_a_bare_not_implemented_as_a_stub_only_when_first():
-    from glassbox.time_limit import TimeLimitExceeded
+    from glassbox.checking.time_limit import TimeLimitExceeded
 
     def stub(x):
         raise NotImplementedError

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from glassbox.book import toc_chapters
-from glassbox.colab import colab_requirements, install_source
-from glassbox.exercise_blocks import EXERCISE_RE, object_source, parse_exercise
 from glassbox.glue import glue
-from glassbox.myst import BookLinks, myst_to_markdown
-from glassbox.notebooks import build_all, chapter_to_notebook
+from glassbox_build.book import toc_chapters
+from glassbox_build.colab import colab_requirements, install_source
+from glassbox_build.exercise_blocks import EXERCISE_RE, object_source, parse_exercise
+from glassbox_build.myst import BookLinks, myst_to_markdown
+from glassbox_build.notebooks import build_all, chapter_to_notebook
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]

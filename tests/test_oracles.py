@@ -11,11 +11,17 @@ import torch.nn.functional as F
 import transformer_lens.patching as tl_patching
 from glassbox import sampling, train
 from glassbox.analysis import interventions
-from glassbox.answer import randomize
+from glassbox.checking.answer import randomize
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
-
-from solutions import ch01_attention, ch05_training, ch05b_sampling, ch07_gallery, ch09_circuits, ch10_interventions
+from glassbox_solutions import (
+    ch01_attention,
+    ch05_training,
+    ch05b_sampling,
+    ch07_gallery,
+    ch09_circuits,
+    ch10_interventions,
+)
 
 
 def _model(**changes) -> Transformer:

@@ -22,8 +22,12 @@ import tomllib
 pytestmark = pytest.mark.slow  # builds the wheel and imports every module from it in subprocesses
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("glassbox", "exercises", "solutions")
-SOURCES = {"glassbox": ROOT / "code" / "glassbox", "exercises": ROOT / "exercises", "solutions": ROOT / "solutions"}
+PACKAGES = ("glassbox", "glassbox_exercises", "glassbox_solutions")
+SOURCES = {
+    "glassbox": ROOT / "code" / "glassbox",
+    "glassbox_exercises": ROOT / "exercises",
+    "glassbox_solutions": ROOT / "solutions",
+}
 
 
 def module_names() -> list[str]:
@@ -71,7 +75,19 @@ def test_the_wheel_ships_every_module_and_data_file(wheel):
         path = module.replace(".", "/")
         assert f"{path}.py" in names or f"{path}/__init__.py" in names, f"the wheel lacks {module}"
     assert "glassbox/datasets/book_text.txt" in names
-    assert {f"glassbox/quizzes/{p.name}" for p in (SOURCES["glassbox"] / "quizzes").glob("*.yml")} <= names
+    quizzes = SOURCES["glassbox"] / "checking" / "quizzes"
+    assert {f"glassbox/checking/quizzes/{p.name}" for p in quizzes.glob("*.yml")} <= names
+
+
+def test_the_wheel_holds_the_library_not_the_books_build_machinery(wheel):
+    """Readers install the library, its checks and the exercises; the notebooks generator, the MyST conversion and
+    the site check are ../tools (glassbox_build), installed only where the book is built."""
+    tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
+    assert tops - {"glassbox-0.1.0.dist-info"} == set(PACKAGES), sorted(tops)
+    machinery = {p.stem for p in (ROOT / "tools" / "glassbox_build").glob("*.py")} - {"__init__"}
+    assert {"notebooks", "myst", "colab", "sitecheck", "book", "exercise_blocks"} <= machinery
+    shipped = {n.rsplit("/", 1)[-1].removesuffix(".py") for n in zipfile.ZipFile(wheel).namelist()}
+    assert not machinery & shipped, f"build machinery in the wheel: {sorted(machinery & shipped)}"
 
 
 def test_every_module_imports_from_the_wheel_alone(wheel, tmp_path):

@@ -3,8 +3,8 @@ check with one line, and that line names the mistake (that the reference passes 
 tests/exercises/test_exercises.py's test, not repeated here)."""
 
 import pytest
-from glassbox.checks import EXERCISES
-from glassbox.judge import run_checks
+from glassbox.checking.checks import EXERCISES
+from glassbox.checking.judge import run_checks
 
 NEW_EXERCISES = [
     "logit_diff_attribution",

@@ -206,8 +206,7 @@ def test_chapter_12s_exercises_on_a_gpt2_bridge(offline, tiny_gpt2):
     score equals the figure's diagonal_score and lies in [0, 1]; the logit difference
     of the indirect-object prompt equals the two logits read by hand, and a log-softmax gives the same number."""
     from glassbox.analysis.attention import diagonal_score
-
-    from solutions.ch12_gpt2 import logit_difference, repeated_induction_scores
+    from glassbox_solutions.ch12_gpt2 import logit_difference, repeated_induction_scores
 
     bridge = load_gpt2(device="cpu", model_name=str(tiny_gpt2))
     half = 6
@@ -357,7 +356,7 @@ def test_chapter_12_runs_end_to_end_on_a_gpt2(offline, tiny_gpt2, monkeypatch):
     """Every GPT-2-only branch of chapter 12 runs here, on the tiny GPT-2 in a folder, as the website's build runs
     them on GPT-2 small: the chapter executes without an error and its page says it shows a GPT-2."""
     import jupytext
-    from glassbox.book import toc_chapters
+    from glassbox_build.book import toc_chapters
     from nbclient import NotebookClient
 
     monkeypatch.setenv("GLASSBOX_GPT2", str(tiny_gpt2))
@@ -385,9 +384,8 @@ def test_gpt2s_own_checkpoint_loads_into_the_readers_assembled_model_to_1e_4(tin
     chapter 3's clear solutions) and into `Transformer`: GPT-2's logits, to 1e-4."""
     from glassbox.model import DemoTransformer
     from glassbox.tl_bridge import config_from_gpt2, gpt2_weights, load_tl_parameters
+    from glassbox_solutions import ch03_components
     from transformers import GPT2LMHeadModel
-
-    from solutions import ch03_components
 
     hf = GPT2LMHeadModel.from_pretrained(tiny_gpt2).eval()
     cfg = config_from_gpt2(hf.config)

@@ -15,10 +15,9 @@ from glassbox.config import TransformerConfig
 from glassbox.data import CharTokenizer
 from glassbox.model import Transformer
 from glassbox.parameters import counts_by_kind, parameter_counts
+from glassbox_solutions import ch01_attention, ch04_model, ch05b_sampling
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-from solutions import ch01_attention, ch04_model, ch05b_sampling
 
 PROPERTY = settings(
     max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow], database=None

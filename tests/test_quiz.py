@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from glassbox.quiz import Question, Quiz, arrange, load_quiz, main, parse_letters
+from glassbox.checking.quiz import Question, Quiz, arrange, load_quiz, main, parse_letters
 
 QUIZZES = [f"part{n}" for n in range(1, 7)]
-FILES = Path(__file__).resolve().parents[1] / "code" / "glassbox" / "quizzes"
+FILES = Path(__file__).resolve().parents[1] / "code" / "glassbox" / "checking" / "quizzes"
 
 
 def small_quiz() -> Quiz:
@@ -54,7 +54,7 @@ def test_bad_questions_and_responses_are_clear_errors():
         small_quiz().grade([{1}])
     with pytest.raises(ValueError, match="no quiz named 'part99'"):
         load_quiz("part99")
-    with pytest.raises(ValueError, match=r"part1 question \d+: no fact named '\w+' in glassbox.quiz_facts"):
+    with pytest.raises(ValueError, match=r"part1 question \d+: no fact named '\w+' in glassbox.checking.quiz_facts"):
         load_quiz("part1", facts=lambda name: {})
 
 
@@ -108,7 +108,7 @@ def test_answer_positions_carry_no_information():
 def test_option_order_is_the_same_on_every_build_and_in_every_process():
     order = [q.options for q in load_quiz("part2").questions]
     assert order == [q.options for q in load_quiz("part2").questions]
-    code = "from glassbox.quiz import load_quiz; print([q.options for q in load_quiz('part2').questions])"
+    code = "from glassbox.checking.quiz import load_quiz; print([q.options for q in load_quiz('part2').questions])"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -7,8 +7,7 @@ import torch
 from glassbox import sampling
 from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
-
-from solutions import ch05b_sampling as solution
+from glassbox_solutions import ch05b_sampling as solution
 
 VARIANTS = {
     "GPT-2-like": {},
@@ -173,7 +172,7 @@ def test_beam_search_of_one_beam_is_greedy_and_a_full_beam_is_exhaustive_search(
 
 
 def test_the_readers_own_model_of_chapter_4_samples_with_every_method_and_the_cache():
-    from solutions.ch04_model import DemoTransformer  # the model the reader assembles (references filled in)
+    from glassbox_solutions.ch04_model import DemoTransformer  # the model the reader assembles (references filled in)
 
     cfg = TransformerConfig(d_model=24, n_layers=2, n_heads=4, d_vocab=17, n_ctx=12, init_range=0.3)
     model = DemoTransformer(cfg).eval()
@@ -288,7 +287,7 @@ def test_banned_tokens_names_the_tokens_that_would_repeat_an_ngram():
 
 
 def test_the_solution_cached_forward_on_the_readers_model_equals_its_forward_token_by_token():
-    from solutions.ch04_model import DemoTransformer
+    from glassbox_solutions.ch04_model import DemoTransformer
 
     for changes in ({}, {"attn_only": True}, {"normalization_type": None}):
         cfg = TransformerConfig(d_model=24, n_layers=2, n_heads=4, d_vocab=17, n_ctx=12, init_range=0.3).with_(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from glassbox.myst import SITE_MARK, may_vary, myst_to_markdown
+from glassbox_build.myst import SITE_MARK, may_vary, myst_to_markdown
 
 NONE = (frozenset(), frozenset())
 

@@ -3,7 +3,7 @@ animations and chapters without a Colab badge."""
 
 from pathlib import Path
 
-from glassbox.sitecheck import MAX_PAGE_BYTES, page_problems, site_problems
+from glassbox_build.sitecheck import MAX_PAGE_BYTES, page_problems, site_problems
 
 BADGE = '<a href="https://colab.research.google.com/github/o/r/blob/colab/book/x.ipynb">'
 

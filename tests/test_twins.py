@@ -5,9 +5,8 @@ import pytest
 import torch
 from glassbox import induction
 from glassbox.analysis import attention, interventions
+from glassbox_solutions import ch10_interventions, ch11_induction, ch12_gpt2
 from transformer_lens.hook_points import HookPoint
-
-from solutions import ch10_interventions, ch11_induction, ch12_gpt2
 
 
 def test_recovery_ratio_is_the_same_function_in_the_library_and_the_solution():
@@ -82,10 +81,9 @@ _TWIN_CASES = [
 @pytest.mark.parametrize(("name", "variant", "hooked"), _TWIN_CASES)
 def test_chapter_3_solutions_compute_what_the_library_computes(name, variant, hooked):
     from glassbox import components
-    from glassbox.answer import randomize
+    from glassbox.checking.answer import randomize
     from glassbox.config import TransformerConfig
-
-    from solutions import ch03_components
+    from glassbox_solutions import ch03_components
 
     cfg = TransformerConfig(d_model=16, n_heads=2, d_vocab=11, n_ctx=8, d_mlp=24).with_(**_CONFIG_VARIANTS[variant])
     library = randomize(getattr(components, name)(cfg), seed=1).eval().double()
@@ -134,8 +132,7 @@ def test_sinusoidal_positions_are_the_papers_formula():
     from glassbox import components
     from glassbox.config import TransformerConfig
     from glassbox.model import Transformer
-
-    from solutions import ch02_positions
+    from glassbox_solutions import ch02_positions
 
     cfg = TransformerConfig(d_model=6, n_heads=2, d_vocab=5, n_ctx=7, positional_embedding="sinusoidal")
     expected = torch.tensor(_attention_is_all_you_need(cfg.n_ctx, cfg.d_model))
@@ -158,11 +155,10 @@ def test_sinusoidal_positions_are_the_papers_formula():
 def test_chapter_4_demo_transformer_computes_what_transformer_computes(changes):
     """The reader's assembled model (from the library's parts or from chapter 3's clear solutions) and the library's
     `Transformer`, on the same weights: the same logits and the same cache."""
-    from glassbox.answer import randomize
+    from glassbox.checking.answer import randomize
     from glassbox.config import TransformerConfig
     from glassbox.model import DemoTransformer, Transformer
-
-    from solutions import ch03_components
+    from glassbox_solutions import ch03_components
 
     cfg = TransformerConfig(d_model=16, n_layers=2, n_heads=2, d_vocab=13, n_ctx=8, d_mlp=24).with_(**changes)
     library = randomize(Transformer(cfg), seed=3).eval()

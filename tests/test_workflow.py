@@ -26,4 +26,4 @@ def test_each_job_has_a_timeout_and_only_the_permissions_it_needs():
 def test_the_notebooks_are_published_even_when_pages_deployment_fails():
     assert WORKFLOW["jobs"]["publish-colab"]["needs"] == "build"
     run = "\n".join(step.get("run", "") for step in WORKFLOW["jobs"]["build"]["steps"])
-    assert "make colab-check" in run and "make site-check" in run and "glassbox.notebooks --branch" in run
+    assert "make colab-check" in run and "make site-check" in run and "glassbox_build.notebooks --branch" in run

@@ -3,15 +3,14 @@ what did not is replaced by the reference with one line; later notebooks carry e
 
 from pathlib import Path
 
+import glassbox_solutions.ch03_components as clear
 import pytest
 import torch
 from glassbox import sampling, yours
-from glassbox.checks.ch04_model import _reader_parts
+from glassbox.checking.checks.ch04_model import _reader_parts
 from glassbox.config import TransformerConfig
 from glassbox.model import DemoTransformer
-from glassbox.notebooks import CARRIED, carried_cells, chapter_to_notebook
-
-import solutions.ch03_components as clear
+from glassbox_build.notebooks import CARRIED, carried_cells, chapter_to_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,7 +55,7 @@ def test_check_prints_what_glassbox_checking_prints(capsys):
 def test_check_4_3_builds_the_model_from_the_readers_passing_parts():
     for name in yours.PARTS:
         yours._checked[name] = (getattr(clear, name), True)
-    from glassbox.answer import Answer
+    from glassbox.checking.answer import Answer
 
     label, parts = _reader_parts(Answer(DemoTransformer, DemoTransformer))[0]
     assert "your chapter 3 parts" in label and parts.Block is clear.Block
@@ -102,7 +101,7 @@ def test_generation_takes_the_readers_sampler_and_refuses_a_cache_through_parts_
 def test_generation_takes_the_readers_cached_forward():
     """Chapter 5b samples the reader's model with the reader's cached forward (exercise 5b.9): generate calls it
     for the prompt and for every new token, and gives the uncached tokens."""
-    from solutions.ch05b_sampling import forward_with_cache
+    from glassbox_solutions.ch05b_sampling import forward_with_cache
 
     cfg = TransformerConfig(d_model=16, n_layers=2, n_heads=2, d_vocab=11, n_ctx=8)
     torch.manual_seed(0)

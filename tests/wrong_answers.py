@@ -26,7 +26,7 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)] if str(ROOT) not in sys.path else []
 
-from glassbox.checks import EXERCISES  # noqa: E402
+from glassbox.checking.checks import EXERCISES  # noqa: E402
 from wrong_answers_generation import EXPECTED as GENERATION_EXPECTED  # noqa: E402
 from wrong_answers_generation import SPECIAL as GENERATION_SPECIAL  # noqa: E402
 from wrong_answers_generation import learner_mistakes  # noqa: E402
@@ -642,7 +642,7 @@ def pytest_reasons(junit_xml: Path) -> dict[str, str | None]:
 
 # Chapter 5's training loop: a schedule (floats), a step (changes a model and an optimizer), an evaluation (a float).
 def _warmup_cosine_lr_answers(ref) -> dict[str, Callable[..., Any]]:
-    from glassbox.checks.ch05_training import LR_MISTAKES
+    from glassbox.checking.checks.ch05_training import LR_MISTAKES
 
     def unchecked(step, max_lr, warmup, total, min_lr=0.0):
         if step <= warmup:
@@ -667,7 +667,7 @@ def _warmup_cosine_lr_answers(ref) -> dict[str, Callable[..., Any]]:
 
 
 def _train_step_answers(ref) -> dict[str, Callable[..., Any]]:
-    from glassbox.checks.ch05_training import STEP_MISTAKES, clip_after_step
+    from glassbox.checking.checks.ch05_training import STEP_MISTAKES, clip_after_step
     from glassbox.model import next_token_loss
 
     def returns_tensor(model, optimizer, batch, max_grad_norm):
@@ -697,7 +697,7 @@ def _train_step_answers(ref) -> dict[str, Callable[..., Any]]:
 
 
 def _evaluate_loss_answers(ref) -> dict[str, Callable[..., Any]]:
-    from glassbox.checks.ch05_training import EVAL_MISTAKES
+    from glassbox.checking.checks.ch05_training import EVAL_MISTAKES
     from glassbox.model import next_token_loss
 
     def leaves_eval_mode(model, windows, batch_size=256):

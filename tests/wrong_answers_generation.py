@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from glassbox.checks import ch05b_sampling as checks
-from glassbox.checks import ch05c_tokens as tokens
+from glassbox.checking.checks import ch05b_sampling as checks
+from glassbox.checking.checks import ch05c_tokens as tokens
 
 # What the one line must say for each kind added here (a regular expression searched in the FAIL line).
 EXPECTED = {

@@ -2,7 +2,8 @@
 
 `{exercise} module.function` shows the stub from exercises/, how to check it, and the hint and the solution
 (from solutions/) folded away. The same directive becomes editable cells in the Colab notebooks
-(glassbox.notebooks, through glassbox.exercise_blocks), so a chapter names each exercise once and never copies code.
+(glassbox_build.notebooks, through glassbox_build.exercise_blocks), so a chapter names each exercise once and never
+copies code.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
-from glassbox.book import colab_url, toc_chapters
-from glassbox.exercise_blocks import ExerciseBlock
+from glassbox_build.book import colab_url, toc_chapters
+from glassbox_build.exercise_blocks import ExerciseBlock
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
@@ -65,7 +66,7 @@ class ExerciseDirective(SphinxDirective):
 
 def add_colab_badge(app: Sphinx, doctree: nodes.document) -> None:
     """Put an "Open in Colab" badge under the title of every page that has a generated notebook (see
-    glassbox.notebooks: the chapters and quizzes in _toc.yml, not the index)."""
+    glassbox_build.notebooks: the chapters and quizzes in _toc.yml, not the index)."""
     root = Path(app.srcdir)
     docname = app.env.docname
     if docname not in {path.relative_to(root).with_suffix("").as_posix() for path in toc_chapters(root)}:

@@ -9,7 +9,7 @@ and also remembers the answer and whether it passed. The cells after the exercis
 Each says in one line which it uses when you tried the exercise (so "Run all" on a notebook whose stubs are not
 filled in yet reaches the end, on the reference). Where nothing was checked in this runtime — the book's own build —
 they return the reference silently. A Colab runtime keeps nothing from one notebook to the next, so each later
-chapter's notebook carries your earlier answers forward in cells of its own (`glassbox.notebooks`).
+chapter's notebook carries your earlier answers forward in cells of its own (`glassbox_build.notebooks`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from glassbox.checking import find_exercise
-from glassbox.judge import NOT_IMPLEMENTED, TIME_LIMIT, run_checks
+from glassbox.checking.judge import NOT_IMPLEMENTED, TIME_LIMIT, run_checks
 
 __all__ = ["check", "check_quietly", "mine", "my_parts", "PARTS"]
 

@@ -6,7 +6,7 @@ What "the way Colab runs it" means here:
 - a fresh virtual environment holding what a Colab runtime holds before the install cell: torch, and numpy,
   matplotlib and pillow at older versions than the book pins, **already imported by the kernel** at start-up
   (an IPython start-up file), with `google.colab` present, as in Colab;
-- the notebooks exactly as `glassbox.notebooks` generates them, the install cell included, with one change: the
+- the notebooks exactly as `glassbox_build.notebooks` generates them, the install cell included, with one change: the
   repository URL points at this clone (`file://`), so the install cell installs this commit from it;
 - the install cell runs first in a kernel of its own: it installs, then ends the kernel process, as in Colab, where
   the runtime restarts; every notebook then runs top to bottom in a fresh kernel, its install cell a no-op;
@@ -39,10 +39,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
-from glassbox.book import REPO_ROOT, SOLUTIONS_SUFFIX, book_config, toc_chapters
 from glassbox.glue import glued_values
-from glassbox.myst import format_glued
-from glassbox.notebooks import build_all, executed_notebook, notebook_path
+from glassbox_build.book import REPO_ROOT, SOLUTIONS_SUFFIX, book_config, toc_chapters
+from glassbox_build.myst import format_glued
+from glassbox_build.notebooks import build_all, executed_notebook, notebook_path
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError

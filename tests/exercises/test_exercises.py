@@ -4,8 +4,8 @@ one-line reason. Select one exercise with `-k "[name]"`, e.g. `-k "[gelu]"` (the
 With several implementations (`--impl a,b`) each is checked, as `test_exercise[name@a]`."""
 
 import pytest
-from glassbox.checks import EXERCISES
-from glassbox.judge import run_checks
+from glassbox.checking.checks import EXERCISES
+from glassbox.checking.judge import run_checks
 
 from conftest import ImplementationError, implementations, load_implementation
 
