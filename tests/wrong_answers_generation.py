@@ -6,10 +6,11 @@ line naming it, and the generic kinds for `beam_search`, whose answer is a tenso
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import torch
-from glassbox.checking.checks import ch05b_sampling as checks
+from glassbox.checking.checks import beam_cases, cache_cases, ch05b_sampling
 from glassbox.checking.checks import ch05c_tokens as tokens
 
 # What the one line must say for each kind added here (a regular expression searched in the FAIL line).
@@ -56,6 +57,9 @@ EXPECTED = {
     "counts never recomputed": r"count the pairs again",
     "new ids reused": r"must not be reused",
 }
+
+# chapter 5b's checks keep their beam-search and cache cases in modules of their own: one namespace for all three
+checks = SimpleNamespace(**{**vars(ch05b_sampling), **vars(beam_cases), **vars(cache_cases)})
 
 
 def _temperature_after_softmax(logits, t, top_k=None, top_p=None):

@@ -16,7 +16,9 @@ def _own_model(changes: dict | None = None, seed: int = 0):
     from glassbox.model import DemoTransformer
 
     cfg = TransformerConfig(d_model=24, n_layers=2, n_heads=4, d_vocab=17, n_ctx=16, init_range=0.3, seed=seed)
-    model = DemoTransformer(cfg.with_(**(changes or {}))).eval()
+    with torch.random.fork_rng(devices=[]):  # DemoTransformer's parts draw from the global generator: the same
+        torch.manual_seed(seed)  # weights in every run of the check (check() and pytest), the reader's state untouched
+        model = DemoTransformer(cfg.with_(**(changes or {}))).eval()
     with torch.no_grad():  # non-zero biases and LayerNorm weights, so that skipping one shows
         for param in model.parameters():
             if param.ndim == 1:
