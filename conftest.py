@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import torch
 from glassbox.checking.judge import TIME_LIMIT
 from glassbox.checking.time_limit import TimeLimitExceeded, call_with_time_limit
 
@@ -130,8 +131,10 @@ ALIASES = {"solutions": "glassbox_solutions", "exercises": "glassbox_exercises"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Stop at once, in one line, when an `--impl` module cannot be loaded at all."""
+    """Share the cores among pytest-xdist workers; stop at once, in one line, when an `--impl` module cannot be
+    loaded at all."""
     config.addinivalue_line("markers", "xdist_group(name): pytest-xdist runs the group's tests on one worker")
+    _share_cores()
     try:
         for impl in implementations(config):
             if impl.endswith(".py"):
@@ -143,6 +146,18 @@ def pytest_configure(config: pytest.Config) -> None:
                 )
     except ImplementationError as error:
         raise pytest.UsageError(str(error)) from None
+
+
+def _share_cores() -> None:
+    """In a pytest-xdist worker, compute with this worker's share of the cores (one each on two cores, `make test`).
+    Each worker's PyTorch would otherwise start a thread per core: two workers on two cores then run four busy
+    threads, and the small operations of a probe's or a tiny model's training wait on each other's spinning threads,
+    up to a hundred times slower (CI saw chapter 15's selectivity check, 0.1 s alone, pass its 10 s limit)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers:
+        share = max(1, (os.cpu_count() or 1) // workers)
+        os.environ["OMP_NUM_THREADS"] = str(share)  # the subprocesses a test starts (notebooks, the CLI) too
+        torch.set_num_threads(share)
 
 
 # Tests that need the same trained model run on one pytest-xdist worker, one after the other (`make test` runs
