@@ -50,7 +50,7 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True
     lr_schedule: str = "constant"  # "cosine": decay the learning rate from lr to 0 along half a cosine
-    decay: str = "all"  # which parameters weight decay shrinks: "all", or "matrices" (nanoGPT: not biases or gains)
+    decay: str = "matrices"  # what weight decay shrinks: "matrices" (nanoGPT: not biases or gains; chapter 5), or "all"
 
     def lr_at(self, step: int) -> float:
         """The learning rate of step `step` (1 … steps)."""
