@@ -1,6 +1,8 @@
 """Part III's glass-box models: integer-sequence rules, the models that learn them, and how well they do.
 
-    definitions   the rules: what each position may hold, generators and verifiers (`PlusLastEven`, `Lucky7`, …)
+    base          `Rule`: what a position may hold, the generator and the verifier every rule shares
+    definitions   the rules of chapters 6 and 7 (`PlusLastEven`, `Lucky7`, …) and `RULES`, every rule the book trains
+    parity        chapter 7b's seven rules about parity (`ParityRule` and its subclasses)
     gallery       each rule paired with its model (`Setup`, `GALLERY`) and the training recipes
     data          a rule's sequences as training data: splits and windows
     accuracy      teacher-forced predictions scored at the positions the rule fixes, by group

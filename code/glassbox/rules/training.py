@@ -21,8 +21,8 @@ import torch
 
 from glassbox import cache
 from glassbox.model import Transformer
+from glassbox.rules import base, definitions, parity
 from glassbox.rules import data as data_module
-from glassbox.rules import definitions
 from glassbox.rules.accuracy import rule_accuracy, rule_targets
 from glassbox.rules.data import RuleData, all_windows, make_data, window_loss, window_sampler
 from glassbox.rules.definitions import Rule, get_rule
@@ -244,7 +244,7 @@ def run_folder(name: str, recipe: Recipe, *, seed: int = 0, setup: Setup | None 
         repr(setup or get_setup(name)),
         repr(recipe),
         str(seed),
-        hashlib.sha256((inspect.getsource(definitions) + inspect.getsource(data_module)).encode()).hexdigest(),
+        hashlib.sha256("".join(map(inspect.getsource, (base, definitions, parity, data_module))).encode()).hexdigest(),
         torch.__version__,
         str(torch.get_num_threads()),
     )
