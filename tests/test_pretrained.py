@@ -331,12 +331,12 @@ def test_the_sphinx_extension_writes_the_bundle_and_adds_it_only_where_a_widget_
 
     app = App()
     ext.write_bundle(app)
-    bundle = tmp_path / "_static" / plots.circuitsvis_bundle_name()
+    bundle = tmp_path / "_static" / ext.bundle_name()
     assert bundle.stat().st_size > 1_000_000 and "sourceMappingURL" not in bundle.read_text()[-200:]
     widget = plots.attention_heads_widget(torch.eye(5)[None].repeat(12, 1, 1), list("abcde"))._repr_html_()
     ext.load_on_widget_pages(app, "book/part5/ch12_gpt2", "page.html", {"body": widget}, None)
     ext.load_on_widget_pages(app, "book/part1/ch01_attention", "page.html", {"body": "<p>no widget</p>"}, None)
-    assert app.added == [plots.circuitsvis_bundle_name()]
+    assert app.added == [ext.bundle_name()]
 
 
 def glued(notebook) -> dict[str, str]:

@@ -13,15 +13,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from glassbox.plots.gpt2 import circuitsvis_bundle_name, circuitsvis_bundle_path
+import circuitsvis
 from sphinx.application import Sphinx
 
-MARKER = 'class="glassbox-circuitsvis"'
+MARKER = 'class="glassbox-circuitsvis"'  # what glassbox.plots.gpt2.AttentionHeadsWidget's HTML carries
+
+
+def bundle_name() -> str:
+    """File name of the bundle in the built site's `_static/`: versioned, so a new circuitsvis is a new file."""
+    return f"circuitsvis-{circuitsvis.__version__}.js"
+
+
+def bundle_path() -> Path:
+    """The browser bundle that ships with the installed circuitsvis (what it inlines into each figure offline)."""
+    return Path(circuitsvis.__file__).parent / "dist" / "cdn" / "iife.js"
 
 
 def bundle_source() -> str:
     """The installed circuitsvis's browser bundle (IIFE: defines `window.CircuitsVis`), without its source-map line."""
-    lines = circuitsvis_bundle_path().read_text(encoding="utf-8").splitlines()
+    lines = bundle_path().read_text(encoding="utf-8").splitlines()
     return "\n".join(line for line in lines if not line.startswith("//# sourceMappingURL=")) + "\n"
 
 
@@ -31,13 +41,13 @@ def write_bundle(app: Sphinx) -> None:
         return
     static = Path(app.outdir) / "_static"
     static.mkdir(parents=True, exist_ok=True)
-    (static / circuitsvis_bundle_name()).write_text(bundle_source(), encoding="utf-8")
+    (static / bundle_name()).write_text(bundle_source(), encoding="utf-8")
 
 
 def load_on_widget_pages(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     """Add the bundle's script tag to this page only if it shows a circuitsvis widget."""
     if MARKER in context.get("body", ""):
-        app.add_js_file(circuitsvis_bundle_name())
+        app.add_js_file(bundle_name())
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

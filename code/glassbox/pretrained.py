@@ -227,7 +227,8 @@ class ChapterModel:
         return f"ChapterModel({self.name}: {self.notice or self.reason})"
 
     def _repr_html_(self) -> str:
-        """A notice box (the book theme's admonition): a warning when this is not GPT-2, a note when it is."""
+        """A notice: a warning when this is not GPT-2, a note when it is. It carries the classes of a MyST/Sphinx
+        admonition, so a themed page (the book) draws a notice box; plain Jupyter or Colab show a title and a line."""
         if self.notice:
             kind, title, body = "warning", "Not GPT-2", f"{self.notice} Why: {self.reason}."
         else:

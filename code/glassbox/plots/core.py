@@ -1,10 +1,11 @@
-"""The book-wide figure style, shared by every module of `glassbox.plots`.
+"""The figure style shared by every module of `glassbox.plots`.
 
 - `BookFigure` renders at twice the resolution it is shown at (sharp on high-DPI screens) and tells the page its
   display width. It stores a 256-colour palette only when no pixel moves by more than `PALETTE_TOLERANCE` (a
   shade nobody can see; a colour scale keeps its hues, unlike the old 128-colour palette that turned viridis's top
   orange), else full colour: a page of landscapes weighs a third as much.
-- `figure` sizes figures for the page's content column (`COLUMN_INCHES`, about 700 px), so that text written at
+- `figure` sizes figures for a column about 700 px wide (`COLUMN_INCHES`: a notebook's output area in Jupyter or
+  Colab, and the book's content column), so that text written at
   `MIN_POINTS` or more stays at least that large when shown; `smallest_text` measures it for tests.
 - `heatmap` annotates cells with a text colour chosen from the cell's own luminance (`text_colour`), and centres
   diverging maps on zero with a colour bar (`diverging_norm`).
@@ -27,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from PIL import Image
 
-COLUMN_INCHES = 7.0  # the content column: ~700 CSS px at a 1280 px window, at 100 px per inch
+COLUMN_INCHES = 7.0  # a notebook's output column: ~700 CSS px (at 100 px per inch), the book's at a 1280 px window
 PIXELS_PER_INCH = 100  # CSS px per figure inch when a figure is shown unscaled
 HIDPI = 2  # device pixels per CSS pixel the PNG carries (retina screens)
 MIN_POINTS = 8.0  # the smallest text, in points at the size the page shows it

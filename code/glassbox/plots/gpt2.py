@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -203,27 +202,15 @@ def parameters_by_kind(counts: dict[str, dict[str, int]]) -> Figure:
 
 
 # ------------------------------------------------------------------------------------- circuitsvis, loaded once
-def circuitsvis_bundle_name() -> str:
-    """File name of circuitsvis's browser bundle in the built site's `_static/` (book/_ext/glassbox_circuitsvis.py)."""
-    import circuitsvis
-
-    return f"circuitsvis-{circuitsvis.__version__}.js"
-
-
-def circuitsvis_bundle_path() -> Path:
-    """The browser bundle that ships with the installed circuitsvis (what it inlines into each figure offline)."""
-    import circuitsvis
-
-    return Path(circuitsvis.__file__).parent / "dist" / "cdn" / "iife.js"
-
-
 class AttentionHeadsWidget:
     """circuitsvis's `AttentionHeads` view without its 1.3 MB inline bundle.
 
     `circuitsvis.attention.attention_heads` inlines the whole JavaScript bundle into every figure when the machine
     that renders it is offline, and gives each figure a random id (so two builds differ). This object emits the
-    same component with a deterministic id and about a few kilobytes of data: the book's Sphinx extension puts the
-    bundle, once, in the page's head; anywhere else (Jupyter, Colab) the bundle comes from the unpkg CDN.
+    same component with a deterministic id and a few kilobytes of data. It draws with the bundle the page has already
+    loaded (`window.CircuitsVis`: a site can load it once, in its head, for every widget of the page; the book's
+    Sphinx extension looks for the `glassbox-circuitsvis` class to do so) and otherwise (Jupyter, Colab) fetches it
+    from the unpkg CDN.
     """
 
     def __init__(self, props: dict):
