@@ -38,6 +38,20 @@ CHECKING_TESTS = [  # test_part4_mistakes and test_exercise_mechanism: 90 s a mu
     "tests/test_checking.py",
     "tests/test_mutants_checking.py",
 ]
+FEATURE_TESTS = {
+    "interpret": ["tests/test_features_interpret.py", "tests/test_features_probes.py"],
+    "probes": [
+        "tests/test_features_probes.py",
+        "tests/test_features_controls.py",
+        "tests/test_mutants_features_probes.py",
+    ],
+    "sae": ["tests/test_features_sae.py", "tests/test_mutants_features_sae.py"],
+    "superposition": [
+        "tests/test_features_superposition.py",
+        "tests/test_features_controls.py",
+        "tests/test_mutants_features_superposition.py",
+    ],
+}
 TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "model": (["components", "model", "config"], MODEL_TESTS),
     "sampling": (["sampling"], ["tests/test_sampling.py", "tests/test_oracles.py", "tests/test_properties.py"]),
@@ -45,14 +59,13 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "checking": (["judge", "diagnose", "answer", "checking"], CHECKING_TESTS),
     "features": (
         [f"features/{name}" for name in FEATURES],
-        [
-            "tests/test_features_sae.py",
-            "tests/test_features_superposition.py",
-            "tests/test_features_probes.py",
-            "tests/test_features_controls.py",
-            "tests/test_mutants_features.py",
-        ],
+        sorted({test for tests in FEATURE_TESTS.values() for test in tests}),
     ),
+    # one features module at a time, judged by the tests that call it (a whole-group run takes about an hour here)
+    "interpret": (["features/interpret"], FEATURE_TESTS["interpret"]),
+    "probes": (["features/probes"], FEATURE_TESTS["probes"]),
+    "sae": (["features/sae"], FEATURE_TESTS["sae"]),
+    "superposition": (["features/superposition"], FEATURE_TESTS["superposition"]),
     "analysis": (
         [f"analysis/{name}" for name in ANALYSIS],
         [
