@@ -74,6 +74,33 @@ def test_stub_bodies_only_raise_not_implemented(module):
             assert todo and all(raises_not_implemented(f) for f in todo), given_only
 
 
+def given_init(cls) -> str | None:
+    """The statements of `cls.__init__` (its docstring and comments left out), or None if the class defines none or
+    leaves it to the learner (it raises NotImplementedError)."""
+    init = vars(cls).get("__init__")
+    if init is None:
+        return None
+    function = ast.parse(inspect.cleandoc("\n" + inspect.getsource(init))).body[0]
+    if raises_not_implemented(function):
+        return None
+    body = function.body
+    return ast.dump(ast.Module(body=body[1:] if isinstance(body[0], ast.Expr) else body, type_ignores=[]))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_a_given_constructor_is_the_references_own(module):
+    """A stub class shows the learner its constructor (chapter 4's DemoTransformer builds itself from the parts):
+    that copy must build exactly what the reference builds, or the learner's model would not load the weights the
+    chapters give it."""
+    stubs = public_objects(importlib.import_module(f"glassbox_exercises.{module}"))
+    references = public_objects(importlib.import_module(f"glassbox_solutions.{module}"))
+    for name, reference in references.items():
+        if inspect.isclass(reference) and given_init(stubs[name]) is not None:
+            assert given_init(stubs[name]) == given_init(reference), (
+                f"{module}.{name}.__init__ differs from the reference's"
+            )
+
+
 def test_every_exercise_function_has_a_check_and_every_check_an_exercise():
     functions = {
         (module, name)
