@@ -12,25 +12,37 @@ from glassbox.config import TransformerConfig
 from glassbox.model import Transformer
 
 
+def _model(seed: int, *, n_layers: int, n_heads: int, d_head: int, layer_norm: bool, attn_only: bool) -> Transformer:
+    """A small model of random weights (init_range 0.5: large enough that every component moves the metric)."""
+    cfg = TransformerConfig(
+        d_model=12, n_layers=n_layers, n_heads=n_heads, d_head=d_head, d_vocab=9, n_ctx=8, d_mlp=16,
+        attn_only=attn_only, normalization_type="LN" if layer_norm else None, init_range=0.5, seed=seed,
+    )  # fmt: skip
+    return Transformer(cfg).eval()
+
+
+def _clean_corrupted(d_vocab: int, corrupt_at: int, generator: torch.Generator) -> tuple:
+    """Three clean sequences of 6 tokens, the same with position `corrupt_at` changed to another token, and the
+    metric: the logit of the clean answer (the last token) above the mean logit, at the last position."""
+    clean = torch.randint(0, d_vocab, (3, 6), generator=generator)
+    corrupted = clean.clone()
+    shift = 1 + torch.randint(0, d_vocab - 1, (3,), generator=generator)
+    corrupted[:, corrupt_at] = (clean[:, corrupt_at] + shift) % d_vocab
+    answer = clean[:, -1]
+
+    def metric(logits: torch.Tensor) -> torch.Tensor:
+        last = logits[:, -1]
+        return (last.gather(1, answer[:, None]).squeeze(1) - last.mean(1)).mean()
+
+    return clean, corrupted, metric
+
+
 def _head_input_cases() -> list[Case]:
     """A two-layer model with three heads (layers ≠ heads, so a [head, layer] table has the wrong shape)."""
 
     def case(part: str, seed: int, layer_norm: bool, attn_only: bool) -> tuple:
-        cfg = TransformerConfig(
-            d_model=12, n_layers=2, n_heads=3, d_head=4, d_vocab=9, n_ctx=8, d_mlp=16, attn_only=attn_only,
-            normalization_type="LN" if layer_norm else None, init_range=0.5, seed=seed,
-        )  # fmt: skip
-        model = Transformer(cfg).eval()
-        generator = torch.Generator().manual_seed(seed)
-        clean = torch.randint(0, cfg.d_vocab, (3, 6), generator=generator)
-        corrupted = clean.clone()
-        corrupted[:, 2] = (clean[:, 2] + 1 + torch.randint(0, cfg.d_vocab - 1, (3,), generator=generator)) % 9
-        answer = clean[:, -1]
-
-        def metric(logits: torch.Tensor) -> torch.Tensor:  # the last token's logit above the mean logit
-            last = logits[:, -1]
-            return (last.gather(1, answer[:, None]).squeeze(1) - last.mean(1)).mean()
-
+        model = _model(seed, n_layers=2, n_heads=3, d_head=4, layer_norm=layer_norm, attn_only=attn_only)
+        clean, corrupted, metric = _clean_corrupted(model.cfg.d_vocab, 2, torch.Generator().manual_seed(seed))
         _, cache = model.run_with_cache(clean)
         return model, corrupted, cache, metric, part
 
@@ -79,21 +91,8 @@ def _noise_cases() -> list[Case]:
     """A three-layer model with MLPs and LayerNorm, where the blocks' effects on the metric differ."""
 
     def case(block: str, seed: int, n_layers: int = 3) -> tuple:
-        cfg = TransformerConfig(
-            d_model=12, n_layers=n_layers, n_heads=2, d_head=6, d_vocab=9, n_ctx=8, d_mlp=16, normalization_type="LN",
-            init_range=0.5, seed=seed,
-        )  # fmt: skip
-        model = Transformer(cfg).eval()
-        generator = torch.Generator().manual_seed(seed)
-        clean = torch.randint(0, cfg.d_vocab, (3, 6), generator=generator)
-        corrupted = clean.clone()
-        corrupted[:, 1] = (clean[:, 1] + 1 + torch.randint(0, cfg.d_vocab - 1, (3,), generator=generator)) % 9
-        answer = clean[:, -1]
-
-        def metric(logits: torch.Tensor) -> torch.Tensor:  # the last token's logit above the mean logit
-            last = logits[:, -1]
-            return (last.gather(1, answer[:, None]).squeeze(1) - last.mean(1)).mean()
-
+        model = _model(seed, n_layers=n_layers, n_heads=2, d_head=6, layer_norm=True, attn_only=False)
+        clean, corrupted, metric = _clean_corrupted(model.cfg.d_vocab, 1, torch.Generator().manual_seed(seed))
         _, cache = model.run_with_cache(corrupted)
         return model, clean, cache, metric, block
 
@@ -141,25 +140,13 @@ def _frozen_cases() -> list[Case]:
     receiver's change must flow on); LayerNorm weights away from 1, so the receiver's own LayerNorm matters."""
 
     def case(seed: int, noising: bool, sender, receivers, part: str, layer_norm: bool, attn_only: bool) -> tuple:
-        cfg = TransformerConfig(
-            d_model=12, n_layers=3, n_heads=2, d_head=6, d_vocab=9, n_ctx=8, d_mlp=16, attn_only=attn_only,
-            normalization_type="LN" if layer_norm else None, init_range=0.5, seed=seed,
-        )  # fmt: skip
-        model = Transformer(cfg).eval()
+        model = _model(seed, n_layers=3, n_heads=2, d_head=6, layer_norm=layer_norm, attn_only=attn_only)
         generator = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             for name, param in model.named_parameters():
                 if "ln" in name:
                     param.add_(0.3 * torch.randn(param.shape, generator=generator))
-        clean = torch.randint(0, cfg.d_vocab, (3, 6), generator=generator)
-        corrupted = clean.clone()
-        corrupted[:, 1] = (clean[:, 1] + 1 + torch.randint(0, cfg.d_vocab - 1, (3,), generator=generator)) % 9
-        answer = clean[:, -1]
-
-        def metric(logits: torch.Tensor) -> torch.Tensor:  # the last token's logit above the mean logit
-            last = logits[:, -1]
-            return (last.gather(1, answer[:, None]).squeeze(1) - last.mean(1)).mean()
-
+        clean, corrupted, metric = _clean_corrupted(model.cfg.d_vocab, 1, generator)
         base, source = (clean, corrupted) if noising else (corrupted, clean)
         return model, base, source, metric, sender, receivers, part
 
