@@ -108,3 +108,30 @@ def forward_with_cache(model, tokens: Int[Tensor, "batch new_pos"], cache) -> Fl
     every position so far, and `attend_with_cache` (exercise 5b.6) lets the new queries read them.
     """
     raise NotImplementedError()
+
+
+class KVCache:
+    """A key-value cache for a model whose context is `n_ctx` positions: for each layer, the keys and the values of
+    every position seen so far, [batch, pos, head_index, d_head] each. `length` is the number of positions cached,
+    which is the position of the next token.
+    """
+
+    def __init__(self, n_ctx: int):
+        raise NotImplementedError()
+
+    @property
+    def length(self) -> int:
+        """The number of positions cached (0 for an empty cache)."""
+        raise NotImplementedError()
+
+    def append(
+        self,
+        layer: int,
+        k: Float[Tensor, "batch new_pos head_index d_head"],
+        v: Float[Tensor, "batch new_pos head_index d_head"],
+    ) -> tuple[Float[Tensor, "batch all_pos head_index d_head"], Float[Tensor, "batch all_pos head_index d_head"]]:
+        """Keep the new positions' keys `k` and values `v` of `layer` after the ones cached before (a forward appends
+        to layers 0, 1, … in turn), and return that layer's keys and values for every position so far. Growing past
+        `n_ctx` positions is a ValueError (one line), and leaves the cache as it was.
+        """
+        raise NotImplementedError()

@@ -205,3 +205,41 @@ def forward_with_cache(model, tokens: Int[Tensor, "batch new_pos"], cache) -> Fl
         if not model.cfg.attn_only:
             resid = resid + block.mlp(block.ln2(resid))
     return model.unembed(model.ln_final(resid))
+
+
+class KVCache:
+    """A key-value cache for a model whose context is `n_ctx` positions: for each layer, the keys and the values of
+    every position seen so far, [batch, pos, head_index, d_head] each. `length` is the number of positions cached,
+    which is the position of the next token.
+    """
+
+    def __init__(self, n_ctx: int):
+        self.n_ctx = n_ctx
+        self.keys: list[Tensor] = []  # keys[layer]: [batch, pos, head_index, d_head]
+        self.values: list[Tensor] = []  # values[layer]: the same shape
+
+    @property
+    def length(self) -> int:
+        """The number of positions cached (0 for an empty cache)."""
+        return self.keys[0].shape[1] if self.keys else 0
+
+    def append(
+        self,
+        layer: int,
+        k: Float[Tensor, "batch new_pos head_index d_head"],
+        v: Float[Tensor, "batch new_pos head_index d_head"],
+    ) -> tuple[Float[Tensor, "batch all_pos head_index d_head"], Float[Tensor, "batch all_pos head_index d_head"]]:
+        """Keep the new positions' keys `k` and values `v` of `layer` after the ones cached before (a forward appends
+        to layers 0, 1, … in turn), and return that layer's keys and values for every position so far. Growing past
+        `n_ctx` positions is a ValueError (one line), and leaves the cache as it was.
+        """
+        cached = self.keys[layer].shape[1] if layer < len(self.keys) else 0
+        if cached + k.shape[1] > self.n_ctx:
+            raise ValueError(f"{cached} cached + {k.shape[1]} new positions exceed the context n_ctx={self.n_ctx}")
+        if layer == len(self.keys):  # the first positions this layer sees
+            self.keys.append(k)
+            self.values.append(v)
+        else:  # after the cached positions: along pos, dim 1
+            self.keys[layer] = torch.cat([self.keys[layer], k], dim=1)
+            self.values[layer] = torch.cat([self.values[layer], v], dim=1)
+        return self.keys[layer], self.values[layer]

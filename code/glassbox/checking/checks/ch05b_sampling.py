@@ -1,6 +1,6 @@
 """Checks for chapter 5b, "Sampling and generation": top-k, top-p, a frequency penalty, the sampling distribution,
-beam search and attention over a key-value cache. Each names the mistakes a learner is likely to make. The beam
-search and cache exercises' cases are in `beam_cases` and `cache_cases`."""
+beam search, attention over a key-value cache, the cached forward and the cache itself. Each names the mistakes a
+learner is likely to make. The beam search and cache exercises' cases are in `beam_cases` and `cache_cases`."""
 
 import torch
 
@@ -24,8 +24,12 @@ from glassbox.checking.checks.beam_cases import (
 )
 from glassbox.checking.checks.cache_cases import (
     _cache_cases,
+    _cache_in_a_forward,
+    _cache_keeps_every_position,
+    _cache_refuses_past_context,
     _cached_forward_behaves,
     _forward_cases,
+    _kv_cache_cases,
     _mask_at_top_left,
     _new_keys_only,
     _no_mask,
@@ -276,5 +280,16 @@ EXERCISES = [
         cases=_forward_cases,
         compare_values=False,  # the cache changes: the values are judged by the behaviour, token by token
         behaviours={"token by token from an empty cache, the uncached model's logits": _cached_forward_behaves},
+    ),
+    Exercise(
+        name="KVCache",
+        module="ch05b_sampling",
+        cases=_kv_cache_cases,
+        compare_values=False,  # a cache is judged by what append returns, call after call: the behaviours
+        behaviours={
+            "append by append, every position's keys and values along pos": _cache_keeps_every_position,
+            "past n_ctx, a one-line ValueError and the cache as it was": _cache_refuses_past_context,
+            "in sampling.forward_with_cache up to the whole context, the uncached model's logits": _cache_in_a_forward,
+        },
     ),
 ]
