@@ -2,6 +2,7 @@
 the cache itself, `KVCache` (a module of their own to keep `ch05b_sampling` short; its name does not start with "ch",
 so `glassbox.checking.checks` does not take it for a chapter)."""
 
+import importlib
 import math
 
 import torch
@@ -181,7 +182,7 @@ def _new_keys_only(q, k, v):
 # --------------------------------------------------------------------------------------- the cache itself (5b.10)
 # A KVCache is an object whose answer is what `append` returns call after call, so its cases only build it (a stub
 # raises there, in one line) and its behaviours judge it: append by append against the reference (naming the
-# mistake whose wrong cache returns what yours does), the refusal past n_ctx, and the cache inside the library's
+# mistake whose wrong cache returns what yours does), the refusal past n_ctx, and the cache inside the reference
 # cached forward against the uncached model. The wrong caches below change one thing of the library's
 # `sampling.KVCache` (pinned to the reference by tests/test_ch05b_cache.py).
 def _kv_cache_cases() -> list[Case]:
@@ -479,24 +480,23 @@ FULL_CONTEXT_SPLITS = ((0, 5), (5, 6), (6, 10), (10, 11), (11, 15), (15, 16))  #
 
 
 def _cache_in_a_forward(answer) -> str | None:
-    """Your cache in the library's cached forward, a prompt then token by token up to the whole context, against the
-    uncached model on the whole sequence."""
+    """Your cache in the reference cached forward (exercise 5b.9's), a prompt then token by token up to the whole
+    context, against the uncached model on the whole sequence. (The library's `sampling.forward_with_cache` is
+    annotated for its own `KVCache`: the tests' run-time type checks would refuse yours there.)"""
+    forward = importlib.import_module(answer.reference.__module__).forward_with_cache
     model = _own_model(seed=5)
     tokens = torch.randint(0, 17, (2, model.cfg.n_ctx), generator=torch.Generator().manual_seed(6))
     with torch.no_grad():
         expected = model(tokens)
         cache = answer.call(answer.obj, model.cfg.n_ctx, first=True)
         got = torch.cat(
-            [
-                answer.call(sampling.forward_with_cache, model, tokens[:, a:b], cache, first=True)
-                for a, b in FULL_CONTEXT_SPLITS
-            ],
+            [answer.call(forward, model, tokens[:, a:b], cache, first=True) for a, b in FULL_CONTEXT_SPLITS],
             dim=1,
         )
     wrong = ~torch.isclose(got, expected, rtol=1e-4, atol=1e-4).all(-1).all(0)  # [pos]
     if wrong.any():
         return (
-            f"with your cache, sampling.forward_with_cache's logits differ from the uncached model's from position "
+            f"with your cache, the cached forward's logits differ from the uncached model's from position "
             f"{int(wrong.int().argmax())} on"
         )
     return None

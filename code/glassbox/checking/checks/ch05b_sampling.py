@@ -289,7 +289,7 @@ EXERCISES = [
         behaviours={
             "append by append, every position's keys and values along pos": _cache_keeps_every_position,
             "past n_ctx, a one-line ValueError and the cache as it was": _cache_refuses_past_context,
-            "in sampling.forward_with_cache up to the whole context, the uncached model's logits": _cache_in_a_forward,
+            "in a cached forward up to the whole context, the uncached model's logits": _cache_in_a_forward,
         },
     ),
 ]
