@@ -48,6 +48,20 @@ EXPECTED = {
     "no cache kept": r"the cache you are given",
     "logits shifted": r"differ from the uncached model's",
     "final LayerNorm skipped": r"differ from the uncached model's",
+    "cache along the batch axis": r"position axis, dim 1 .* not dim 0",
+    "cache along the heads axis": r"position axis, dim 1 .* not dim 2",
+    "cache returns the new keys only": r"not only the new ones",
+    "one cache entry for every layer": r"one entry per layer",
+    "values grown by the keys": r"append v to the values, not k",
+    "keys returned twice": r"the values were the keys a second time",
+    "values not stored": r"store the values back in the cache",
+    "a cache that forgets": r"store the longer keys and values back",
+    "growing past n_ctx silently": r"grew the cache past n_ctx without a word",
+    "refusing a full context": r"refuses only what goes past",
+    "an assert instead of a ValueError": r"raised AssertionError: raise a ValueError",
+    "storing before refusing": r"check before you store",
+    "a long prompt let in": r"prompt of 5 positions into an empty cache .* without a word",
+    "length never counted": r"cache\.length is 0, not 3",
     "pair counts transposed": r"transposed",
     "last pair not counted": r"last pair",
     "pairs wrap around": r"does not wrap around",
@@ -145,6 +159,14 @@ def learner_mistakes(name: str, ref: Callable[..., Any]) -> dict[str, Callable[.
             "logits shifted": lambda *args: ref(*args) + 0.5,
             "final LayerNorm skipped": _without_final_norm(ref),
         },
+        "KVCache": {
+            **{
+                kind: _cache_class(wrong)
+                for kind, wrong in zip(CACHE_KINDS, checks.CACHE_MISTAKES.values(), strict=True)
+            },
+            **{kind: _cache_class(wrong) for kind, wrong in checks.CONTEXT_MISTAKES.items()},
+            "length never counted": _cache_class(ref, length=property(lambda self: 0)),
+        },
         "attend_with_cache": {
             "cache mask at the top left": checks._mask_at_top_left,
             "cache without a mask": checks._no_mask,
@@ -156,6 +178,49 @@ def learner_mistakes(name: str, ref: Callable[..., Any]) -> dict[str, Callable[.
 
 def _raise(*args):
     raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (10x16 and 8x16)")
+
+
+# The check's wrong caches (checks.CACHE_MISTAKES, by sentence), as the kinds of this catalogue, in the same order.
+CACHE_KINDS = (
+    "cache along the batch axis",
+    "cache along the heads axis",
+    "cache returns the new keys only",
+    "one cache entry for every layer",
+    "values grown by the keys",
+    "keys returned twice",
+    "values not stored",
+    "a cache that forgets",
+)
+
+
+def _cache_class(base: type, **methods: Any) -> type:
+    """A learner's `KVCache`: `base` with `methods` written over it (a class of its own, named as the exercise)."""
+    return type("KVCache", (base,), methods)
+
+
+def kv_cache_answers(ref: type) -> dict[str, type]:
+    """The generic kinds for the cache, a class whose `append` returns (keys, values): in its append."""
+
+    def returns_none(self, layer, k, v):
+        ref.append(self, layer, k, v)
+
+    def in_place(self, layer, k, v):
+        keys, values = ref.append(self, layer, k.clone(), v)
+        k.mul_(2)
+        return keys, values
+
+    def wrong_dtype(self, layer, k, v):
+        return tuple(t.double() for t in ref.append(self, layer, k, v))
+
+    namespace = {"ref": ref}
+    exec("def append(self, *args):\n    return ref.append(self, *args) + np.zeros(1)\n", namespace)  # np not imported
+    return {
+        "returns None": _cache_class(ref, append=returns_none),
+        "raises": _cache_class(ref, append=_raise),
+        "in place": _cache_class(ref, append=in_place),
+        "wrong dtype": _cache_class(ref, append=wrong_dtype),
+        "unimported module": _cache_class(ref, append=namespace["append"]),
+    }
 
 
 def _unimported(ref: Callable[..., Any]) -> Callable[..., Any]:
@@ -244,6 +309,7 @@ SPECIAL = {
     "banned_tokens": bool_tensor_answers,
     "beam_search_sequences": beam_sequences_answers,
     "forward_with_cache": cached_forward_answers,
+    "KVCache": kv_cache_answers,
     "beam_search": beam_search_answers,
     "pair_counts": int_tensor_answers,
     "merge_pair": int_tensor_answers,

@@ -383,7 +383,7 @@ def _same_step(a, b) -> bool:
         return a == b
     if not (isinstance(a, (tuple, list)) and len(a) == 2 and all(isinstance(t, torch.Tensor) for t in a)):
         return False
-    return all(close(x, y, 1e-6, 1e-6) for x, y in zip(a, b, strict=True))
+    return all(x.dtype == y.dtype and close(x, y, 1e-6, 1e-6) for x, y in zip(a, b, strict=True))
 
 
 def _step_problem(got, expected) -> str | None:
@@ -426,7 +426,8 @@ def _cache_keeps_every_position(answer) -> str | None:
             where = f"append {step + 1} (layer {layer}, {n_new} new after {cached[layer]} cached)"
             for sentence, wrong in CACHE_MISTAKES.items():
                 theirs = _appended(wrong, _direct)[0]
-                if step < len(theirs) and _same_step(got[step], theirs[step]):
+                wrong_here = step < len(theirs) and not _same_step(theirs[step], expected[step])
+                if wrong_here and _same_step(got[step], theirs[step]):  # this wrong cache fails here as yours does
                     return f"{where}: {problem} — {sentence}"
             return f"{where}: {problem}"
         cached[layer] += n_new
