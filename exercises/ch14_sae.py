@@ -47,3 +47,11 @@ def feature_steered_logits(
     """The model's logits on `tokens` with alpha times feature `feature`'s decoder row (its direction in the
     residual stream) added to the activation at `hook_name`, at every position."""
     raise NotImplementedError()
+
+
+def latent_ablated_loss(
+    model: nn.Module, sae: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str, latent: int
+) -> Float[Tensor, ""]:
+    """The model's mean next-token loss on `tokens` with the SAE's reconstruction spliced in at `hook_name` and
+    latent `latent` zeroed in it: encode the activation, set that latent's activation to 0, decode."""
+    raise NotImplementedError()

@@ -61,3 +61,18 @@ def feature_steered_logits(
 
     with torch.no_grad():
         return model.run_with_hooks(tokens, fwd_hooks=[(hook_name, add)])
+
+
+def latent_ablated_loss(
+    model: nn.Module, sae: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str, latent: int
+) -> Float[Tensor, ""]:
+    """The model's mean next-token loss on `tokens` with the SAE's reconstruction spliced in at `hook_name` and
+    latent `latent` zeroed in it: encode the activation, set that latent's activation to 0, decode."""
+
+    def ablate(activation: Tensor, hook) -> Tensor:
+        feature_acts = sae.encode(activation)
+        feature_acts[..., latent] = 0.0
+        return sae.decode(feature_acts)
+
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook_name, ablate)])

@@ -104,6 +104,7 @@ class Ablation:
     splice_error: float  # spliced − clean at the same positions: what the SAE's error already costs there
     promoted_change: float  # change in log P(next token is one of the latent's most promoted tokens)
     direct_agreement: float  # correlation, over the vocabulary, of the mean change in log-probs with −logit effects
+    logprob_change: Float[Tensor, "d_vocab"]  # that mean change (centred over the vocabulary at each position)
 
 
 @torch.no_grad()
@@ -138,6 +139,7 @@ def ablate_latent(
         (loss["spliced"] - loss["clean"]).mean().item(),
         promoted_change.item(),
         agreement.item(),
+        mean_change,
     )
 
 

@@ -1,10 +1,12 @@
 """Checks for chapter 14, "Sparse autoencoders on our own model": the SAE's encoder, its loss, and the model's loss
-with the SAE spliced in, and the logits when a feature's direction is added (steering)."""
+with the SAE spliced in, the logits when a feature's direction is added (steering), and the loss with one latent
+zeroed in the spliced-in reconstruction (ablation)."""
 
 import torch
 
 from glassbox.checking.judge import Case, Exercise
 from glassbox.config import TransformerConfig
+from glassbox.features.latents import latent_ablated_loss
 from glassbox.features.probes import steer
 from glassbox.features.sae import SparseAutoencoder, sae_encode, sae_loss, spliced_loss, zero_ablated_loss
 from glassbox.model import Transformer
@@ -84,6 +86,59 @@ def _steer_cases() -> list[Case]:
     ]
 
 
+def _firing_sae(d_in: int, d_sae: int, seed: int, latent: int) -> SparseAutoencoder:
+    """A random SAE whose latent `latent` fires on most inputs and writes a long row, so zeroing it is felt."""
+    sae = _sae(d_in, d_sae, seed)
+    with torch.no_grad():
+        sae.b_enc[latent] = 2.0
+        sae.W_dec[latent] *= 4.0
+    return sae
+
+
+def _ablation_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(6)
+    cfg = TransformerConfig(
+        d_model=16, n_layers=2, n_heads=2, n_ctx=12, d_vocab=11, normalization_type="LN", seed=2, init_range=0.4
+    )
+    model = Transformer(cfg).eval()
+    tokens = torch.randint(0, 11, (4, 12), generator=generator)
+    # latents below d_model, so that zeroing the residual stream's coordinate instead is a mistake one can make
+    return [
+        Case("between the layers, latent 3", (model, _firing_sae(16, 64, 5, 3), tokens, "blocks.1.hook_resid_pre", 3)),
+        Case(
+            "on layer 0's MLP output, latent 10",
+            (model, _firing_sae(16, 32, 6, 10), tokens, "blocks.0.hook_mlp_out", 10),
+        ),
+        Case("one sequence, latent 7", (model, _firing_sae(16, 64, 7, 7), tokens[:1], "blocks.1.hook_resid_pre", 7)),
+    ]
+
+
+def _run(model, tokens, hook_name, fn):
+    with torch.no_grad():
+        return model.run_with_hooks(tokens, return_type="loss", fwd_hooks=[(hook_name, lambda a, hook: fn(a))])
+
+
+def _not_ablated(m, s, t, h, i):
+    return spliced_loss(m, s, t, h)
+
+
+def _error_kept(m, s, t, h, i):  # x − f_i W_dec[i]: the clean activation minus the latent's write
+    return _run(m, t, h, lambda a: a - s.encode(a)[..., i : i + 1] * s.W_dec[i])
+
+
+def _stream_coordinate(m, s, t, h, i):  # zeroes coordinate i of the activation, then reconstructs
+    return _run(m, t, h, lambda a: s(torch.cat([a[..., :i], torch.zeros_like(a[..., i : i + 1]), a[..., i + 1 :]], -1)))
+
+
+def _no_decoder_bias(m, s, t, h, i):
+    def ablate(a):
+        f = s.encode(a)
+        f[..., i] = 0
+        return f @ s.W_dec
+
+    return _run(m, t, h, ablate)
+
+
 EXERCISES = [
     Exercise(
         name="sae_encode",
@@ -139,5 +194,25 @@ EXERCISES = [
             "the hook must return the changed activation": lambda m, s, t, h, f, a: m(t),
         },
         agrees_with={"glassbox.features.probes.steer": lambda m, s, t, h, f, a: steer(m, t, h, s.W_dec[f].detach(), a)},
+    ),
+    Exercise(
+        name="latent_ablated_loss",
+        module="ch14_sae",
+        cases=_ablation_cases,
+        mistakes={
+            "that is the spliced loss with nothing ablated: set the latent's activation to 0 before decoding": (
+                _not_ablated
+            ),
+            "splice in the reconstruction with the latent zeroed: subtracting its write from the clean activation "
+            "keeps the SAE's error term, a different experiment": _error_kept,
+            "zero the SAE's latent (feature_acts[..., latent]), not coordinate `latent` of the residual stream": (
+                _stream_coordinate
+            ),
+            "decode with the decoder bias: x̂ = f W_dec + b_dec": _no_decoder_bias,
+            "that is the clean loss: the hook must return the ablated reconstruction": lambda m, s, t, h, i: m(
+                t, return_type="loss"
+            ),
+        },
+        agrees_with={"glassbox.features.latents.latent_ablated_loss": latent_ablated_loss},
     ),
 ]
