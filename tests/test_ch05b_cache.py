@@ -88,3 +88,21 @@ def test_the_stub_is_one_line_and_the_reference_passes():
     (result,) = run_checks(stub, EXERCISES["KVCache"])
     assert result.reason.startswith("not implemented yet")
     assert all(result.passed for result in run_checks(KVCache, EXERCISES["KVCache"]))
+
+
+def test_chapter_5b_generates_with_the_readers_cache_after_checking_it():
+    """In the solutions notebook the reader's KVCache is checked, then the chapter's last section makes its caches
+    with it (`mine("KVCache")`), for the tokens compared with the uncached ones and for the timing."""
+    from pathlib import Path
+
+    from glassbox_build.notebooks import chapter_to_notebook
+
+    root = Path(__file__).resolve().parents[1]
+    notebook = chapter_to_notebook(root / "book" / "part2" / "ch05b_sampling.md", root=root, fill_solutions=True)
+    sources = [cell.source for cell in notebook.cells]
+    picked = next(i for i, source in enumerate(sources) if 'mine("KVCache")' in source)
+    assert sources.index("check(KVCache)") < picked
+    assert "new_cache=lambda: my_cache(own_cfg.n_ctx)" in sources[picked]
+    assert "torch.equal(my_cached, sampling.generate(my_model" in sources[picked]
+    timed = next(i for i, source in enumerate(sources) if "my_cached_s = fastest(" in source)
+    assert timed > picked and "new_cache=long_cache" in sources[timed]
