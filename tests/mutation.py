@@ -52,6 +52,19 @@ FEATURE_TESTS = {
         "tests/test_mutants_features_superposition.py",
     ],
 }
+ANALYSIS_TESTS = {
+    "attention": ["tests/test_analysis_attention.py", "tests/test_analysis_circuits.py"],
+    "attribution": ["tests/test_analysis_interventions.py"],
+    "circuits": ["tests/test_analysis_circuits.py", "tests/test_analysis_score_decomposition.py"],
+    "interventions": [
+        "tests/test_analysis_interventions.py",
+        "tests/test_analysis_path_patching.py",
+        "tests/test_oracles.py",
+    ],
+    "neurons": ["tests/test_analysis_residual.py"],
+    "residual": ["tests/test_analysis_residual.py"],
+}
+ANALYSIS_TESTS = {name: [*tests, f"tests/test_mutants_analysis_{name}.py"] for name, tests in ANALYSIS_TESTS.items()}
 TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "model": (["components", "model", "config"], MODEL_TESTS),
     "sampling": (["sampling"], ["tests/test_sampling.py", "tests/test_oracles.py", "tests/test_properties.py"]),
@@ -66,21 +79,14 @@ TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "probes": (["features/probes"], FEATURE_TESTS["probes"]),
     "sae": (["features/sae"], FEATURE_TESTS["sae"]),
     "superposition": (["features/superposition"], FEATURE_TESTS["superposition"]),
+    # one analysis module at a time, judged by the tests that import it
+    **{name: ([f"analysis/{name}"], tests) for name, tests in ANALYSIS_TESTS.items()},
     "analysis": (
         [f"analysis/{name}" for name in ANALYSIS],
-        [
-            "tests/test_analysis_attention.py",
-            "tests/test_analysis_circuits.py",
-            "tests/test_analysis_interventions.py",
-            "tests/test_analysis_residual.py",
-            "tests/test_analysis_matrices.py",
-            "tests/test_oracles.py",
-            "tests/test_values.py",
-            "tests/test_mutants_analysis.py",
-        ],
+        sorted({test for tests in ANALYSIS_TESTS.values() for test in tests}),
     ),
     "rules": (
-        ["rules/definitions"],
+        ["rules/base", "rules/definitions", "rules/parity"],  # the rules, split in three files
         ["tests/test_rule_definitions.py", "tests/test_rules_by_hand.py", "tests/test_mutants_rules.py"],
     ),
 }
