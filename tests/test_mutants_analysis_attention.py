@@ -80,7 +80,7 @@ def test_head_correlation_refuses_stacked_layers_in_one_sentence():
     # the function's own check; jaxtyping's annotation check refuses it first where the tests turn it on
     with pytest.raises(
         (ValueError, TypeCheckError),
-        match=r"one layer's pattern \[batch, head, query, key\], got \(2, 1, 3, 6, 6\)|batch head query key",
+        match=r"one layer's pattern \[batch, head, query, key\], got \(2, 1, 3, 6, 6\)|Type-check error",
     ):
         attention.head_correlation(stacked())
 
