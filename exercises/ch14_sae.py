@@ -49,6 +49,15 @@ def feature_steered_logits(
     raise NotImplementedError()
 
 
+def latent_logit_effects(
+    W_dec: Float[Tensor, "d_sae d_model"], ln_scale: Float[Tensor, "d_model"], W_U: Float[Tensor, "d_model d_vocab"]
+) -> Float[Tensor, "d_sae d_vocab"]:
+    """Each latent's direct effect on the logits: its decoder row W_dec[i] with its mean over d_model subtracted,
+    multiplied by the final LayerNorm's scale ln_scale, times the unembedding W_U (the LayerNorm's division by the
+    stream's standard deviation left out)."""
+    raise NotImplementedError()
+
+
 def latent_ablated_loss(
     model: nn.Module, sae: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str, latent: int
 ) -> Float[Tensor, ""]:

@@ -63,6 +63,16 @@ def feature_steered_logits(
         return model.run_with_hooks(tokens, fwd_hooks=[(hook_name, add)])
 
 
+def latent_logit_effects(
+    W_dec: Float[Tensor, "d_sae d_model"], ln_scale: Float[Tensor, "d_model"], W_U: Float[Tensor, "d_model d_vocab"]
+) -> Float[Tensor, "d_sae d_vocab"]:
+    """Each latent's direct effect on the logits: its decoder row W_dec[i] with its mean over d_model subtracted,
+    multiplied by the final LayerNorm's scale ln_scale, times the unembedding W_U (the LayerNorm's division by the
+    stream's standard deviation left out)."""
+    centred = W_dec - W_dec.mean(-1, keepdim=True)  # what LayerNorm does first
+    return (centred * ln_scale) @ W_U
+
+
 def latent_ablated_loss(
     model: nn.Module, sae: nn.Module, tokens: Int[Tensor, "batch pos"], hook_name: str, latent: int
 ) -> Float[Tensor, ""]:

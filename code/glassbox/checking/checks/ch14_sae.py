@@ -6,7 +6,7 @@ import torch
 
 from glassbox.checking.judge import Case, Exercise
 from glassbox.config import TransformerConfig
-from glassbox.features.latents import latent_ablated_loss
+from glassbox.features.latents import latent_ablated_loss, logit_effects
 from glassbox.features.probes import steer
 from glassbox.features.sae import SparseAutoencoder, sae_encode, sae_loss, spliced_loss, zero_ablated_loss
 from glassbox.model import Transformer
@@ -84,6 +84,22 @@ def _steer_cases() -> list[Case]:
         Case("after the last layer, feature 17, α = −2", (model, sae, tokens, "blocks.1.hook_resid_post", 17, -2.0)),
         Case("before the first layer, feature 0, α = 0.5", (model, sae, tokens, "blocks.0.hook_resid_pre", 0, 0.5)),
     ]
+
+
+def _effects_cases() -> list[Case]:
+    generator = torch.Generator().manual_seed(8)
+    W_dec, W_U = torch.randn(32, 8, generator=generator), torch.randn(8, 11, generator=generator)
+    scale = 0.5 + torch.rand(8, generator=generator)  # a LayerNorm scale that is not all ones
+    offset = W_dec + 3.0  # rows with a large mean, which the centring removes
+    return [
+        Case("32 latents, d_model 8, 11 tokens", (W_dec, scale, W_U)),
+        Case("decoder rows with a large mean", (offset, scale, W_U)),
+        Case("a scale far from 1", (W_dec[:5], 4.0 * scale, W_U)),
+    ]
+
+
+def _centred(W):
+    return W - W.mean(-1, keepdim=True)
 
 
 def _firing_sae(d_in: int, d_sae: int, seed: int, latent: int) -> SparseAutoencoder:
@@ -194,6 +210,22 @@ EXERCISES = [
             "the hook must return the changed activation": lambda m, s, t, h, f, a: m(t),
         },
         agrees_with={"glassbox.features.probes.steer": lambda m, s, t, h, f, a: steer(m, t, h, s.W_dec[f].detach(), a)},
+    ),
+    Exercise(
+        name="latent_logit_effects",
+        module="ch14_sae",
+        cases=_effects_cases,
+        mistakes={
+            "LayerNorm subtracts the mean first: centre each decoder row, W_dec - W_dec.mean(-1, keepdim=True)": (
+                lambda W, s, U: (W * s) @ U
+            ),
+            "multiply by the final LayerNorm's scale ln_scale before the unembedding": lambda W, s, U: _centred(W) @ U,
+            "centre the decoder rows, then scale: centring after the scale gives another vector": lambda W, s, U: (
+                _centred(W * s) @ U
+            ),
+            "multiply by the LayerNorm's scale, do not divide by it": lambda W, s, U: (_centred(W) / s) @ U,
+        },
+        agrees_with={"glassbox.features.latents.logit_effects": lambda W, s, U: logit_effects(W, U, s)},
     ),
     Exercise(
         name="latent_ablated_loss",
