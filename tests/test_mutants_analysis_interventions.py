@@ -96,3 +96,14 @@ def test_path_patch_frozen_heads_is_each_later_head_alone_as_receiver_of_its_key
         torch.testing.assert_close(table[layer, 0], expected)
     queries = interventions.path_patch_frozen_heads(model, base, source, last_logit, (0, 0), part="q")
     assert not torch.equal(queries[1:], table[1:])  # the default reads the keys, not the queries
+
+
+def test_a_sender_in_the_second_last_layer_has_the_last_layer_as_receivers():
+    model = small(True, n_layers=2)
+    generator = torch.Generator().manual_seed(1)
+    base, source = torch.randint(0, 7, (2, 3, 5), generator=generator)
+    table = interventions.path_patch_frozen_heads(model, base, source, last_logit, (0, 1))
+    assert table[0].isnan().all() and not table[1].isnan().any()
+    for head in (0, 1):
+        expected = interventions.path_patch_frozen(model, base, source, last_logit, (0, 1), [(1, head)])
+        torch.testing.assert_close(table[1, head], expected)
