@@ -6,7 +6,7 @@ line naming it, and the generic kinds for `beam_search`, whose answer is a tenso
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
+from types import SimpleNamespace, new_class
 from typing import Any
 
 import torch
@@ -94,6 +94,8 @@ def _no_raise(ref: Callable[..., Any], fallback: Callable[..., Any]) -> Callable
 
 def learner_mistakes(name: str, ref: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
     """The learner's mistakes for one exercise of chapter 5b (empty for other exercises)."""
+    if name == "KVCache":  # a class: its wrong caches are built from the reference class
+        return kv_cache_mistakes(ref)
     mistakes = {
         "top_k_logits": {
             "top-k sets removed logits to 0": checks._top_k_zeros,
@@ -159,14 +161,6 @@ def learner_mistakes(name: str, ref: Callable[..., Any]) -> dict[str, Callable[.
             "logits shifted": lambda *args: ref(*args) + 0.5,
             "final LayerNorm skipped": _without_final_norm(ref),
         },
-        "KVCache": {
-            **{
-                kind: _cache_class(wrong)
-                for kind, wrong in zip(CACHE_KINDS, checks.CACHE_MISTAKES.values(), strict=True)
-            },
-            **{kind: _cache_class(wrong) for kind, wrong in checks.CONTEXT_MISTAKES.items()},
-            "length never counted": _cache_class(ref, length=property(lambda self: 0)),
-        },
         "attend_with_cache": {
             "cache mask at the top left": checks._mask_at_top_left,
             "cache without a mask": checks._no_mask,
@@ -195,7 +189,16 @@ CACHE_KINDS = (
 
 def _cache_class(base: type, **methods: Any) -> type:
     """A learner's `KVCache`: `base` with `methods` written over it (a class of its own, named as the exercise)."""
-    return type("KVCache", (base,), methods)
+    return new_class("KVCache", (base,), exec_body=lambda namespace: namespace.update(methods))
+
+
+def kv_cache_mistakes(ref: type) -> dict[str, type]:
+    """The learner's mistakes in the cache: the check's wrong caches, and a length that never counts."""
+    return {
+        **{kind: _cache_class(wrong) for kind, wrong in zip(CACHE_KINDS, checks.CACHE_MISTAKES.values(), strict=True)},
+        **{kind: _cache_class(wrong) for kind, wrong in checks.CONTEXT_MISTAKES.items()},
+        "length never counted": _cache_class(ref, length=property(lambda self: 0)),
+    }
 
 
 def kv_cache_answers(ref: type) -> dict[str, type]:
