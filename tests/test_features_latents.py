@@ -44,8 +44,8 @@ def test_logit_effects_centre_and_scale_like_the_final_layernorm():
 
 
 def test_logit_effects_rank_tokens_as_a_small_push_through_the_final_layernorm_does(setup):
-    # The one left-out factor, 1/σ, is positive: a tiny push along a latent's direction just before ln_final changes
-    # the logits in the direction the effects give, up to that factor (and σ's own small change, second order here).
+    # The one left-out factor, 1/σ, is positive: a tiny push along a latent's direction just before ln_final, with
+    # the part that would change σ projected out, changes the logits in the direction the effects give.
     model, sae, tokens, _ = setup
     effects = latents.model_logit_effects(sae, model)
     resid = torch.randn(16, generator=torch.Generator().manual_seed(3))

@@ -25,8 +25,10 @@ def logit_effects(
 
     The approximation: a LayerNorm is linear but for its division by the standard deviation of the whole stream,
     which is positive and the same for every logit, so it rescales a latent's row of effects without reordering it.
-    It is left out; the bias of the LayerNorm and of the unembedding add the same to every latent, and are left out
-    too. Only the direct path counts: whatever the layers after the SAE's hook do with the direction is not in it."""
+    It is left out, and so is the change the write makes to that deviation (exact, up to the factor, for a small
+    write that leaves it unchanged). The biases of the LayerNorm and of the unembedding add the same to every
+    latent, and are left out too. Only the direct path counts: what the layers after the SAE's hook do with the
+    direction is not in it."""
     if ln_scale is not None:
         W_dec = (W_dec - W_dec.mean(-1, keepdim=True)) * ln_scale  # LayerNorm: subtract the mean, scale by w
     return W_dec @ W_U
