@@ -63,8 +63,9 @@ TIMED = "time_"  # glued names of wall-clock measurements: never equal from run 
 # Numbers a chapter computes with the learner's own code (glassbox.yours: the solutions notebook runs the solutions as
 # the learner's notebook cells, the site runs the references). They are the learner's numbers, marked † in Colab, and
 # read up to 0.025 apart from the site's on the same kernels (chapter 5's variant study, seeds 1 and 2; seed 0 agrees):
-# not compared. The likely cause: chapter 5 trained on two threads on the site and on one here; it now trains on the
-# book's one thread everywhere (glassbox.runtime.book_threads), so a clean run may show them equal: then compare them.
+# not compared. Not the thread count: with chapter 5 on the book's one thread everywhere, a clean run (2026-12-06,
+# AVX512 both sides) still found 10 of them apart by up to 0.023. The learner's readable parts add the same numbers in
+# another order than the library's fused ones, and four thousand training steps carry the last bits into the loss.
 LEARNERS_NUMBERS = {
     "ch05_training": (
         "own_",
