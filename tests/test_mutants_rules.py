@@ -63,6 +63,7 @@ def test_plus_last_even_groups_each_target_by_where_its_even_number_lies():
     assert rule.accuracy_group(sequence, 4, n_ctx=4) == "inside the window"  # positions 0 … 3
     assert rule.accuracy_group(sequence, 4, n_ctx=3) == "outside the window"  # positions 1 … 3
     assert rule.accuracy_group([1, 3, plus, 4], 3, n_ctx=8) == "no even number"
+    assert rule.accuracy_group([1, 4, plus, 4], 3, n_ctx=2) == "inside the window"  # the even number just before +
     assert Lucky7().accuracy_group([7, 1, 7], 2, n_ctx=2) == "constrained"
     assert Lucky7().scored_tokens([3, 7, 3], 2) == {3} and Lucky7().scored_tokens([3, 5, 3], 2) is None
 
@@ -74,6 +75,7 @@ def test_even_repeat_last_odd_reads_the_most_recent_odd_number_and_groups_by_win
     sequence = [5, 2, 2, 2, 5]
     assert rule.accuracy_group(sequence, 4, n_ctx=4) == "inside the window"  # sees positions 0 … 3
     assert rule.accuracy_group(sequence, 4, n_ctx=3) == "outside the window"  # sees positions 1 … 3
+    assert rule.accuracy_group([1, 3, 2, 3], 3, n_ctx=2) == "inside the window"  # the odd number just before the even
 
 
 def test_targets_are_integer_token_ids():
