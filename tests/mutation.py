@@ -3,7 +3,11 @@
 mutmut 3.8.1 (configured in setup.cfg) mutates a copy of the repository under _build/mutation/<module>/, never the
 working tree, and judges each mutant by the fast-tier tests listed here for its module. Prints, per module, the
 mutants killed out of those tested and the score; `cd _build/mutation/<module> && ../../../.venv/bin/mutmut show
-<name>` shows a survivor."""
+<name>` shows a survivor.
+
+mutmut 3 leaves every decorated function unmutated (`@torch.no_grad()`, `@torch.enable_grad()`, `@property`, …; only
+`@staticmethod` and `@classmethod` are mutated), so a score here says nothing about those functions: e.g.
+`train_probe`, `sae_stats`, `logit_lens`, `path_decomposition`, and most of `analysis/interventions.py`'s patching."""
 
 from __future__ import annotations
 
