@@ -6,7 +6,7 @@ import pytest
 import torch
 from glassbox import sampling
 from glassbox.checking.checks import EXERCISES
-from glassbox.checking.checks import cache_cases as cases
+from glassbox.checking.checks import kvcache_cases as cases
 from glassbox.checking.judge import run_checks
 from glassbox_solutions.ch05b_sampling import KVCache, forward_with_cache
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace, new_class
 from typing import Any
 
 import torch
-from glassbox.checking.checks import beam_cases, cache_cases, ch05b_sampling
+from glassbox.checking.checks import beam_cases, cache_cases, ch05b_sampling, kvcache_cases
 from glassbox.checking.checks import ch05c_tokens as tokens
 
 # What the one line must say for each kind added here (a regular expression searched in the FAIL line).
@@ -73,7 +73,7 @@ EXPECTED = {
 }
 
 # chapter 5b's checks keep their beam-search and cache cases in modules of their own: one namespace for all three
-checks = SimpleNamespace(**{**vars(ch05b_sampling), **vars(beam_cases), **vars(cache_cases)})
+checks = SimpleNamespace(**{**vars(ch05b_sampling), **vars(beam_cases), **vars(cache_cases), **vars(kvcache_cases)})
 
 
 def _temperature_after_softmax(logits, t, top_k=None, top_p=None):

@@ -1,6 +1,7 @@
 """Checks for chapter 5b, "Sampling and generation": top-k, top-p, a frequency penalty, the sampling distribution,
 beam search, attention over a key-value cache, the cached forward and the cache itself. Each names the mistakes a
-learner is likely to make. The beam search and cache exercises' cases are in `beam_cases` and `cache_cases`."""
+learner is likely to make. The beam search and cache exercises' cases are in `beam_cases`, `cache_cases` and
+`kvcache_cases`."""
 
 import torch
 
@@ -24,15 +25,17 @@ from glassbox.checking.checks.beam_cases import (
 )
 from glassbox.checking.checks.cache_cases import (
     _cache_cases,
-    _cache_in_a_forward,
-    _cache_keeps_every_position,
-    _cache_refuses_past_context,
     _cached_forward_behaves,
     _forward_cases,
-    _kv_cache_cases,
     _mask_at_top_left,
     _new_keys_only,
     _no_mask,
+)
+from glassbox.checking.checks.kvcache_cases import (
+    _cache_in_a_forward,
+    _cache_keeps_every_position,
+    _cache_refuses_past_context,
+    _kv_cache_cases,
 )
 from glassbox.checking.diagnose import SOFTMAX_HINT
 from glassbox.checking.judge import Case, Exercise
