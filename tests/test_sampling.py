@@ -86,6 +86,29 @@ def test_cached_generation_gives_the_same_tokens_past_the_context(options, chang
     assert torch.equal(cached, uncached)
 
 
+def test_generation_runs_the_readers_own_cache_of_exercise_5b10():
+    """`generate(..., new_cache=...)` samples with any cache that has `length` and `append`: the reader's KVCache
+    (the solution here) gives the uncached tokens past the context, and a cache that forgets gives others."""
+    model = _model()
+    made = []
+
+    def readers_cache():
+        made.append(solution.KVCache(model.cfg.n_ctx))
+        return made[-1]
+
+    prompt = torch.tensor([[1, 2, 3], [4, 5, 6]])
+    cached = sampling.generate(model, prompt, 20, use_cache=True, new_cache=readers_cache)
+    assert torch.equal(cached, sampling.generate(model, prompt, 20))
+    assert len(made) > 1 and isinstance(made[0], sampling.Cache), "fresh caches of its own once the window slides"
+
+    class Forgets(solution.KVCache):
+        def append(self, layer, k, v):
+            return k, v  # the new positions only: the earlier ones are lost
+
+    forgetful = sampling.generate(model, prompt, 20, use_cache=True, new_cache=lambda: Forgets(model.cfg.n_ctx))
+    assert not torch.equal(forgetful, cached)
+
+
 def test_generation_is_seeded_and_the_model_method_delegates_to_it():
     model = _model()
     first = sampling.generate(model, [1, 2], 15, temperature=1.0, seed=3)

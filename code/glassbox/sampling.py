@@ -16,6 +16,7 @@ import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import einops
 import torch
@@ -102,16 +103,20 @@ def generate(
     use_cache: bool = False,
     probs_fn: Callable[..., Tensor] | None = None,
     forward: Callable[..., Tensor] | None = None,
+    new_cache: Callable[[], Cache] | None = None,
 ) -> Int[Tensor, "batch new_pos"]:
     """Extend `tokens` one token at a time: greedy at temperature 0, otherwise sampled (seeded) from
     `sampling_probs`. Only the last `n_ctx` tokens are read, so the output may be longer than the context.
 
     With `use_cache` the keys and values of earlier positions are kept (`KVCache`) and each step runs the model on
-    the new token alone; the tokens are the same as without it. `probs_fn` (a `sampling_probs`) and `forward` (a
-    `forward_with_cache(model, tokens, cache)`) replace the library's — with the reader's own, for instance.
+    the new token alone; the tokens are the same as without it. `probs_fn` (a `sampling_probs`), `forward` (a
+    `forward_with_cache(model, tokens, cache)`) and `new_cache` (makes an empty `Cache`: any object with `length`
+    and `append(layer, k, v)`, such as the reader's `KVCache` of exercise 5b.10) replace the library's — with the
+    reader's own, for instance.
     """
     probs_fn = probs_fn or sampling_probs
     forward = forward or forward_with_cache
+    new_cache = new_cache or KVCache
 
     if temperature < 0:
         raise ValueError(f"temperature must be ≥ 0, got {temperature}")
@@ -122,12 +127,12 @@ def generate(
         generator.seed()  # unseeded: a fresh random state each call (a new Generator always starts the same)
     else:
         generator.manual_seed(seed)
-    cache: KVCache | None = None
+    cache: Cache | None = None
     for _ in range(max_new_tokens):
         if not use_cache:
             logits = model(tokens[:, -n_ctx:])[:, -1]  # [batch, d_vocab]
         elif cache is None or cache.length >= n_ctx:  # first step, or the window slid: positions start again at 0
-            cache = KVCache()
+            cache = new_cache()
             logits = forward(model, tokens[:, -n_ctx:], cache)[:, -1]
         else:
             logits = forward(model, tokens[:, -1:], cache)[:, -1]
@@ -233,6 +238,18 @@ def beam_search(
 
 
 # --------------------------------------------------------------------------------------------- the KV cache
+@runtime_checkable
+class Cache(Protocol):
+    """What a cached forward needs of a key-value cache: the number of positions it holds, and `append`, which
+    stores a layer's new keys and values after the cached ones and returns all of them. The library's `KVCache` is
+    one; the reader's own (exercise 5b.10) is another."""
+
+    @property
+    def length(self) -> int: ...
+
+    def append(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]: ...
+
+
 @dataclass
 class KVCache:
     """The keys and values every layer computed for the positions seen so far: `keys[layer]` is
@@ -282,7 +299,7 @@ def attend_with_cache(
 class LayerCache:
     """One layer's entry of a `KVCache`: what `Attention.forward(x, cache)` appends its new keys and values to."""
 
-    cache: KVCache
+    cache: Cache
     layer: int
 
     def append(self, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
@@ -295,7 +312,7 @@ def takes_a_cache(model: nn.Module) -> bool:
     return len(blocks) > 0 and all("cache" in inspect.signature(block.forward).parameters for block in blocks)
 
 
-def forward_with_cache(model: LogitsModel, tokens: Int[Tensor, "batch new_pos"], cache: KVCache) -> Tensor:
+def forward_with_cache(model: LogitsModel, tokens: Int[Tensor, "batch new_pos"], cache: Cache) -> Tensor:
     """Logits [batch, new_pos, d_vocab] for `tokens`, which follow the `cache.length` positions already in `cache`:
     the model's own parts run on the new positions alone, embedded at positions `cache.length` onwards, and each
     block's attention appends its keys and values to the cache and reads all of them."""
