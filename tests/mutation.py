@@ -5,9 +5,12 @@ working tree, and judges each mutant by the fast-tier tests listed here for its 
 mutants killed out of those tested and the score; `cd _build/mutation/<module> && ../../../.venv/bin/mutmut show
 <name>` shows a survivor.
 
-mutmut 3 leaves every decorated function unmutated (`@torch.no_grad()`, `@torch.enable_grad()`, `@property`, …; only
-`@staticmethod` and `@classmethod` are mutated), so a score here says nothing about those functions: e.g.
-`train_probe`, `sae_stats`, `logit_lens`, `path_decomposition`, and most of `analysis/interventions.py`'s patching."""
+mutmut 3 leaves every decorated function unmutated (only `@staticmethod` and `@classmethod` are mutated), so the copy
+is rewritten first (`undecorate`; never the working tree): a function under `@torch.no_grad()` or `@torch.enable_grad()`
+becomes an undecorated one whose body (after its docstring) runs inside `with torch.no_grad():`, and a getter under a
+bare `@property` becomes a plain method followed by `name = property(name)`; both mean the same to Python, and the
+copy's tests must pass before any mutant is tried. Still unmutated: generators under a grad decorator (the `with`
+would outlive each `yield`), property setters, and functions with any other decorator."""
 
 from __future__ import annotations
 
@@ -19,6 +22,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import libcst as cst
+import libcst.matchers as m
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTMUT = Path(sys.executable).with_name("mutmut")
@@ -99,6 +105,73 @@ COPIED |= {name: name for name in ("solutions", "exercises", "tests", "conftest.
 LEFT_OUT = shutil.ignore_patterns("site", "colab", "node_modules", "__pycache__", "*.egg-info", "mutants")
 
 
+GRAD_MODES = ("no_grad", "enable_grad")  # `@torch.<mode>()`, rewritten into `with torch.<mode>():`
+
+
+class Undecorate(cst.CSTTransformer):
+    """Rewrites the decorators mutmut skips into forms it mutates, with the same behaviour (module docstring)."""
+
+    def __init__(self) -> None:
+        self.rewritten: list[str] = []
+        self.properties: list[list[str]] = []  # per class body being visited: its getters made plain methods
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.properties.append([])
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        getters = set(self.properties.pop())
+        if not getters:
+            return updated
+        body: list[cst.BaseStatement] = []
+        for statement in updated.body.body:
+            body.append(statement)
+            if isinstance(statement, cst.FunctionDef) and statement.name.value in getters:
+                body.append(cst.parse_statement(f"{statement.name.value} = property({statement.name.value})"))
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        if len(updated.decorators) != 1:
+            return updated
+        decorator = updated.decorators[0].decorator
+        mode = next(
+            (
+                name
+                for name in GRAD_MODES
+                if m.matches(decorator, m.Call(func=m.Attribute(value=m.Name("torch"), attr=m.Name(name)), args=[]))
+            ),
+            None,
+        )
+        if mode is not None and not m.findall(updated.body, m.Yield()):
+            statements = list(updated.body.body)
+            docstring = statements[:1] if updated.get_docstring(clean=False) is not None else []
+            rest = statements[len(docstring) :]
+            with_block = cst.With(
+                items=[cst.WithItem(cst.parse_expression(f"torch.{mode}()"))],
+                body=cst.IndentedBlock(body=rest),
+            )
+            self.rewritten.append(f"{updated.name.value} (@torch.{mode}())")
+            return updated.with_changes(
+                decorators=[],
+                leading_lines=[*updated.decorators[0].leading_lines, *updated.leading_lines],
+                body=updated.body.with_changes(body=[*docstring, with_block]),
+            )
+        if m.matches(decorator, m.Name("property")) and self.properties:
+            self.properties[-1].append(updated.name.value)
+            self.rewritten.append(f"{updated.name.value} (@property)")
+            return updated.with_changes(
+                decorators=[], leading_lines=[*updated.decorators[0].leading_lines, *updated.leading_lines]
+            )
+        return updated
+
+
+def undecorate(path: Path) -> list[str]:
+    """Rewrites `path` in place so that mutmut mutates its grad-mode functions and property getters; returns them."""
+    transformer = Undecorate()
+    tree = cst.parse_module(path.read_text()).visit(transformer)
+    path.write_text(tree.code)
+    return transformer.rewritten
+
+
 def prepare(module: str, commit: str | None = None) -> Path:
     """The copy mutmut works in: the working tree's library and tests, or with `commit` both as committed there (so
     that others' unfinished edits are not what gets mutated, and the tests match the library they test)."""
@@ -121,12 +194,34 @@ def prepare(module: str, commit: str | None = None) -> Path:
     config = configparser.ConfigParser()
     config.read(folder / "setup.cfg")
     files, tests = TARGETS[module]
+    for name in files:
+        rewritten = undecorate(folder / "glassbox" / f"{name}.py")
+        print(f"glassbox/{name}.py: undecorated for mutmut:", ", ".join(rewritten) or "nothing")
     config["mutmut"]["only_mutate"] = "\n" + "\n".join(f"glassbox/{name}.py" for name in files)
     tests = [test for test in tests if (folder / test).exists()]  # a test file listed before it is written
     config["mutmut"]["pytest_add_cli_args_test_selection"] = "\n" + "\n".join(tests)
     with open(folder / "setup.cfg", "w") as f:
         config.write(f)
     return folder
+
+
+def check_clean(folder: Path, env: dict[str, str]) -> None:
+    """Runs the copy's tests on its unmutated (but undecorated) library, as mutmut will, and stops if any fails: a
+    rewrite that changed behaviour would otherwise read as mutants killed."""
+    folder = folder.resolve()
+    config = configparser.ConfigParser()
+    config.read(folder / "setup.cfg")
+    args = [
+        *config["mutmut"]["pytest_add_cli_args"].strip().splitlines(),
+        *config["mutmut"]["pytest_add_cli_args_test_selection"].strip().splitlines(),
+    ]
+    probe = "import glassbox, sys; sys.exit(not glassbox.__file__.startswith(sys.argv[1]))"
+    env = {**env, "PYTHONPATH": str(folder)}
+    if subprocess.run([sys.executable, "-c", probe, str(folder)], cwd=folder, env=env).returncode:
+        raise SystemExit(f"{folder}: `import glassbox` does not find the copy's library")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", *args], cwd=folder, env=env)
+    if result.returncode:
+        raise SystemExit(f"{folder}: the tests fail on the unmutated copy (exit {result.returncode}); no mutants run")
 
 
 def score(folder: Path) -> dict[str, tuple[int, int, list[str]]]:
@@ -163,6 +258,7 @@ def main() -> int:
         # one thread: mutmut forks each mutant's test run from a process that has already run torch, and a fork of a
         # process with a live OpenMP thread pool deadlocks (every mutant then reads as a timeout)
         one_thread = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        check_clean(folder, one_thread)
         subprocess.run(
             [MUTMUT, "run", "--max-children", str(args.max_children)], cwd=folder, check=False, env=one_thread
         )
