@@ -75,6 +75,10 @@ ANALYSIS_TESTS = {
     "residual": ["tests/test_analysis_residual.py"],
 }
 ANALYSIS_TESTS = {name: [*tests, f"tests/test_mutants_analysis_{name}.py"] for name, tests in ANALYSIS_TESTS.items()}
+# the functions mutmut reaches only since the copy is undecorated (see `undecorate`) have tests of their own
+DECORATED = "tests/test_mutants_decorated_{}.py"
+FEATURE_TESTS = {name: [*tests, DECORATED.format(name)] for name, tests in FEATURE_TESTS.items()}
+ANALYSIS_TESTS = {name: [*tests, DECORATED.format(name)] for name, tests in ANALYSIS_TESTS.items()}
 TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "model": (["components", "model", "config"], MODEL_TESTS),
     "sampling": (["sampling"], ["tests/test_sampling.py", "tests/test_oracles.py", "tests/test_properties.py"]),
