@@ -68,3 +68,9 @@ def test_sae_stats_counts_a_feature_at_exactly_zero_as_silent():
     stats = saes.sae_stats(by_hand_sae(), acts)
     assert stats.l0 == 0.0
     torch.testing.assert_close(stats.density, torch.zeros(2))
+
+
+def test_collect_activations_default_batches_are_the_signatures_256():
+    model = RecordingModel()
+    assert len(saes.collect_activations(model, torch.zeros(300, 2, dtype=torch.long), "hook_x")) == 300
+    assert model.batches == [256, 44]
