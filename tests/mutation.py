@@ -252,6 +252,12 @@ def main() -> int:
     parser.add_argument(
         "--commit", help="mutate the library, with its tests, as committed at this revision (default: working tree)"
     )
+    parser.add_argument(
+        "--mutants",
+        nargs="+",
+        default=[],
+        help="only these mutants (mutmut's names, globs allowed: 'glassbox.sampling.x_generate__mutmut_*')",
+    )
     args = parser.parse_args()
     unknown = [m for m in args.modules if m not in TARGETS]
     if unknown:
@@ -264,7 +270,10 @@ def main() -> int:
         one_thread = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         check_clean(folder, one_thread)
         subprocess.run(
-            [MUTMUT, "run", "--max-children", str(args.max_children)], cwd=folder, check=False, env=one_thread
+            [MUTMUT, "run", "--max-children", str(args.max_children), *args.mutants],
+            cwd=folder,
+            check=False,
+            env=one_thread,
         )
         for file, (killed, tested, others) in sorted(score(folder).items()):
             print(f"\n{file}: {killed} of {tested} mutants killed", *others, sep="\n  ")
