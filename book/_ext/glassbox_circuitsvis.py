@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import circuitsvis
+from glassbox.plots.gpt2 import circuitsvis_bundle_path
 from sphinx.application import Sphinx
 
 MARKER = 'class="glassbox-circuitsvis"'  # what glassbox.plots.gpt2.AttentionHeadsWidget's HTML carries
@@ -24,14 +25,9 @@ def bundle_name() -> str:
     return f"circuitsvis-{circuitsvis.__version__}.js"
 
 
-def bundle_path() -> Path:
-    """The browser bundle that ships with the installed circuitsvis (what it inlines into each figure offline)."""
-    return Path(circuitsvis.__file__).parent / "dist" / "cdn" / "iife.js"
-
-
 def bundle_source() -> str:
     """The installed circuitsvis's browser bundle (IIFE: defines `window.CircuitsVis`), without its source-map line."""
-    lines = bundle_path().read_text(encoding="utf-8").splitlines()
+    lines = circuitsvis_bundle_path().read_text(encoding="utf-8").splitlines()
     return "\n".join(line for line in lines if not line.startswith("//# sourceMappingURL=")) + "\n"
 
 

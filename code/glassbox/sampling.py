@@ -7,7 +7,11 @@ Every function takes any model that maps token ids `[batch, pos]` to logits `[ba
 each attention layer keeps its keys and values in the cache itself (`glassbox.components.Attention.forward(x,
 cache)`, as TransformerLens's attention does), so no forward is written twice: the tests hold its logits equal to
 `model(tokens)` on every configuration. A model whose blocks take no cache (one built from the reader's own chapter 3
-parts) is sampled with the reader's own cached forward, `generate(..., forward=...)` (exercise 5b.9).
+parts) is sampled with the reader's own cached forward, `generate(..., forward=...)` (exercise 5b.9), and any cache
+with `length` and `append` (the `Cache` protocol: the reader's own `KVCache` of exercise 5b.10) can stand in for ours.
+
+Longer than 300 lines: it is chapter 5b's whole API in one place (the chapter reads `sampling.X` for each), each part
+a few short functions; the cache is the part that would leave, and it shares `generate`'s loop.
 """
 
 from __future__ import annotations

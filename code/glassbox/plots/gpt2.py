@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -202,6 +203,14 @@ def parameters_by_kind(counts: dict[str, dict[str, int]]) -> Figure:
 
 
 # ------------------------------------------------------------------------------------- circuitsvis, loaded once
+def circuitsvis_bundle_path() -> Path:
+    """The browser bundle that ships with the installed circuitsvis: what `circuitsvis.attention.attention_heads`
+    inlines into every figure offline, and what a page must load once for `AttentionHeadsWidget`."""
+    import circuitsvis
+
+    return Path(circuitsvis.__file__).parent / "dist" / "cdn" / "iife.js"
+
+
 class AttentionHeadsWidget:
     """circuitsvis's `AttentionHeads` view without its 1.3 MB inline bundle.
 
