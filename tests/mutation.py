@@ -41,6 +41,7 @@ MODEL_TESTS = [
     "tests/test_mutants_model.py",
     "tests/test_hooks_fire.py",
     "tests/test_seeding.py",
+    "tests/test_mutants_decorated_sampling.py",  # Transformer.generate's defaults, beside sampling.generate's
 ]
 ANALYSIS = ["attention", "attribution", "circuits", "interventions", "neurons", "residual"]  # planar: Part III's
 FEATURES = ["superposition", "sae", "probes", "interpret"]
@@ -81,7 +82,15 @@ FEATURE_TESTS = {name: [*tests, DECORATED.format(name)] for name, tests in FEATU
 ANALYSIS_TESTS = {name: [*tests, DECORATED.format(name)] for name, tests in ANALYSIS_TESTS.items()}
 TARGETS: dict[str, tuple[list[str], list[str]]] = {
     "model": (["components", "model", "config"], MODEL_TESTS),
-    "sampling": (["sampling"], ["tests/test_sampling.py", "tests/test_oracles.py", "tests/test_properties.py"]),
+    "sampling": (
+        ["sampling"],
+        [
+            "tests/test_sampling.py",
+            "tests/test_oracles.py",
+            "tests/test_properties.py",
+            DECORATED.format("sampling"),
+        ],
+    ),
     "bpe": (["bpe"], ["tests/test_bpe.py", "tests/test_properties.py"]),
     "checking": (["judge", "diagnose", "answer", "checking"], CHECKING_TESTS),
     "features": (
