@@ -3,16 +3,8 @@ book trains (chapter 7b's parity rules live in `glassbox.rules.parity`; their ba
 `glassbox.rules.base`, re-exported here).
 
 A rule fixes some positions of a sequence and leaves the rest free. `PlusLastEven`: after every `+` comes the most
-recent even number before it. Each rule is a class with
-
-- `generate(n_sequences, rng)`: sequences of token ids (lengths min_length … max_length) that follow the rule;
-- `allowed(sequence, i)`: the tokens the rule permits at position i, or None where the position is free;
-- `target(sequence, i)`: the one token the rule fixes at i (None where it is free or allows several);
-- `constrained_mask(sequence)`: which positions the rule fixes;
-- `verify(sequence)`: whether every constrained position holds an allowed token.
-
-Tokens are ids into `rule.vocab` (e.g. "0" … "10", "+"); `rule.encode`/`rule.decode` convert. Randomness comes
-only from the `numpy.random.Generator` passed in, so a seed fixes the data.
+recent even number before it. What every rule offers (`generate`, `allowed`, `target`, `constrained_mask`,
+`verify`, `encode`/`decode`) is described in `glassbox.rules.base`.
 """
 
 from __future__ import annotations
