@@ -23,6 +23,7 @@ from glassbox.cache import cache_dir, cached_model, model_file, save_weights  # 
 from glassbox.config import TransformerConfig
 from glassbox.data import CharTokenizer, book_text, random_windows, split
 from glassbox.model import Transformer
+from glassbox.runtime import BOOK_THREADS, threads
 from glassbox.train import TrainConfig, load_checkpoint, train
 
 
@@ -99,7 +100,11 @@ def char_model(recipe: CharRecipe = CHAR_RECIPE) -> tuple[Transformer, CharToken
         return load_checkpoint(model, history.checkpoints[best_step])
 
     path = _file(cfg, recipe.train, recipe.batch_size)
-    return cached_model(path, lambda: Transformer(cfg), trained), tokenizer
+    # The book's thread count wherever the model is first needed (and recorded so beside it): chapter 5 trains it
+    # after book_threads(), but a Colab runtime that opens chapter 9 or 14 first trains it here, on the runtime's
+    # own count, and two threads sum in another order than one (the same kernels gave another model).
+    with threads(BOOK_THREADS):
+        return cached_model(path, lambda: Transformer(cfg), trained), tokenizer
 
 
 class _deterministic:
