@@ -3,8 +3,10 @@
 // <script class="glassbox-touch-model" data-for="its id"> beside it and runs the model's forward pass here.
 // The forward pass is the book's `Transformer` for d_model 2: x = W_E[t] + W_pos[p]; q, k, v = x W + b;
 // scores = q·k / attn_scale, causal mask, softmax; z = pattern v; mid = x + z W_O + b_O; post = mid + MLP(mid)
-// (ReLU); logits = post W_U + b_U. Weights are float32 (Math.fround); each sum of products is computed in float64
-// and rounded to float32 where PyTorch's float32 tensors are (what keeps it within 1e-4 of PyTorch's logits).
+// (ReLU); logits = post W_U + b_U. Weights are float32 values (Math.fround; a drag keeps them so); everything is
+// computed in float64, JavaScript's number: PyTorch's float64 pass on the same weights gives the same logits to
+// ~1e-12 (tests/test_widget.py, the site check). PyTorch's usual float32 pass rounds as it goes, by ~1e-4 at the
+// logits of a few hundred this model reaches, in an order of sums that depends on the CPU's kernels.
 (function () {
   "use strict";
   if (window.GlassBoxTouch) { window.GlassBoxTouch.mountAll(); return; }
@@ -100,13 +102,12 @@
   }
   function f32(a) { return each(a, Math.fround); }
   function copy(a) { return each(a, function (b) { return b; }); }
-  var R = Math.fround;  // float32, where PyTorch's float32 tensors round: after each product, sum and bias
-  function vecmat(x, W, b) {  // x [n], W [n][m], b [m] or null: R(R(x W) + b), as `x @ W + b` in float32
+  function vecmat(x, W, b) {  // x [n], W [n][m], b [m] or null: x W + b
     var m = W[0].length, out = new Array(m);
     for (var j = 0; j < m; j++) {
       var s = 0;
       for (var i = 0; i < x.length; i++) s += x[i] * W[i][j];
-      out[j] = b ? R(R(s) + b[j]) : R(s);
+      out[j] = b ? s + b[j] : s;
     }
     return out;
   }
@@ -158,33 +159,32 @@
     var w = this.w, pre = vecmat(mid, w.W_in, w.b_in);
     for (var i = 0; i < pre.length; i++) pre[i] = pre[i] > 0 ? pre[i] : 0;
     var mlp = vecmat(pre, w.W_out, w.b_out), post = new Array(mid.length);
-    for (var d = 0; d < mid.length; d++) post[d] = R((this.cfg.use_residual ? mid[d] : 0) + mlp[d]);
+    for (var d = 0; d < mid.length; d++) post[d] = (this.cfg.use_residual ? mid[d] : 0) + mlp[d];
     return vecmat(post, w.W_U, w.b_U);
   };
   // Every activation of one window; `pins` replaces the value of a position ({position: [v0, v1]}).
   Model.prototype.forward = function (tokens, pins) {
     var w = this.w, n = tokens.length, self = this, p, j, d;
-    var x = tokens.map(function (t, p) { return w.W_E[t].map(function (e, d) { return R(e + w.W_pos[p][d]); }); });
+    var x = tokens.map(function (t, p) { return w.W_E[t].map(function (e, d) { return e + w.W_pos[p][d]; }); });
     var q = x.map(function (r) { return vecmat(r, w.W_Q, w.b_Q); });
     var k = x.map(function (r) { return vecmat(r, w.W_K, w.b_K); });
     var v = x.map(function (r, p) { return pins && pins[p] ? pins[p].slice() : vecmat(r, w.W_V, w.b_V); });
     var pattern = [], z = [], mid = [], logits = [], probs = [];
     for (p = 0; p < n; p++) {
-      // as PyTorch's CPU attention kernel: float32 scores q·k × (1/scale), exp(score − max), then Σ exp·v / Σ exp
-      var scores = [], scale = R(1 / self.cfg.attn_scale), top = -Infinity;
+      // scores q·k / scale, causal (keys 0 … p), softmax: exp(score − max) / Σ exp; z = Σ pattern · v
+      var scores = [], top = -Infinity;
       for (j = 0; j <= p; j++) {
         var s = 0;
         for (d = 0; d < q[p].length; d++) s += q[p][d] * k[j][d];
-        scores.push(R(R(s) * scale));
+        scores.push(s / self.cfg.attn_scale);
         top = Math.max(top, scores[j]);
       }
-      var e = scores.map(function (sc) { return R(Math.exp(sc - top)); }), sum = 0, zp = new Array(v[0].length).fill(0);
-      for (j = 0; j <= p; j++) sum = R(sum + e[j]);
-      for (j = 0; j <= p; j++) for (d = 0; d < zp.length; d++) zp[d] += e[j] * v[j][d];
-      zp = zp.map(function (zd) { return R(R(zd) / sum); });
+      var e = scores.map(function (sc) { return Math.exp(sc - top); }), sum = 0, zp = new Array(v[0].length).fill(0);
+      for (j = 0; j <= p; j++) sum += e[j];
       var a = e.map(function (ej) { return ej / sum; });
+      for (j = 0; j <= p; j++) for (d = 0; d < zp.length; d++) zp[d] += a[j] * v[j][d];
       var out = vecmat(zp, w.W_O, w.b_O), m = new Array(x[p].length);
-      for (d = 0; d < m.length; d++) m[d] = R((this.cfg.use_residual ? x[p][d] : 0) + out[d]);
+      for (d = 0; d < m.length; d++) m[d] = (this.cfg.use_residual ? x[p][d] : 0) + out[d];
       var l = this.readout(m);
       pattern.push(a); z.push(zp); mid.push(m); logits.push(l); probs.push(softmax(l));
     }

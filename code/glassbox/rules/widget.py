@@ -9,12 +9,16 @@ book's Sphinx extension `book/_ext/glassbox_widget.py` serves the script once fr
 Colab (the script is inline).
 
 `model_from_export` builds the PyTorch model back from the JSON, and `reference_logits` gives PyTorch's logits for
-seeded random windows: the site check and tests/test_widget.py compare the browser's forward pass with them.
+seeded random windows: the site check and tests/test_widget.py compare the browser's forward pass with them. Every
+reference is PyTorch's forward pass in float64 on the exported float32 weights: the page computes in float64 (a
+JavaScript number), so the two agree to ~1e-12, and any real difference stands out. PyTorch's own float32 pass
+carries its rounding (~1e-5 per 100 of logit), which `reference_logits` also returns, as information.
 `python -m glassbox.rules.widget reference < model.json` prints them.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import itertools
 import json
@@ -72,6 +76,11 @@ def _check(model: Transformer) -> None:
 def logits_of(model: Transformer, windows: list[list[int]] | torch.Tensor) -> torch.Tensor:
     """PyTorch's logits [batch, pos, d_vocab] for windows of equal length."""
     return model.eval()(torch.as_tensor(windows))
+
+
+def exact(model: Transformer) -> Transformer:
+    """A float64 copy of `model`: the same weights, its forward pass nearly exact (the page's arithmetic)."""
+    return copy.deepcopy(model).double().eval()
 
 
 @torch.no_grad()
@@ -156,7 +165,8 @@ def export(
     model: Transformer, rule: Rule, *, setup: str | None = None, n_reference: int = 4, seed: int = 0
 ) -> dict[str, Any]:
     """The model as the widget reads it: config, weights (TransformerLens names; each head's matrices as
-    [d_model, d_head]), the scenarios, and PyTorch's logits for the scenario windows and `n_reference` random ones.
+    [d_model, d_head]), the scenarios, and PyTorch's logits (float64, 12 digits) for the scenario windows and
+    `n_reference` random ones.
     `setup` names the gallery entry the model is (`rules.SETUPS`; the rule's name if None), so that the export can be
     built back into PyTorch's model (`model_from_export`)."""
     _check(model)
@@ -173,7 +183,8 @@ def export(
     shown = scenarios(model, rule)
     rng = np.random.default_rng(seed)
     windows = [s["window"] for s in shown] + rng.integers(0, rule.d_vocab, (n_reference, cfg.n_ctx)).tolist()
-    reference = [{"window": w, "logits": _floats(logits_of(model, [w])[0], 7)} for w in windows]
+    float64 = exact(model)
+    reference = [{"window": w, "logits": _floats(logits_of(float64, [w])[0], 12)} for w in windows]
     return {
         "format": FORMAT,
         "rule": rule.name,
@@ -197,8 +208,9 @@ def export(
     }
 
 
-def model_from_export(data: dict[str, Any]) -> Transformer:
-    """The PyTorch model with exactly the exported weights (float32, as the browser reads them)."""
+def model_from_export(data: dict[str, Any], dtype: torch.dtype = torch.float32) -> Transformer:
+    """The PyTorch model with exactly the exported weights (float32, as the browser reads them), computing in
+    `dtype` (float64: the page's arithmetic)."""
     from glassbox.rules.gallery import get_setup
 
     rule, setup = get_rule(data["rule"]), get_setup(data.get("setup", data["rule"]))
@@ -218,17 +230,17 @@ def model_from_export(data: dict[str, Any]) -> Transformer:
             getattr(mlp, name).copy_(w[name])
         model.unembed.W_U.copy_(w["W_U"])
         model.unembed.b_U.copy_(w["b_U"])
-    return model
+    return model.to(dtype)
 
 
 @torch.no_grad()
 def edited_logits(
     data: dict[str, Any], window: list[int], values: dict[int, list[float]] | None = None
 ) -> torch.Tensor:
-    """PyTorch's logits [pos, d_vocab] for `window` on the exported (possibly edited) weights, with the value of each
-    position in `values` replaced (the widget's "drag a value": a patch of `hook_v`)."""
-    model = model_from_export(data)
-    patches = {int(p): torch.tensor(v) for p, v in (values or {}).items()}
+    """PyTorch's logits [pos, d_vocab] (float64) for `window` on the exported (possibly edited) weights, with the
+    value of each position in `values` replaced (the widget's "drag a value": a patch of `hook_v`)."""
+    model = model_from_export(data, torch.float64)
+    patches = {int(p): torch.tensor(v, dtype=torch.float64) for p, v in (values or {}).items()}
 
     def patch_values(v: torch.Tensor, hook: Any) -> torch.Tensor:  # [batch, pos, head_index, d_head]
         for p, point in patches.items():
@@ -248,13 +260,19 @@ def allowed_next(rule: Rule, window: list[int]) -> list[int] | None | str:
 
 
 def reference_logits(data: dict[str, Any], n_windows: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """`n_windows` seeded random windows (lengths 1 … n_ctx, tokens uniform), PyTorch's logits for each, and the
-    rule's answer after each (`allowed_next`)."""
-    model, rng, rule = model_from_export(data), np.random.default_rng(seed), get_rule(data["rule"])
+    """`n_windows` seeded random windows (lengths 1 … n_ctx, tokens uniform), PyTorch's logits for each in float64
+    (`logits`, what the page must equal) and in float32 (`logits_float32`, PyTorch's usual pass, whose rounding the
+    site check reports), and the rule's answer after each (`allowed_next`)."""
+    rng, rule = np.random.default_rng(seed), get_rule(data["rule"])
+    float32, float64 = model_from_export(data), model_from_export(data, torch.float64)
     n_ctx, d_vocab = data["config"]["n_ctx"], data["config"]["d_vocab"]
     windows = [rng.integers(0, d_vocab, int(rng.integers(1, n_ctx + 1))).tolist() for _ in range(n_windows)]
-    logits = [logits_of(model, [w])[0].tolist() for w in windows]
-    return {"windows": windows, "logits": logits, "allowed": [allowed_next(rule, w) for w in windows]}
+    return {
+        "windows": windows,
+        "logits": [logits_of(float64, [w])[0].tolist() for w in windows],
+        "logits_float32": [logits_of(float32, [w])[0].tolist() for w in windows],
+        "allowed": [allowed_next(rule, w) for w in windows],
+    }
 
 
 class Touch:
