@@ -129,10 +129,12 @@ def check_widget(data: dict, reference: dict, out: dict) -> None:
         assert state["tokens"] == scenario["window"]
         assert largest_difference(state["logits"], pytorch(state)) <= 1e-8
     assert out["typed"]["tokens"] == out["typedExpected"], "digits, + and 10 typed as 1 then 0"
-    moved, valued = out["draggedToken"], out["draggedValue"]
+    moved, placed, valued = out["draggedToken"], out["draggedPosition"], out["draggedValue"]
     assert moved["W_E"] != data["weights"]["W_E"] and moved["pins"] == {}, "the arrow keys moved token 2's embedding"
+    changed = [p for p, (a, b) in enumerate(zip(placed["W_pos"], moved["W_pos"], strict=True)) if a != b]
+    assert changed == [1] and placed["W_E"] == moved["W_E"], "then position 1's embedding, and only it"
     assert list(valued["pins"]) == ["0"], "then the value of position 0"
-    for state in (moved, valued):
+    for state in (moved, placed, valued):
         logits = pytorch(state)
         assert largest_difference(state["logits"], logits) <= 1e-8
         assert torch.tensor(state["logits"][-1]).argmax() == logits[-1].argmax(), "the same prediction"

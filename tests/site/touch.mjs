@@ -43,7 +43,7 @@ function typedTokens(vocab, keys) {
 }
 
 // One widget (its id, default the page's first): every scenario by its button (focus, Enter), a window typed into
-// the slots, a token's embedding and a value moved with the arrow keys, then Reset: each step's state (tokens,
+// the slots, a token's embedding, a position's embedding and a value moved with the arrow keys, then Reset: each step's state (tokens,
 // logits, probabilities, the live region's words); the forward pass and the rule's answer on `windows`.
 export async function driveTouch(page, windows = [], id = null) {
   await page.waitForSelector(".glassbox-touch[data-ready]", { timeout: 20000 });
@@ -73,9 +73,15 @@ export async function driveTouch(page, windows = [], id = null) {
   await press(page, "ArrowUp", 4, true);
   await press(page, "ArrowRight", 3, true);
   out.draggedToken = await state(page, root);
-  // switch to values (arrow keys in the radio group), then move the value of position 0
+  // switch to positions (arrow keys in the radio group), move position 1's embedding; then to values, and move the
+  // value of position 0
   await focus(page, `${root} .gbt-modes input[value="token"]`);
-  await press(page, "ArrowRight", 2);
+  await press(page, "ArrowRight");
+  await focus(page, `${root} .gbt-handle[data-key="P1"]`);
+  await press(page, "ArrowDown", 3, true);
+  out.draggedPosition = await state(page, root);
+  await focus(page, `${root} .gbt-modes input[value="position"]`);
+  await press(page, "ArrowRight");
   await focus(page, `${root} .gbt-handle[data-key="V0"]`);
   await press(page, "ArrowLeft", 5, true);
   out.draggedValue = await state(page, root);
@@ -148,6 +154,7 @@ async function checkOne(page, id, reference) {
   if (ref && !(report.random <= TOLERANCE)) report.problems.push(`live model ${id}: logits ${report.random.toExponential(1)} from PyTorch's on ${windows.length} random windows`);
   if (JSON.stringify(out.typed.tokens) !== JSON.stringify(out.typedExpected)) report.problems.push(`live model ${id}: typing gave ${out.typed.tokens.join(" ")}, not ${out.typedExpected.join(" ")}`);
   if (JSON.stringify(out.draggedToken.W_E) === JSON.stringify(out.scenarios[0] ? out.scenarios[0].W_E : model.weights.W_E)) report.problems.push(`live model ${id}: the arrow keys did not move a token's embedding`);
+  if (JSON.stringify(out.draggedPosition.W_pos) === JSON.stringify(out.draggedToken.W_pos)) report.problems.push(`live model ${id}: the arrow keys did not move a position's embedding`);
   if (!Object.keys(out.draggedValue.pins).length) report.problems.push(`live model ${id}: the arrow keys did not move a value`);
   if (JSON.stringify(out.reset.W_E) !== JSON.stringify(out.typed.W_E)) report.problems.push(`live model ${id}: Reset did not restore the trained weights`);
   return report;
