@@ -202,15 +202,35 @@ def last_position(model: Transformer, windows: Sequence[Sequence[int]], fwd_hook
     return predicted, patterns
 
 
-def flat_key_positions(model: Transformer) -> list[tuple[str, object]]:
-    """A hook that takes the position term out of every key: each key loses W_pos[j] W_K and gets the mean over
-    positions instead, so a query scores a token the same wherever it stands. Recency is gone; the token term stays."""
+def scaled_key_positions(model: Transformer, factor: float) -> list[tuple[str, object]]:
+    """A hook that scales the position term of every key by `factor` about its mean over positions: each key's
+    W_pos[j] W_K becomes mean + factor (W_pos[j] W_K - mean). Every query's position term is scaled by `factor` (up to
+    a constant, which the softmax ignores); the token term stays. 1 changes nothing; 0 is `flat_key_positions`."""
     shift = ((model.W_pos - model.W_pos.mean(0)) @ model.W_K[0, 0]).detach()  # [n_ctx, d_head]
 
     def hook(k: Tensor, hook: object) -> Tensor:  # k: [batch, pos, head_index, d_head]
-        return k - shift[: k.shape[1], None, :]
+        return k + (factor - 1) * shift[: k.shape[1], None, :]
 
     return [("blocks.0.attn.hook_k", hook)]
+
+
+def flat_key_positions(model: Transformer) -> list[tuple[str, object]]:
+    """A hook that takes the position term out of every key: each key loses W_pos[j] W_K and gets the mean over
+    positions instead, so a query scores a token the same wherever it stands. Recency is gone; the token term stays."""
+    return scaled_key_positions(model, 0.0)
+
+
+@torch.no_grad()
+def top_keys(model: Transformer, windows: Sequence[Sequence[int]], factor: float = 1.0) -> np.ndarray:
+    """For the last position of each window, the key position with the highest score, read off the two terms alone
+    (`score_terms` of the last token at the last position: token[t_j] + factor × place[j]) — what the head attends
+    to most with its keys' position term scaled by `factor` (`scaled_key_positions`)."""
+    best = np.zeros(len(windows), dtype=int)
+    for n, window in enumerate(windows):
+        token, place = score_terms(model, int(window[-1]), len(window) - 1)
+        scores = token[list(window)] + factor * (place - place.mean())
+        best[n] = int(scores.argmax())
+    return best
 
 
 def without_mlp() -> list[tuple[str, object]]:
@@ -218,13 +238,12 @@ def without_mlp() -> list[tuple[str, object]]:
     return [("blocks.0.hook_mlp_out", lambda out, hook: torch.zeros_like(out))]
 
 
-def far_back_accuracy(model: Transformer, rule: Rule, per_even: int = 30, seed: int = 0) -> np.ndarray:
-    """How often the model names the latest even number when it stands alone among odd numbers: windows of odd
-    numbers drawn at random with one even number at position j and the `+` at position p, `per_even` windows for each
-    even number. Returns the accuracy [j, p] (NaN where j ≥ p)."""
-    n_ctx, generator = model.cfg.n_ctx, np.random.default_rng(seed)
+def far_back_windows(rule: Rule, n_ctx: int, per_even: int = 30, seed: int = 0) -> dict[tuple[int, int], list]:
+    """Windows of odd numbers drawn at random with one even number at position j and the `+` at position p (the
+    last), `per_even` windows for each even number, for every 0 ≤ j < p < n_ctx: {(j, p): windows}."""
+    generator = np.random.default_rng(seed)
     odds = [t for t in rule.numbers if t % 2]
-    table = np.full((n_ctx, n_ctx), np.nan)
+    cells = {}
     for p in range(1, n_ctx):
         for j in range(p):
             windows = []
@@ -233,8 +252,20 @@ def far_back_accuracy(model: Transformer, rule: Rule, per_even: int = 30, seed: 
                     window = [int(t) for t in generator.choice(odds, p + 1)]
                     window[j], window[p] = even, rule.plus
                     windows.append(window)
-            predicted, _ = last_position(model, windows)
-            table[j, p] = float(np.mean([int(predicted[n]) == w[j] for n, w in enumerate(windows)]))
+            cells[j, p] = windows
+    return cells
+
+
+def far_back_accuracy(
+    model: Transformer, rule: Rule, per_even: int = 30, seed: int = 0, fwd_hooks: Sequence = ()
+) -> np.ndarray:
+    """How often the model names the latest even number when it stands alone among odd numbers (`far_back_windows`),
+    run with `fwd_hooks` in place (the same windows with or without them). Returns the accuracy [j, p] (NaN where
+    j ≥ p)."""
+    table = np.full((model.cfg.n_ctx, model.cfg.n_ctx), np.nan)
+    for (j, p), windows in far_back_windows(rule, model.cfg.n_ctx, per_even, seed).items():
+        predicted, _ = last_position(model, windows, fwd_hooks)
+        table[j, p] = float(np.mean([int(predicted[n]) == w[j] for n, w in enumerate(windows)]))
     return table
 
 
