@@ -18,7 +18,6 @@ from collections.abc import Sequence
 import matplotlib
 import numpy as np
 import torch
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from glassbox.analysis.planar import (
@@ -35,11 +34,14 @@ from glassbox.plots.core import diverging_norm, figure, heatmap, mosaic
 from glassbox.plots.planar.labels import label
 from glassbox.plots.planar.landscapes import _landscape_grid
 from glassbox.plots.planar.style import (
+    EVEN,
     KIND_MARKER,
     LANDSCAPE,
+    ODD,
+    PLUS,
     TEXT,
     _finish,
-    _kind_legend,
+    _kind_handles,
     _token_paths,
     groups_of,
     token_colour,
@@ -51,36 +53,6 @@ Q_COLOUR, K_COLOUR = "#0072B2", "#D55E00"  # Okabe–Ito blue and vermilion, wit
 
 def _window_labels(rule: Rule, tokens: Sequence[int]) -> list[str]:
     return [f"{rule.vocab[t]}_{p}" for p, t in enumerate(tokens)]
-
-
-def _grouped_labels(ax: Axes, points: np.ndarray, labels: Sequence[str], colours: Sequence[str]) -> None:
-    """Name points, one label per cluster: points closer than 3 % of the panel's span share one label listing them
-    (so that coinciding points do not print their names on top of each other)."""
-    span = float(np.ptp(points, axis=0).max()) or 1.0
-    groups: list[list[int]] = []
-    for i, point in enumerate(points):
-        for group in groups:
-            if np.linalg.norm(points[group[0]] - point) < 0.03 * span:
-                group.append(i)
-                break
-        else:
-            groups.append([i])
-    middle = (points.min(0) + points.max(0)) / 2
-    for group in groups:
-        colour = colours[group[0]] if len({colours[i] for i in group}) == 1 else "0.2"
-        names = [labels[i] for i in group]
-        text = ",\n".join(", ".join(names[k : k + 4]) for k in range(0, len(names), 4))  # 4 names a line
-        right, low = points[group[0], 0] > middle[0], points[group[0], 1] < middle[1]  # write towards the middle
-        ax.annotate(
-            text,
-            points[group[0]],
-            fontsize=TEXT,
-            color=colour,
-            xytext=(-3 if right else 3, 3 if low else -3),
-            textcoords="offset points",
-            ha="right" if right else "left",
-            va="bottom" if low else "top",
-        )
 
 
 def _check_window(model: Transformer, tokens: Sequence[int]) -> None:
@@ -133,30 +105,33 @@ def position_share(model: Transformer) -> dict[str, float]:
 def qkv_overview(model: Transformer, rule: Rule, tokens: Sequence[int]) -> Figure:
     """The head on one page: token and position embeddings, their sums, the queries, keys and values of every
     input (one path per token), queries and keys on one pair of axes, and the attention output at each position of
-    the window `tokens` (named token_position)."""
+    the window `tokens` (named token_position): three panels a row, queries and keys together two panels wide, so
+    that the page fits a screen (9.6 in tall at 7 in wide)."""
     require_2d(model)
     _check_window(model, tokens)
-    layout = [["tokens", "positions"], ["x", "q"], ["k", "v"], ["qk", "out"]]
-    fig, axes = mosaic(layout, width=7.0, height=12.5)
+    # three panels a row, the busiest (queries and keys together) two wide: 9.6 in tall, under a screen (10 in)
+    layout = [["tokens", "positions", "x"], ["q", "k", "v"], ["qk", "qk", "out"]]
+    fig, axes = mosaic(layout, width=7.0, height=9.6)
     W_E, W_pos = to_numpy(model.W_E), to_numpy(model.W_pos)
     ax = axes["tokens"]
     colours = [token_colour(rule, t) for t in range(rule.d_vocab)]
     for t, c in enumerate(colours):
         ax.scatter(*W_E[t], color=c, marker=KIND_MARKER[c], s=30)
-    _grouped_labels(ax, W_E, rule.vocab, colours)
-    _finish(ax, "token embeddings W_E", "dimension 0", "dimension 1")
+    for group in groups_of(W_E, colours, 0.04 * float(np.ptp(W_E, axis=0).max())):  # the odd numbers: one name
+        label(ax, ",".join(rule.vocab[t] for t in group), W_E[group[0]], colour=colours[group[0]])
+    _finish(ax, "tokens W_E", "dimension 0", "dimension 1")
     ax = axes["positions"]
     ax.plot(*W_pos.T, color="0.5", linewidth=0.8)
     ax.scatter(*W_pos.T, color="#56B4E9", s=24)
     for p, point in enumerate(W_pos):
-        ax.annotate(f"p{p}", point, fontsize=TEXT + 1, color="0.2", xytext=(3, 3), textcoords="offset points")
-    _finish(ax, "position embeddings W_pos", "dimension 0", "")
+        label(ax, f"p{p}", point, colour="0.2")
+    _finish(ax, "positions W_pos", "dimension 0", "")
     x = token_positions(model)
     _token_paths(axes["x"], to_numpy(x), rule)
-    _finish(axes["x"], "x = W_E[token] + W_pos[position]", "dimension 0", "dimension 1")
+    _finish(axes["x"], "x = W_E + W_pos", "dimension 0", "")
     for which, name in zip("qkv", ("queries q", "keys k", "values v"), strict=True):
         _token_paths(axes[which], to_numpy(head(model, x, which)), rule)
-        _finish(axes[which], name, "head dimension 0", "head dimension 1" if which == "k" else "")
+        _finish(axes[which], name, "head dimension 0", "head dimension 1" if which == "q" else "")
     ax = axes["qk"]
     for which, colour, marker in (("q", Q_COLOUR, "o"), ("k", K_COLOUR, "^")):
         _token_paths(ax, to_numpy(head(model, x, which)), rule, colour=colour, marker=marker, prefix=which)
@@ -174,9 +149,18 @@ def qkv_overview(model: Transformer, rule: Rule, tokens: Sequence[int]) -> Figur
     colours = [token_colour(rule, t) for t in tokens]
     for point, c in zip(out, colours, strict=True):
         ax.scatter(*point, color=c, marker=KIND_MARKER[c], s=24)
-    _grouped_labels(ax, out, _window_labels(rule, tokens), colours)
-    _finish(ax, "attention output, one window", "dimension 0", "")
-    _kind_legend(axes["x"], rule, paths=True)
+    names = _window_labels(rule, tokens)
+    for group in groups_of(out, ["0"] * len(out), 0.03 * (float(np.ptp(out, axis=0).max()) or 1.0)):  # one spot:
+        lines = [", ".join(names[k] for k in group[i : i + 2]) for i in range(0, len(group), 2)]  # one name, 2 a line
+        kinds = {colours[k] for k in group}
+        label(ax, ",\n".join(lines), out[group[0]], colour=kinds.pop() if len(kinds) == 1 else "0.2")
+    _finish(ax, "attention output,\none window", "dimension 0", "")
+    fig.legend(
+        handles=_kind_handles(rule, paths=True),
+        loc="outside lower center",
+        ncols=4,
+        fontsize=TEXT,
+    )
     return fig
 
 
@@ -285,7 +269,8 @@ def frozen_output(model: Transformer, rule: Rule, tokens: Sequence[int], positio
 def query_gradients(model: Transformer, rule: Rule, tokens: Sequence[int]) -> Figure:
     """One panel per position of the window: the score q·k/√d_head its query gives a key at each point of the plane
     (centred on zero; it grows fastest along q, the arrow), with the window's keys: those it can see named, the later
-    ones (masked) grey."""
+    ones (masked) grey. Three panels a row on one plane (the same axes in every panel), each with its own colour
+    scale; the slot after the last panel holds the legend."""
     require_2d(model)
     _check_window(model, tokens)
     t = trace(model, tokens)
@@ -293,27 +278,63 @@ def query_gradients(model: Transformer, rule: Rule, tokens: Sequence[int]) -> Fi
     every_key = to_numpy(head(model, token_positions(model), "k")).reshape(-1, 2)
     xs, ys, grid = plane_grid(every_key, 60, margin=0.1)
     grid = to_numpy(grid)
-    n = len(tokens)
-    fig, axes = figure(2, -(-n // 2), width=3.5, height=2.9)
-    for p, ax in enumerate(axes):
-        if p >= n:
-            ax.set_axis_off()
-            continue
+    n, ncols = len(tokens), 3
+    nrows = n // ncols + 1  # a free slot at the end for the legend
+    fig, axes = figure(ncols, nrows, width=7.0 / ncols, height=min(3.1, 9.4 / nrows))
+    for p, ax in enumerate(axes[:n]):
         field = (grid @ t.q[p]).reshape(len(ys), len(xs)) / np.sqrt(model.cfg.d_head)
         mesh = ax.pcolormesh(xs, ys, field, cmap="RdBu_r", norm=diverging_norm(field), rasterized=True)
-        colorbar = fig.colorbar(mesh, ax=ax, shrink=0.85)
+        colorbar = fig.colorbar(mesh, ax=ax, shrink=0.85, aspect=15, pad=0.02)
         colorbar.ax.tick_params(labelsize=TEXT)
+        colorbar.ax.locator_params(nbins=4)
         ax.scatter(*t.k[p + 1 :].T, s=10, color="0.55")
         for j in range(p + 1):
             c = token_colour(rule, tokens[j])
             ax.scatter(*t.k[j], color=c, marker=KIND_MARKER[c], s=22, edgecolor="black", linewidths=0.5)
-            ax.annotate(labels[j], t.k[j], fontsize=TEXT, xytext=(3, 2), textcoords="offset points")
+        for group in groups_of(t.k[: p + 1], ["0"] * (p + 1), 0.03 * float(np.ptp(every_key, axis=0).max())):
+            label(ax, ",".join(labels[j] for j in group), t.k[group[0]])  # keys on one spot: one name
         span = min(xs[-1] - xs[0], ys[-1] - ys[0]) * 0.3
         direction = t.q[p] / (np.linalg.norm(t.q[p]) + 1e-9) * span
         ax.annotate("", xy=direction, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.2})
         ax.set_title(f"query {labels[p]}", fontsize=TEXT + 1)
         ax.tick_params(labelsize=TEXT)
-    fig.suptitle("Score of a key at each point, for each query (arrow: q's direction)", fontsize=10)
+        ax.locator_params(nbins=4)
+        below = p + ncols < n  # another panel under this one: it carries the x tick labels
+        ax.tick_params(labelleft=p % ncols == 0, labelbottom=not below)
+    legend_ax = axes[n]
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    kinds = [(EVEN, "even"), (ODD, "odd")] + ([(PLUS, "+")] if rule.has_plus else [])
+    handles = [
+        matplotlib.lines.Line2D(
+            [],
+            [],
+            marker=KIND_MARKER[c],
+            linestyle="",
+            color=c,
+            markeredgecolor="black",
+            markeredgewidth=0.5,
+            label=f"key it sees ({kind})",
+        )  # fmt: skip
+        for c, kind in kinds
+    ]
+    handles += [
+        matplotlib.lines.Line2D(
+            [], [], marker="o", linestyle="", color="0.55", markersize=4, label="later key (masked)"
+        ),
+        matplotlib.lines.Line2D(
+            [], [], marker=r"$\rightarrow$", linestyle="", color="black", markersize=12, label="direction of q"
+        ),
+    ]
+    legend_ax.legend(
+        handles=handles,
+        loc="center",
+        fontsize=TEXT,
+        title="score: red high, blue low\n(each panel its own scale)",
+        title_fontsize=TEXT,
+        frameon=False,
+    )
+    fig.suptitle("Score of a key at each point, for each query", fontsize=10)
     return fig
 
 

@@ -106,7 +106,8 @@ def _grid_points(model: Transformer, rule: Rule) -> tuple[np.ndarray, list[str],
     return points, labels, colours
 
 
-def _kind_legend(ax: Axes, rule: Rule, *, paths: bool = False) -> None:
+def _kind_handles(rule: Rule, *, paths: bool = False) -> list[matplotlib.lines.Line2D]:
+    """Legend entries for the token kinds (marker and colour), and with `paths` for a path from position 0."""
     kinds = [(EVEN, "even"), (ODD, "odd")] + ([(PLUS, "+")] if rule.has_plus else [])
     handles = [
         matplotlib.lines.Line2D([], [], marker=KIND_MARKER[c], linestyle="", color=c, label=kind) for c, kind in kinds
@@ -117,7 +118,11 @@ def _kind_legend(ax: Axes, rule: Rule, *, paths: bool = False) -> None:
                 [], [], marker="o", linestyle="-", color="0.4", markerfacecolor="white", label="path from position 0"
             )
         )
-    ax.legend(handles=handles, fontsize=TEXT, loc="best")
+    return handles
+
+
+def _kind_legend(ax: Axes, rule: Rule, *, paths: bool = False) -> None:
+    ax.legend(handles=_kind_handles(rule, paths=paths), fontsize=TEXT, loc="best")
 
 
 def _finish(ax: Axes, title: str, xlabel: str = "dimension 0", ylabel: str = "dimension 1") -> None:
