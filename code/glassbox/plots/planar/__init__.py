@@ -10,7 +10,8 @@ for colouring right and wrong predictions). Every figure is at most the page's c
   drawing helpers the others share;
 - `labels`: names placed when a figure is drawn, off the markers and off each other;
 - `basics`: the architecture, the learning curve, data and generations, the embeddings (figures 01–06);
-- `landscapes`: output landscapes, the argmax/entropy summary, the value demos (07, 11, 06_2, 15_2, 16–18);
+- `landscapes`: output landscapes, the argmax/entropy summary, the value demos (07, 11, 06_2, 15_2, 16–18), the
+  argmax map with and without the MLP;
 - `heads`: W_Q, W_K, W_V, the Q/K space, one query's field, the `+` score row, the score grid (08–10, 11_1);
 - `windows`: one window through the model: embeddings, attention, values, residual (12–15).
 """
@@ -24,7 +25,13 @@ from glassbox.plots.planar.basics import (
     training_data,
 )
 from glassbox.plots.planar.heads import plus_score_row, qk_focus, qk_space, qkv_transforms, score_grid
-from glassbox.plots.planar.landscapes import VALUE_DEMO_STAGES, landscape_summary, output_landscape, value_demo
+from glassbox.plots.planar.landscapes import (
+    VALUE_DEMO_STAGES,
+    landscape_summary,
+    mlp_landscapes,
+    output_landscape,
+    value_demo,
+)
 from glassbox.plots.planar.style import EVEN, KIND_MARKER, LANDSCAPE, ODD, PLUS, TEXT, token_colour
 from glassbox.plots.planar.windows import qk_attention, residual_stream, sequence_embeddings, value_output
 
@@ -42,6 +49,7 @@ __all__ = [
     "generated_sequences",
     "landscape_summary",
     "learning_curve",
+    "mlp_landscapes",
     "output_landscape",
     "plus_score_row",
     "qk_attention",
