@@ -40,18 +40,18 @@ def test_the_seeds_config_names_are_accepted(seed_name: str, ours: str, tmp_path
     with pytest.raises(SystemExit):  # no saved run there: the error comes after the name is understood
         cli.main([seed_name, "--figures-only", "--out", str(tmp_path)])
     out, err = capsys.readouterr()
-    assert f"seed project's name for {ours}" in out
+    assert f"(the seed project's configs/{seed_name}.yaml) is {ours} here" in out
     assert "no saved run" in err and "unknown rule" not in err
 
 
 def test_the_seeds_flags_are_answered(capsys) -> None:
     assert cli._seed_flags(["lucky7", "--visualize"]) == ["lucky7", "--figures-only"]
     assert cli._seed_flags(["lucky7", "--force-retrain", "--video"]) == ["lucky7"]
-    assert "not needed" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="no A4 versions"):
-        cli._seed_flags(["--journal"])
-    with pytest.raises(SystemExit, match="learning_qkv"):
-        cli._seed_flags(["--video-qkv"])
+    assert capsys.readouterr().out.count("so the flag is ignored") == 2
+    for flag, named in (("--journal", "no A4 versions"), ("--video-qkv", "--figure learning_qkv")):
+        with pytest.raises(SystemExit) as exit_:  # a usage error, as argparse's: status 2
+            cli._seed_flags([flag])
+        assert exit_.value.code == 2 and named in capsys.readouterr().err
 
 
 def test_figure_numbers_as_the_seed_wrote_them() -> None:

@@ -9,21 +9,23 @@ write every figure of chapters 6 and 7.
 
 Each rule trains with the recipe of the chapter that reports it (chapter 6's for plus_last_even, chapter 7's for
 the others; `--recipe` chooses), and the headline is the chapter's number: accuracy on the learnable cases of
-300 fresh sequences.
+the chapter's fresh test sequences, 500 for plus_last_even (chapter 6's, seed 2026) and 300 for the others
+(chapter 7's, seed 1): `TEST_SETS`.
 
 The models are those of chapter 6: a 2-D residual stream, one attention head of size d_model without biases and
 without an output projection (its W_O is fixed to the identity), a ReLU MLP of 32 units, an unembedding with a
 bias, and no LayerNorm. Each prediction sees the last `n_ctx` tokens (8 for most rules).
 
 Longer than 300 lines: the table of every figure and animation the command draws (and why it refuses some for a
-stream that is not a plane) sits beside the arguments that select them; the seed project's names and flags live in
-`glassbox.rules.seed_project`.
+stream that is not a plane) sits beside the arguments that select them, which are all checked before anything
+trains; the seed project's names and flags live in `glassbox.rules.seed_project`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import tomllib
 
-from glassbox.rules.seed_project import SEED_NAMES, figure_map, figure_names, seed_flags
+from glassbox.rules.seed_project import SEED_NAMES, figure_map, figure_names, seed_flags, seed_name_note
 from glassbox.rules.settings import settings_problem, setup_problem
 
 if TYPE_CHECKING:  # the heavy imports (torch, matplotlib) wait until the arguments are parsed
@@ -88,7 +90,9 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
         "13_qk_attention": lambda: g.qk_attention(model, rule, windows),
         "14_value_output": lambda: g.value_output(model, rule, windows),
         "15_residual_stream": lambda: g.residual_stream(model, rule, windows, continuations),
-        "15_2_residual_on_argmax_map": lambda: g.landscape_summary(model, rule, windows[0], continuations[0]),
+        # the second window, as chapter 6's figure (fig-glassbox-residual-argmax) draws it: the first is drawn by
+        # 15_residual_stream just before, and the chapter checks its claims about this map on the second
+        "15_2_residual_on_argmax_map": lambda: g.landscape_summary(model, rule, windows[1], continuations[1]),
         **{
             f"{16 + k}_value_demo{k}_{stage}": (
                 lambda k=k, stage=stage: g.value_demo(model, rule, windows[k], continuations[k], stage=stage)
@@ -119,6 +123,75 @@ def figure_makers(run: Run) -> dict[str, Callable[[], Figure]]:
 
 
 ANY_WIDTH = ("08_2_qkv_per_dimension", "supplementary_14_attention_matrix")
+# The names `figure_makers` and `animation_makers` give, known before anything trains, so that `--figure` is
+# checked first (tests/test_rules_cli_errors.py holds them equal). The frozen-output figures are named after the
+# token at each position of the first demo window, which only a trained run knows: FROZEN + "3_*" stands for them.
+FIGURES = ("01_architecture", "02_learning_curve", "03_training_data", "04_generated_sequences")
+VALUE_DEMO_STAGES = ("values", "arrows", "final")  # glassbox.plots.planar.VALUE_DEMO_STAGES
+PLANE_FIGURES = (
+    "05_token_embeddings", "06_embedding_scatter", "06_2_output_landscape_summary", "07_output_probabilities",
+    "08_qkv_transforms", "09_qk_space", "10_qk_space_focus", "11_probability_heatmap_with_values",
+    "11_1_plus_score_row", "12_sequence_embeddings", "13_qk_attention", "14_value_output", "15_residual_stream",
+    "15_2_residual_on_argmax_map",
+    *(f"{16 + k}_value_demo{k}_{stage}" for k in range(3) for stage in VALUE_DEMO_STAGES),
+    "supplementary_score_grid", "08_2_qkv_per_dimension", "15_3_query_dot_product_gradients",
+    "supplementary_07_qkv_overview", "supplementary_14_attention_matrix",
+)  # fmt: skip
+FROZEN = "frozen_output_pos"
+ANIMATIONS = (
+    "learning_embeddings", "learning_qkv", "learning_qk_attention", "learning_output_landscapes", "learning_qk_space",
+)  # fmt: skip
+
+
+def known_figures(
+    has_plus: bool, d_model: int, d_head: int, n_ctx: int | None, gifs: bool = True
+) -> tuple[list[str], dict[str, str]]:
+    """The figures and animations a run of this shape gets, and those it is refused with the reason, by name as
+    `figure_makers`, `animation_makers` and `refused_figures` give them, without a trained run: each frozen-output
+    figure as FROZEN + "P_*" (any position, FROZEN + "*", where `n_ctx` is None)."""
+    positions = ["*"] if n_ctx is None else [f"{p}_*" for p in range(n_ctx)]
+    plane = [name for name in PLANE_FIGURES if has_plus or name != "11_1_plus_score_row"]
+    plane += [FROZEN + p for p in positions]
+    animations = list(ANIMATIONS) if gifs else []
+    if d_model == 2:
+        return [*FIGURES, *plane, *animations], {}
+    any_width = [name for name in ANY_WIDTH if name != "08_2_qkv_per_dimension" or d_head <= 4]
+    any_width += ["05_token_embeddings_pca"] if d_model >= 3 else []
+    any_width += ["13_attention_per_head"]
+    reasons = {
+        name: f"draws the residual stream as a plane: it needs d_model=2, this model has d_model={d_model}"
+        for name in [*plane, *ANIMATIONS]
+        if name not in any_width
+    }
+    if "08_2_qkv_per_dimension" in reasons:
+        reasons["08_2_qkv_per_dimension"] = f"draws one row per head dimension, at most 4; this head has {d_head}"
+    return [*FIGURES, *any_width], reasons
+
+
+def figures_problem(
+    wanted: list[str] | None, names: list[str], refused: dict[str, str] | None = None, gifs: bool = True
+) -> str | None:
+    """What is wrong with `--figure` for a run that draws `names` (refusing `refused`), in one line, or None: the
+    message `select` gives after drawing, given before anything trains."""
+    if not gifs:
+        for w in wanted or []:
+            if not any(_named(name, w) for name in names) and any(_named(name, w) for name in ANIMATIONS):
+                return f"{w} is an animation, and --no-gifs skips the animations"
+    try:
+        select(dict.fromkeys(names, _undrawn), wanted, refused)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _undrawn() -> None:
+    """What `figures_problem` gives `select` to stand for each figure: their names are checked, nothing is drawn."""
+
+
+def _named(name: str, wanted: str) -> bool:
+    """Whether `--figure wanted` picks `name`: a prefix of it, or, for a name ending in * (known_figures), any
+    name that starts as it does."""
+    return name.startswith(wanted) or (name.endswith("*") and wanted.startswith(name[:-1]))
 
 
 def refused_figures(run: Run) -> dict[str, str]:
@@ -196,14 +269,14 @@ def select(
     unknown one is an error naming what exists, one this model cannot have (`refused`: name → reason) says why."""
     if not wanted:
         return makers
-    unknown = [w for w in wanted if not any(name.startswith(w) for name in makers)]
+    unknown = [w for w in wanted if not any(_named(name, w) for name in makers)]
     for w in unknown:
         for name, reason in (refused or {}).items():
-            if name.startswith(w):
+            if _named(name, w):
                 raise ValueError(f"figure {name} is not drawn for this model: it {reason}")
     if unknown:
         raise ValueError(f"no figure {', '.join(unknown)}; figures: {', '.join(makers)}")
-    return {name: make for name, make in makers.items() if any(name.startswith(w) for w in wanted)}
+    return {name: make for name, make in makers.items() if any(_named(name, w) for w in wanted)}
 
 
 def write_figures(
@@ -283,14 +356,45 @@ def headline(run: Run) -> str:
     )
 
 
+def out_problem(out: Path) -> str | None:
+    """What stops the command from writing into folder `out`, in one line, or None: a file in its place (or in
+    place of a folder above it, or of its checkpoints/ folder), or a folder it cannot write in."""
+    where = out
+    while not where.exists():
+        if where.is_symlink():
+            return f"--out {out}: {where} is a link to nothing"
+        if where.parent == where:
+            break
+        where = where.parent
+    if where == out and not out.is_dir():
+        return f"--out {out} is a file, not a folder"
+    if not where.is_dir():
+        return f"--out {out}: {where} is a file, so the folder cannot be made"
+    if not os.access(where, os.W_OK | os.X_OK):
+        return f"--out {out}: cannot write in {where}"
+    if (out / "checkpoints").exists() and not (out / "checkpoints").is_dir():
+        return f"--out {out}: {out / 'checkpoints'} is a file; the checkpoints need that name for a folder"
+    return None
+
+
+def step_problem(step: int | None, steps: int, every: int) -> str | None:
+    """What is wrong with `--step` for a run of `steps` steps that checkpoints every `every` (and at its last
+    step), or None."""
+    if step is None or (0 <= step <= steps and (step % every == 0 or step == steps)):
+        return None
+    saved = [*range(0, steps, every), steps]
+    shown = ", ".join(map(str, saved)) if len(saved) <= 6 else f"{saved[0]}, {saved[1]}, {saved[2]}, … {steps}"
+    return f"no checkpoint at step {step}; this run checkpoints every {every} steps: {shown}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = seed_flags(list(sys.argv[1:] if argv is None else argv))
     parser = argparse.ArgumentParser(
         prog="python -m glassbox.rules",
         description=__doc__.split("\n\n")[0],
         epilog="The seed project's names default, paritygt10 and lucky7_no_resid are accepted for odd_even_index, "
-        "two_token_parity and lucky7_no_residual; its flags --visualize (= --figures-only), --force-retrain and "
-        "--video (not needed) too. --map prints which file is which figure of the seed project and of chapter 6.",
+        "two_token_parity and lucky7_no_residual; its flag --visualize is read as --figures-only, --force-retrain, "
+        "--force and --video are ignored with a note, and its other flags are answered with what does their job "
+        "here. --map prints which file is which figure of the seed project and of chapter 6.",
     )
     parser.add_argument("rule", nargs="?", help=f"one of: {', '.join(RULE_NAMES)}")
     parser.add_argument("--map", action="store_true", help="print seed figure → file → chapter figure, and stop")
@@ -321,36 +425,58 @@ def main(argv: list[str] | None = None) -> int:
         "--figure", nargs="+", help="only these figures, by number or name prefix (8, 07, 15_2, learning_qkv)"
     )
     parser.add_argument("--no-gifs", action="store_true", help="skip the learning-dynamics animations (GIF and MP4)")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(seed_flags(list(sys.argv[1:] if argv is None else argv), parser.error))
     if args.map:
         print(figure_map())
         return 0
+    # Every argument is checked here, before torch loads, as far as it can be without the rule's settings: a
+    # mistake answers at once, in one line, with exit status 2.
     if args.rule is None:
         parser.error("the following arguments are required: rule")
     if args.rule in SEED_NAMES:
-        print(f"note: {args.rule} is the seed project's name for {SEED_NAMES[args.rule]}")
+        print(seed_name_note(args.rule))
         args.rule = SEED_NAMES[args.rule]
     if args.rule not in RULE_NAMES:
         parser.error(f"unknown rule {args.rule!r}; known rules: {', '.join(RULE_NAMES)}")
     args.figure = figure_names(args.figure)
+    gifs = not args.no_gifs
+    every_shape = [*known_figures(True, 2, 2, None, gifs)[0], *known_figures(True, 3, 3, None, gifs)[0]]
+    for problem in (
+        figures_problem(args.figure, list(dict.fromkeys(every_shape)), gifs=gifs),
+        None if args.step is None or args.step >= 0 else f"--step must be 0 or more, got {args.step}",
+    ):
+        if problem:
+            parser.error(problem)
     settings = _settings(args, parser)
     out = args.out or Path("figures") / args.rule
-    if args.figures_only and not (out / "run.pt").exists():
-        parser.error(f"no saved run in {out}: train first (without --figures-only)")
+    problem = out_problem(out)
+    if problem:
+        parser.error(problem)
+    if args.figures_only:
+        if settings or args.recipe or args.seed_recipe:
+            given = [*settings, *(["recipe"] if args.recipe or args.seed_recipe else [])]
+            parser.error(f"--figures-only draws a saved run; it takes no settings ({', '.join(given)})")
+        if not (out / "run.pt").exists():
+            parser.error(f"no saved run in {out}: train first (without --figures-only)")
+    from glassbox.rules.definitions import get_rule
     from glassbox.rules.gallery import SETUPS, Recipe
     from glassbox.rules.training import load_run, save_run, train_rule
     from glassbox.runtime import book_threads
 
     book_threads()  # as the chapters train (glassbox.runtime): one thread, faster here, and the numbers match
     if args.figures_only:
-        if settings:
-            parser.error(f"--figures-only draws a saved run; it takes no settings ({', '.join(settings)})")
         try:
             run = load_run(out)
         except (FileNotFoundError, ValueError) as error:
             parser.error(str(error))
         if run.name != args.rule:
             parser.error(f"the run saved in {out} is of {run.name!r}, not {args.rule!r}: give its --out folder")
+        cfg = run.model.cfg
+        problem = figures_problem(
+            args.figure, *known_figures(run.rule.has_plus, cfg.d_model, cfg.d_head, cfg.n_ctx, gifs), gifs
+        )
+        if problem:
+            parser.error(problem)
     else:
         recipe_name = "seed" if args.seed_recipe else args.recipe or default_recipe(args.rule)
         recipe = recipes()[recipe_name]
@@ -362,6 +488,13 @@ def main(argv: list[str] | None = None) -> int:
         recipe = Recipe(settings.get("batch_size", recipe.batch_size), train_cfg)
         if not recipe.train.checkpoint_every:  # the animations, --step and figure 04 draw from checkpoints
             recipe = Recipe(recipe.batch_size, replace(recipe.train, checkpoint_every=recipe.train.eval_every))
+        has_plus, d_head = get_rule(setup.rule).has_plus, setup.d_model // setup.n_heads
+        for problem in (  # the last checks before training: those that need the rule's model and recipe
+            figures_problem(args.figure, *known_figures(has_plus, setup.d_model, d_head, setup.n_ctx, gifs), gifs),
+            step_problem(args.step, recipe.train.steps, recipe.train.checkpoint_every),
+        ):
+            if problem:
+                parser.error(problem)
         run = train_rule(
             args.rule, recipe, seed=settings.get("seed", 0), checkpoint_dir=out / "checkpoints", setup=setup
         )
@@ -374,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{error}; saved steps: {', '.join(map(str, sorted(run.history.checkpoints)))}")
     print(f"{args.rule}{'' if args.step is None else f' at step {args.step}'}: {headline(run)}")
     try:
-        written = write_figures(run, out, gifs=not args.no_gifs, figures=args.figure)
+        written = write_figures(run, out, gifs=gifs, figures=args.figure)
     except ValueError as error:
         parser.error(str(error))
     print(f"wrote {len(written)} files to {out}")

@@ -3,27 +3,64 @@
 The creating_transformer project that Part III grew out of named three configs differently, had flags this command
 line does without, and numbered its figures its own way. A reader who knows it types those; each is accepted, or
 answered in one line with what does its job here, and `--map` prints seed figure → file → chapter figure.
+
+Longer than 300 lines: two tables, the seed's flags (what each did, what does its job here) and its 31 figures
+(one field a line), which chapter 6's table and the command's answers are read from.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import sys
+from collections.abc import Callable
+from typing import NamedTuple, NoReturn
 
 SEED_NAMES = {  # the seed project's config names that the book spells out
     "default": "odd_even_index",
     "paritygt10": "two_token_parity",
     "lucky7_no_resid": "lucky7_no_residual",
 }
-SEED_FLAGS = {  # the seed project's main.py flags, and what does their job here
-    "--visualize": "--figures-only (draw from the run saved in --out)",
-    "--force-retrain": "nothing: every run without --figures-only trains afresh",
-    "--video": "nothing: the animations are written by default (GIF, and MP4 where imageio-ffmpeg is installed)",
-    "--video-qkv": "--figure learning_qkv",
-    "--fps": "nothing: the frame rate is fixed",
-    "--journal": "nothing: there are no A4 versions; the PNGs are 1,400 px wide",
-    "--reseed": "nothing: the demo windows are chosen from the validation text (rules.demo_windows)",
-    "--visualize-all": "a loop over the rules, one --figures-only run each",
+# The seed project's main.py flags: what each did there, what does its job here, and whether the flag is ignored
+# with a note (it asks for nothing this command does not do anyway) or refused (it asks for something else).
+SEED_FLAGS = {
+    "--visualize": (
+        "drew the figures from its saved checkpoint without training",
+        "that is --figures-only, which this run uses instead",
+        "read",
+    ),
+    "--force-retrain": (
+        "retrained even when a checkpoint was saved",
+        "every run without --figures-only trains afresh, so the flag is ignored",
+        "ignored",
+    ),
+    "--video": (
+        "drew only the learning-dynamics animations",
+        "every run writes them with the figures, so the flag is ignored (--figures-only --figure learning draws "
+        "only them)",
+        "ignored",
+    ),
+    "--video-qkv": (
+        "drew only the animation of the embeddings and Q/K/V",
+        "use --figure learning_qkv (with --figures-only to draw it from a saved run)",
+        "refused",
+    ),
+    "--fps": ("set the animations' frame rate", "the frame rate is fixed: leave the flag out", "refused"),
+    "--journal": (
+        "also wrote A4 journal-sized copies of the figures",
+        "there are no A4 versions: leave the flag out",
+        "refused",
+    ),
+    "--reseed": (
+        "searched sequences sampled from the model for a new demo sequence",
+        "the demo windows are chosen from the held-out text (rules.demo_windows): leave the flag out",
+        "refused",
+    ),
+    "--visualize-all": (
+        "drew the figures at every saved checkpoint",
+        "draw one checkpoint with --figures-only --step N, in a loop over the steps you want",
+        "refused",
+    ),
 }
+SEED_FLAGS["--force"] = SEED_FLAGS["--force-retrain"]  # its README's spelling
 
 
 class SeedFigure(NamedTuple):
@@ -277,21 +314,37 @@ def figure_map() -> str:
     return "\n".join(f"{a:{widths[0]}}  {b:{widths[1]}}  {c:{widths[2]}}  {d}" for a, b, c, d in rows)
 
 
-def seed_flags(argv: list[str]) -> list[str]:
-    """The seed project's flags in `argv` answered: `--visualize` becomes `--figures-only`, `--figure 8` is `08`;
-    each other one is an error that names what does its job here."""
+def seed_flag_answer(flag: str) -> str:
+    """What `flag` of the seed project did, and what does its job here, in one sentence."""
+    did, here, _ = SEED_FLAGS[flag]
+    return f"the seed's {flag} {did}; here {here}"
+
+
+def seed_name_note(name: str) -> str:
+    """The note printed for one of the seed project's config names."""
+    return f"note: {name} (the seed project's configs/{name}.yaml) is {SEED_NAMES[name]} here"
+
+
+def _usage_error(message: str) -> NoReturn:
+    print(f"python -m glassbox.rules: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def seed_flags(argv: list[str], error: Callable[[str], NoReturn] = _usage_error) -> list[str]:
+    """The seed project's flags in `argv` answered: `--visualize` becomes `--figures-only`, `--force-retrain`,
+    `--force` and `--video` are dropped with a note; each other one is a usage error (`error`, argparse's
+    `parser.error` from the command line: exit status 2) that says what the flag did and what does its job here."""
     out = []
     for arg in argv:
         flag = arg.split("=", 1)[0]
-        if flag == "--visualize":
-            print("note: --visualize is the seed's name for --figures-only")
-            out.append("--figures-only")
-        elif flag in ("--force-retrain", "--force", "--video"):
-            print(f"note: {flag} is not needed here: {SEED_FLAGS.get(flag, SEED_FLAGS['--force-retrain'])}")
-        elif flag in SEED_FLAGS:
-            raise SystemExit(f"python -m glassbox.rules: error: {flag} is the seed's flag; here: {SEED_FLAGS[flag]}")
-        else:
+        if flag not in SEED_FLAGS:
             out.append(arg)
+        elif SEED_FLAGS[flag][2] == "refused":
+            error(seed_flag_answer(flag))
+        else:
+            print(f"note: {seed_flag_answer(flag)}")
+            if flag == "--visualize":
+                out.append("--figures-only")
     return out
 
 
