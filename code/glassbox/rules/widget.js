@@ -191,6 +191,148 @@
     return { x: x, q: q, k: k, v: v, pattern: pattern, z: z, mid: mid, logits: logits, probs: probs };
   };
 
+  // --- labels on the plane: where each goes, so that none overprints a marker or another label ------------------
+  // A label's box is estimated from its text (DejaVu Sans's widths, the widest usual font: a little too large in
+  // others), plus the white halo (paint-order stroke, 1.5 px a side). Boxes are [x0, y0, x1, y1] in the SVG's units.
+  function textWidth(text, size, bold) {
+    var w = 0;
+    for (var i = 0; i < text.length; i++) {
+      var c = text.charAt(i);
+      w += c === "→" || c === "+" ? 0.84 : c === "_" ? 0.5 : c === " " ? 0.32 : 0.64;
+    }
+    return w * size * (bold ? 1.09 : 1);
+  }
+  function Label(text, size, bold) {  // the box's size; `ascent` places the baseline from its top
+    var descent = /[_pq]/.test(text) ? 0.3 : 0.06;
+    this.text = text; this.size = size; this.bold = bold;
+    this.w = textWidth(text, size, bold) + 3; this.h = (0.76 + descent) * size + 3; this.ascent = 1.5 + 0.76 * size;
+  }
+  function overlaps(a, b) { return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]; }
+  function inside(a) { return a[0] >= -2 && a[1] >= -2 && a[2] <= SIZE + 2 && a[3] <= SIZE + 2; }  // the halo may be cut
+  function crosses(box, s) {  // does the segment s = [x1, y1, x2, y2] pass through the box? (Liang–Barsky)
+    var t0 = 0, t1 = 1, dx = s[2] - s[0], dy = s[3] - s[1];
+    var p = [-dx, dx, -dy, dy], q = [s[0] - box[0], box[2] - s[0], s[1] - box[1], box[3] - s[1]];
+    for (var i = 0; i < 4; i++) {
+      if (p[i] === 0) { if (q[i] < 0) return false; continue; }
+      var r = q[i] / p[i];
+      if (p[i] < 0) { if (r > t1) return false; if (r > t0) t0 = r; } else { if (r < t0) return false; if (r < t1) t1 = r; }
+    }
+    return true;
+  }
+  function count(box, list, f) { var n = 0; for (var i = 0; i < list.length; i++) if (f(box, list[i])) n++; return n; }
+
+  // Where each region's name can go: the cells of the GRID × GRID landscape (`best`: the predicted token of each)
+  // where the label's box lies wholly inside its region, farthest from the region's edge first (a two-pass chamfer
+  // distance to the nearest cell of another region or the plane's edge), at most `keep` of them and `spacing` cells
+  // apart, so that a label a marker sits on has somewhere near to go. A region no box fits in, of `minCells` cells or
+  // more, gets places around its deepest cell (`leader`), to be joined to it by a line; a smaller one, no name.
+  function regionSpots(best, labelOf, keep, spacing, minCells) {
+    var N = GRID, cell = SIZE / GRID, INF = 1e9, dist = new Float64Array(N * N), r, c, i;
+    for (r = 0; r < N; r++) {
+      for (c = 0; c < N; c++) {
+        i = r * N + c;
+        var t = best[i], edge = r === 0 || c === 0 || r === N - 1 || c === N - 1 ||
+          best[i - 1] !== t || best[i + 1] !== t || best[i - N] !== t || best[i + N] !== t;
+        dist[i] = edge ? 0 : INF;
+      }
+    }
+    var D = Math.SQRT2;
+    for (r = 1; r < N; r++) {
+      for (c = 1; c < N - 1; c++) {
+        i = r * N + c;
+        dist[i] = Math.min(dist[i], dist[i - 1] + 1, dist[i - N] + 1, dist[i - N - 1] + D, dist[i - N + 1] + D);
+      }
+    }
+    for (r = N - 2; r >= 0; r--) {
+      for (c = N - 2; c >= 1; c--) {
+        i = r * N + c;
+        dist[i] = Math.min(dist[i], dist[i + 1] + 1, dist[i + N] + 1, dist[i + N + 1] + D, dist[i + N - 1] + D);
+      }
+    }
+    var tokens = {}, M = N + 1, sum = new Int32Array(M * M), out = [];
+    for (i = 0; i < N * N; i++) tokens[best[i]] = true;
+    Object.keys(tokens).forEach(function (key) {
+      var t = +key, label = labelOf(t);
+      // the cells r − hh … r + hh, c − hw … c + hw hold the text (its halo, 1.5 px a side, may reach past the edge)
+      var hw = Math.max(0, Math.ceil((label.w - 3) / 2 / cell - 0.5)), hh = Math.max(0, Math.ceil((label.h - 3) / 2 / cell - 0.5));
+      var full = (2 * hw + 1) * (2 * hh + 1);
+      for (r = 0; r < N; r++) {  // sum[(r + 1) M + c + 1]: the cells of t in rows ≤ r and columns ≤ c
+        for (c = 0; c < N; c++) {
+          sum[(r + 1) * M + c + 1] = (best[r * N + c] === t ? 1 : 0) + sum[r * M + c + 1] + sum[(r + 1) * M + c] - sum[r * M + c];
+        }
+      }
+      var fits = [];
+      for (r = hh; r < N - hh; r++) {
+        for (c = hw; c < N - hw; c++) {
+          if (best[r * N + c] !== t) continue;
+          var a = r - hh, b = r + hh + 1, l = c - hw, e = c + hw + 1;
+          if (sum[b * M + e] - sum[a * M + e] - sum[b * M + l] + sum[a * M + l] === full) fits.push(r * N + c);
+        }
+      }
+      if (!fits.length) {  // too thin for its name: beside it, with a leader line to its deepest cell, if it is not a sliver
+        var deep = -1, cells = 0;
+        for (i = 0; i < N * N; i++) if (best[i] === t) { cells++; if (deep < 0 || dist[i] > dist[deep]) deep = i; }
+        if (cells < minCells) return;
+        var ax = (deep % N + 0.5) * cell, ay = (Math.floor(deep / N) + 0.5) * cell, around = [];
+        [10, 22, 36].forEach(function (gap) {
+          [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]].forEach(function (u) {
+            var x = ax + u[0] * (label.w / 2 + gap), y = ay + u[1] * (label.h / 2 + gap);
+            around.push([x - label.w / 2, y - label.h / 2, x + label.w / 2, y + label.h / 2]);
+          });
+        });
+        out.push({ token: t, label: label, spots: around, leader: [ax, ay] });
+        return;
+      }
+      fits.sort(function (p, q) { return dist[q] - dist[p] || p - q; });
+      var chosen = [];
+      for (var k = 0; k < fits.length && chosen.length < keep; k++) {
+        var rk = Math.floor(fits[k] / N), ck = fits[k] % N, near = false;
+        for (var j = 0; j < chosen.length && !near; j++) {
+          near = Math.abs(chosen[j][0] - rk) < spacing && Math.abs(chosen[j][1] - ck) < spacing;
+        }
+        if (!near) chosen.push([rk, ck]);
+      }
+      out.push({ token: t, label: label, spots: chosen.map(function (rc) {
+        var x = (rc[1] + 0.5) * cell, y = (rc[0] + 0.5) * cell;
+        return [x - label.w / 2, y - label.h / 2, x + label.w / 2, y + label.h / 2];
+      }) });
+    });
+    return out;
+  }
+
+  // The first of `boxes` (a label's places, best first) that is on the plane and overprints nothing in `hard` (boxes,
+  // but `own`, its own marker) nor `hardSegments`, with the fewest of the `soft` segments through it; else, if
+  // `force`, the one with the fewest hard things on it.
+  function firstClear(boxes, hard, soft, force, own, hardSegments) {
+    var pick = null, fewest = Infinity, least = null, leastHard = Infinity;
+    var notOwn = function (box, other) { return other !== own && overlaps(box, other); };
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      if (!inside(box)) continue;
+      var nHard = count(box, hard, notOwn) + (hardSegments ? count(box, hardSegments, crosses) : 0);
+      if (nHard === 0) {
+        var nSoft = soft.length ? count(box, soft, crosses) : 0;
+        if (nSoft < fewest) { pick = box; fewest = nSoft; if (nSoft === 0) break; }
+      } else if (force && nHard < leastHard) { least = box; leastHard = nHard; }
+    }
+    return pick || least;
+  }
+  // A point's label beside it (r: the marker's radius): right, left, above, below, then the four corners.
+  function besidePoint(x, y, r, label) {
+    var g = r + 2, w = label.w, h = label.h, d = r * 0.75 + 1;
+    return [[x + g, y - h / 2], [x - g - w, y - h / 2], [x - w / 2, y - g - h], [x - w / 2, y + g],
+      [x + d, y - d - h], [x + d, y + d], [x - d - w, y - d - h], [x - d - w, y + d]].map(function (o) {
+      return [o[0], o[1], o[0] + w, o[1] + h];
+    });
+  }
+  function labelText(label, box, attrs) {
+    var a = { x: box[0] + 1.5, y: box[1] + label.ascent, "font-size": label.size, fill: "#000" };
+    if (label.bold) a["font-weight"] = 700;
+    for (var key in attrs || {}) a[key] = attrs[key];
+    return svg("text", a, label.text);
+  }
+  function markerBox(x, y, r) { return [x - r, y - r, x + r, y + r]; }
+
   // --- the widget -------------------------------------------------------------------------------------------
   function fmt(v) { return (v < 0 ? "−" : "") + Math.abs(v).toFixed(2); }
   function argmax(a) { var b = 0; for (var i = 1; i < a.length; i++) if (a[i] > a[b]) b = i; return b; }
@@ -311,7 +453,7 @@
     plane.appendChild(defs);
     var land = svg("image", { x: 0, y: 0, width: SIZE, height: SIZE, preserveAspectRatio: "none", "aria-hidden": "true" });
     plane.appendChild(land);
-    var labelLayer = svg("g", { "aria-hidden": "true" }), pathLayer = svg("g", { "aria-hidden": "true" });
+    var labelLayer = svg("g", { "aria-hidden": "true" }), pathLayer = svg("g");
     var handleLayer = svg("g");
     plane.appendChild(labelLayer); plane.appendChild(pathLayer); plane.appendChild(handleLayer);
 
@@ -331,8 +473,7 @@
       var canvas = document.createElement("canvas");
       canvas.width = GRID; canvas.height = GRID;
       var ctx = canvas.getContext("2d"), img = ctx.createImageData(GRID, GRID);
-      var counts = {}, sums = {};
-      var evens = [];
+      var evens = [], best = new Int16Array(GRID * GRID);
       V.forEach(function (_, t) { if (kind(t) === "even") evens.push(t); });
       var colourOf = function (t) {
         var hex = data.palette ? data.palette[t] :
@@ -342,24 +483,36 @@
       for (var r = 0; r < GRID; r++) {
         for (var c = 0; c < GRID; c++) {
           var point = [ix((c + 0.5) / GRID * SIZE), iy((r + 0.5) / GRID * SIZE)];
-          var probs = softmax(model.readout(point)), best = argmax(probs), rgb = colourOf(best);
-          var mix = 0.35 + 0.35 * (1 - probs[best]);  // towards white: paler where the model is less sure
+          var probs = softmax(model.readout(point)), top = argmax(probs), rgb = colourOf(top);
+          var mix = 0.35 + 0.35 * (1 - probs[top]);  // towards white: paler where the model is less sure
           for (var i = 0; i < 3; i++) img.data[4 * (r * GRID + c) + i] = Math.round(rgb[i] + (255 - rgb[i]) * mix);
           img.data[4 * (r * GRID + c) + 3] = 255;
-          counts[best] = (counts[best] || 0) + 1;
-          sums[best] = sums[best] || [[], []];
-          sums[best][0].push(c); sums[best][1].push(r);
+          best[r * GRID + c] = top;
         }
       }
       ctx.putImageData(img, 0, 0);
       land.setAttribute("href", canvas.toDataURL("image/png"));
+      // the names of the regions: placed at each render (placeRegionLabels), clear of the markers where they can be
+      regions = regionSpots(best, function (t) { return new Label("→ " + name(t), 15, true); }, 40, 5, GRID * 2);
+      regions.sort(function (p, q) { return (p.leader ? 1 : 0) - (q.leader ? 1 : 0); });  // named inside first
+    }
+    var regions = [];
+    // Each region's name at the first of its spots (deepest inside it first) that no marker or marker's label
+    // overprints, and, if it can, that no arrow crosses; else at the spot with the fewest markers on it (a name
+    // beside its thin region: only a clear spot, else none). Its box is added to `taken`, for the points' labels.
+    function placeRegionLabels(taken, segments) {
       labelLayer.textContent = "";
-      var median = function (a) { a.sort(function (p, q) { return p - q; }); return a[a.length >> 1]; };
-      Object.keys(counts).forEach(function (t) {
-        if (counts[t] < GRID * 2) return;  // a sliver: too small to name
-        var cx = (median(sums[t][0]) + 0.5) / GRID * SIZE, cy = (median(sums[t][1]) + 0.5) / GRID * SIZE;
-        labelLayer.appendChild(svg("text", { x: cx, y: cy, "text-anchor": "middle", "font-size": 15, "font-weight": 700,
-          fill: "#000" }, "→ " + name(+t)));
+      regions.forEach(function (reg) {
+        var box = firstClear(reg.spots, taken, segments, !reg.leader);
+        if (!box) return;
+        if (reg.leader) {  // from the region's deepest cell to the nearest point of the label's box
+          var ax = reg.leader[0], ay = reg.leader[1];
+          var bx = Math.min(box[2], Math.max(box[0], ax)), by = Math.min(box[3], Math.max(box[1], ay));
+          labelLayer.appendChild(svg("line", { x1: ax, y1: ay, x2: bx, y2: by, stroke: "#000", "stroke-width": 1 }));
+          labelLayer.appendChild(svg("circle", { cx: ax, cy: ay, r: 2, fill: "#000" }));
+        }
+        labelLayer.appendChild(labelText(reg.label, box));
+        taken.push(box);
       });
     }
 
@@ -451,20 +604,23 @@
     plane.addEventListener("pointerup", endDrag);
     plane.addEventListener("pointercancel", endDrag);
 
-    function drawHandles(tr) {
+    // The handles, each a focusable group; `marks` gets their markers' boxes and `labels` their names, to place.
+    function drawHandles(tr, marks, labels) {
       var active = document.activeElement && document.activeElement.getAttribute("data-key");
       handleLayer.textContent = "";
       handlesFor(tr).forEach(function (h) {
         var r = h.get(), colour = KIND[h.kind] || "#333";
+        var words = h.label + ": " + h.what + " at (" + fmt(r[0]) + ", " + fmt(r[1]) + "); arrow keys move it";
         var g = svg("g", { "class": "gbt-handle", tabindex: "0", role: "button", "data-key": h.key,
-          "aria-roledescription": "movable point",
-          "aria-label": h.label + ": " + h.what + " at (" + fmt(r[0]) + ", " + fmt(r[1]) + "); arrow keys move it" });
+          "aria-roledescription": "movable point", "aria-label": words });
         var shape = h.kind === "pos" ? svg("rect", { x: sx(r[0]) - 6, y: sy(r[1]) - 6, width: 12, height: 12,
           transform: "rotate(45 " + sx(r[0]) + " " + sy(r[1]) + ")", fill: "#fff", stroke: "#333", "stroke-width": 2 })
           : svg("circle", { cx: sx(r[0]), cy: sy(r[1]), r: 7, fill: "#fff", stroke: colour, "stroke-width": 3 });
         g.appendChild(svg("circle", { cx: sx(r[0]), cy: sy(r[1]), r: 14, fill: "transparent" }));
         g.appendChild(shape);
-        g.appendChild(svg("text", { x: sx(r[0]) + 9, y: sy(r[1]) - 8, "font-size": 13, fill: "#000" }, h.label));
+        marks.push(markerBox(sx(r[0]), sy(r[1]), 9));
+        labels.push({ x: sx(r[0]), y: sy(r[1]), r: 9, label: new Label(h.label, 13, false), parent: g, words: words,
+          own: marks[marks.length - 1] });
         g.addEventListener("pointerdown", function (e) { drag = h; plane.setPointerCapture(e.pointerId); g.focus(); e.preventDefault(); });
         g.addEventListener("keydown", function (e) {
           var step = (e.shiftKey ? 0.1 : 0.02), dx = 0, dy = 0;
@@ -481,6 +637,26 @@
     }
 
     // --- drawing ---------------------------------------------------------------------------------------------
+    // The labels, none over a marker or another label: the regions' names first (each in its region), then, greedily,
+    // the last position's point (always shown), the point it attends to most, the handles, and the other points by
+    // the attention the last position pays them; a label with no room beside its point is left out (its point keeps
+    // its name in its aria-label, and in a <title> for the pointer). Only the last position's thick arrow is kept
+    // clear of; the thin ones are crossed where no place beside the point avoids them.
+    function placeLabels(marks, segments, points, handleLabels) {
+      var taken = marks.slice(), thick = segments.slice(-1);
+      placeRegionLabels(taken, segments);
+      points.sort(function (p, q) { return q.weight - p.weight; });
+      points.slice(0, 2).concat(handleLabels, points.slice(2)).forEach(function (item, i) {
+        var box = firstClear(besidePoint(item.x, item.y, item.r, item.label), taken, segments, i === 0, item.own, thick);
+        if (box) {
+          item.parent.appendChild(labelText(item.label, box));
+          taken.push(box);
+        } else if (item.words) {
+          item.parent.appendChild(svg("title", {}, item.words));
+        }
+      });
+    }
+
     var announceTimer = null;
     function render(announce) {
       var toks = state.tokens, n = toks.length, tr = model.forward(toks, state.pins);
@@ -495,24 +671,32 @@
         b.setAttribute("aria-label", "position " + pos + ": " + (has ? (t === plus ? "plus" : name(t)) : "empty, type a token to add one") +
           (pos === state.sel ? ", chosen" : ""));
       });
-      // paths: x (hollow) → x + attention output (filled), for every position
+      // paths: x (hollow) → x + attention output (filled), for every position, each named for screen readers (and
+      // on hover) whether or not its label finds room on the plane
       pathLayer.textContent = "";
-      var qp = n - 1;
+      var qp = n - 1, a = tr.pattern[qp], topKey = argmax(a), marks = [], segments = [], points = [], handleLabels = [];
       for (var p = 0; p < n; p++) {
-        var x = tr.x[p], m = tr.mid[p], last = p === qp, c = KIND[kind(toks[p])];
-        pathLayer.appendChild(svg("line", { x1: sx(x[0]), y1: sy(x[1]), x2: sx(m[0]), y2: sy(m[1]), stroke: last ? "#000" : "#333",
+        var x = tr.x[p], m = tr.mid[p], last = p === qp, c = KIND[kind(toks[p])], rm = last ? 6 : 4;
+        var X = [sx(x[0]), sy(x[1])], M = [sx(m[0]), sy(m[1])], tag = name(toks[p]) + "_" + p;
+        var words = tag + ": token " + name(toks[p]) + " at position " + p + ", input x (" + fmt(x[0]) + ", " + fmt(x[1]) +
+          "), after attention (" + fmt(m[0]) + ", " + fmt(m[1]) + ")";
+        var g = svg("g", { role: "img", "aria-label": words });
+        g.appendChild(svg("title", {}, words));
+        g.appendChild(svg("line", { x1: X[0], y1: X[1], x2: M[0], y2: M[1], stroke: last ? "#000" : "#333",
           "stroke-width": last ? 3 : 1.2, "marker-end": "url(#" + root.id + "-arrow)", opacity: last ? 1 : 0.8 }));
-        pathLayer.appendChild(svg("circle", { cx: sx(x[0]), cy: sy(x[1]), r: 4, fill: "#fff", stroke: c, "stroke-width": 2 }));
-        pathLayer.appendChild(svg("circle", { cx: sx(m[0]), cy: sy(m[1]), r: last ? 6 : 4, fill: c, stroke: "#fff", "stroke-width": 1 }));
-        pathLayer.appendChild(svg("text", { x: sx(m[0]) + 7, y: sy(m[1]) + 14, "font-size": last ? 14 : 11, "font-weight": last ? 700 : 400,
-          fill: "#000" }, name(toks[p]) + "_" + p));
+        g.appendChild(svg("circle", { cx: X[0], cy: X[1], r: 4, fill: "#fff", stroke: c, "stroke-width": 2 }));
+        g.appendChild(svg("circle", { cx: M[0], cy: M[1], r: rm, fill: c, stroke: "#fff", "stroke-width": 1 }));
+        pathLayer.appendChild(g);
+        marks.push(markerBox(X[0], X[1], 5), markerBox(M[0], M[1], rm + 1));
+        segments.push([X[0], X[1], M[0], M[1]]);
+        points.push({ x: M[0], y: M[1], r: rm + 1, label: new Label(tag, last ? 14 : 11, last), parent: g, own: marks[marks.length - 1],
+          weight: last ? 2 : p === topKey ? 1.5 : a[p] });
       }
-      drawHandles(tr);
+      drawHandles(tr, marks, handleLabels);
+      placeLabels(marks, segments, points, handleLabels);
       // the last position's attention over the keys
-      var a = tr.pattern[qp];
       attnHead.textContent = "Attention of the last position (" + name(toks[qp]) + " at " + qp + ") over the keys";
       attnBars.textContent = "";
-      var topKey = argmax(a);
       a.forEach(function (wgt, j) {
         var row = j === topKey ? "gbt-top" : "";
         attnBars.appendChild(el("span", { "class": row }, name(toks[j]) + " at " + j));
