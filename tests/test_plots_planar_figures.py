@@ -11,7 +11,7 @@ from glassbox.model import Transformer
 from glassbox.plots import planar as g
 from glassbox.plots import planar_views as views
 from glassbox.plots.core import MIN_POINTS, clipped_text, smallest_text
-from glassbox.plots.planar import landscapes
+from glassbox.plots.planar import argmax_maps
 from glassbox.plots.planar.labels import _Placer
 from glassbox.train import TrainConfig
 
@@ -138,7 +138,7 @@ def test_region_names_fall_inside_a_bent_band():
     best[(Y > 0.3 + np.abs(X) + 0.12)] = 2  # 2: inside the V
     rows, cols = np.nonzero(best == 1)
     assert best[int(np.median(rows)), int(np.median(cols))] != 1, "the old rule's point misses the band"
-    points = landscapes.region_label_points(best, xs, ys, {0: (0.2, 0.06), 1: (0.2, 0.06), 2: (0.2, 0.06)})
+    points = argmax_maps.region_label_points(best, xs, ys, {0: (0.2, 0.06), 1: (0.2, 0.06), 2: (0.2, 0.06)})
     assert set(points) == {0, 1, 2}
     for token, (x, y, _) in points.items():
         assert best[np.abs(ys - y).argmin(), np.abs(xs - x).argmin()] == token
@@ -146,7 +146,7 @@ def test_region_names_fall_inside_a_bent_band():
     box = (np.abs(X - x) <= 0.1) & (np.abs(Y - y) <= 0.03)
     assert scale >= 1 and (best[box] == 1).all(), "the band's name fits inside it, clear of its edges"
     marker = np.array([[x, y]])
-    moved = landscapes.region_label_points(best, xs, ys, {1: (0.2, 0.06)}, marker, (0.1, 0.1))[1]
+    moved = argmax_maps.region_label_points(best, xs, ys, {1: (0.2, 0.06)}, marker, (0.1, 0.1))[1]
     assert np.hypot(moved[0] - x, moved[1] - y) > 0.05, "a marker on the spot moves the name off it"
     assert best[np.abs(ys - moved[1]).argmin(), np.abs(xs - moved[0]).argmin()] == 1
 
@@ -167,7 +167,7 @@ def test_mlp_landscapes_draw_both_read_outs(run):
     with run.model.hooks(fwd_hooks=planar.without_mlp()), torch.no_grad():
         logits, cache = run.model.run_with_cache(tokens)
     resid_mid = cache["resid_mid", 0][0]
-    torch.testing.assert_close(landscapes._unembedded(run.model, resid_mid), logits[0].softmax(-1))
+    torch.testing.assert_close(argmax_maps._unembedded(run.model, resid_mid), logits[0].softmax(-1))
     assert not torch.allclose(
-        landscapes._unembedded(run.model, resid_mid), planar.output_probabilities(run.model, resid_mid), atol=1e-3
+        argmax_maps._unembedded(run.model, resid_mid), planar.output_probabilities(run.model, resid_mid), atol=1e-3
     ), "the MLP changes the read-out"

@@ -109,7 +109,10 @@ def browser_run(tmp_path: Path, widgets: dict[str, tuple[dict, list[list[int]]]]
 def largest_difference(browser: list, torch_logits: list) -> float:
     """The largest difference of any logit (the references are PyTorch's float64 pass, as the page computes)."""
     pairs = zip(browser, torch_logits, strict=True)
-    return max((torch.as_tensor(b, dtype=torch.float64) - torch.as_tensor(t, dtype=torch.float64)).abs().max().item() for b, t in pairs)
+    return max(
+        (torch.as_tensor(b, dtype=torch.float64) - torch.as_tensor(t, dtype=torch.float64)).abs().max().item()
+        for b, t in pairs
+    )
 
 
 def check_widget(data: dict, reference: dict, out: dict) -> None:

@@ -49,11 +49,15 @@ try {
             return { text: t.textContent, region: t.textContent.startsWith("→"), mine: t.parentNode,
               box: [b.x, y - 0.72 * size, b.x + b.width, y] };
           });
-          const marks = [...svg.querySelectorAll("circle, rect")].filter((c) => c.getAttribute("fill") !== "transparent" &&
-            c.getAttribute("r") !== "2").map((c) => ({ mine: c.parentNode, box: box(c.getBBox(), 0) }));
-          const hit = (a, b) => Math.min(a[2], b[2]) - Math.max(a[0], b[0]) > 1 && Math.min(a[3], b[3]) - Math.max(a[1], b[1]) > 1;
+          const marks = [...svg.querySelectorAll("circle, rect")]
+            .filter((c) => c.getAttribute("fill") !== "transparent" && c.getAttribute("r") !== "2")
+            .map((c) => ({ mine: c.parentNode, box: box(c.getBBox(), 0) }));
+          const hit = (a, b) =>
+            Math.min(a[2], b[2]) - Math.max(a[0], b[0]) > 1 && Math.min(a[3], b[3]) - Math.max(a[1], b[1]) > 1;
           const clashes = [];
-          texts.forEach((a, j) => texts.slice(j + 1).forEach((b) => { if (hit(a.box, b.box)) clashes.push(a.text + " on " + b.text); }));
+          texts.forEach((a, j) => texts.slice(j + 1).forEach((b) => {
+            if (hit(a.box, b.box)) clashes.push(a.text + " on " + b.text);
+          }));
           const bold = (t) => t.mine.querySelector("text[font-weight]") !== null;  // the last position's, always shown
           texts.filter((t) => !t.region && !bold(t)).forEach((t) => marks.forEach((m) => {
             if (m.mine !== t.mine && hit(t.box, m.box)) clashes.push(t.text + " on a marker");

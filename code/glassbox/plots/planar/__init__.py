@@ -16,6 +16,7 @@ for colouring right and wrong predictions). Every figure is at most the page's c
 - `windows`: one window through the model: embeddings, attention, values, residual (12–15).
 """
 
+from glassbox.plots.planar.argmax_maps import landscape_summary, mlp_landscapes
 from glassbox.plots.planar.basics import (
     architecture,
     embedding_scatter,
@@ -25,13 +26,7 @@ from glassbox.plots.planar.basics import (
     training_data,
 )
 from glassbox.plots.planar.heads import plus_score_row, qk_focus, qk_space, qkv_transforms, score_grid
-from glassbox.plots.planar.landscapes import (
-    VALUE_DEMO_STAGES,
-    landscape_summary,
-    mlp_landscapes,
-    output_landscape,
-    value_demo,
-)
+from glassbox.plots.planar.landscapes import VALUE_DEMO_STAGES, output_landscape, value_demo
 from glassbox.plots.planar.style import EVEN, KIND_MARKER, LANDSCAPE, ODD, PLUS, TEXT, token_colour
 from glassbox.plots.planar.windows import qk_attention, residual_stream, sequence_embeddings, value_output
 
