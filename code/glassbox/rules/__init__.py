@@ -65,6 +65,8 @@ _WHERE = {  # each public name and the module that defines it
     "run_folder": "glassbox.rules.training",
     "save_run": "glassbox.rules.training",
     "train_rule": "glassbox.rules.training",
+    "Attempt": "glassbox.rules.retry",
+    "learned_run": "glassbox.rules.retry",
 }
 
 
@@ -132,4 +134,6 @@ __all__ = [
     "load_run",
     "save_run",
     "train_rule",
+    "Attempt",
+    "learned_run",
 ]
