@@ -111,14 +111,15 @@ def spread(runs: dict[str, dict[str, dict[str, str]]]) -> dict[str, dict[str, di
 
 def record_varying(table: dict[str, dict[str, dict]]) -> None:
     """Update `VARYING_NUMBERS` (committed): for each chapter run, the glued numbers that moved across the runs
-    and those that did not. The Colab notebooks mark the first as the site's run's (`glassbox_build.myst.may_vary`)."""
+    and those that did not. The Colab notebooks mark the first as the site's run's (`glassbox_build.myst.may_vary`).
+    A union with what earlier runs recorded: a number once seen to move stays marked (a run of a few variants sees
+    less than all of them did), unless the chapter no longer glues it."""
     path = REPO_ROOT / VARYING_NUMBERS
     known = json.loads(path.read_text()) if path.exists() else {}
     for chapter, names in table.items():
-        known[chapter] = {
-            "moved": sorted(n for n, row in names.items() if row["range"] > 0),
-            "steady": sorted(n for n, row in names.items() if row["range"] == 0),
-        }
+        before = set(known.get(chapter, {}).get("moved", []))
+        moved = {n for n, row in names.items() if row["range"] > 0} | (before & set(names))
+        known[chapter] = {"moved": sorted(moved), "steady": sorted(set(names) - moved)}
     path.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
 
 

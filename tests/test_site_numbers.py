@@ -25,3 +25,21 @@ def test_the_prose_gets_the_mark_only_in_chapters_that_train():
     marked = myst_to_markdown(text, glued, {}, mark_numbers=True)
     assert marked == f"accuracy 100.0{SITE_MARK} % on 29,721 cases"
     assert SITE_MARK not in myst_to_markdown(text, glued, {}, mark_numbers=False)
+
+
+def test_a_robustness_run_adds_to_what_earlier_runs_saw_move(tmp_path, monkeypatch):
+    """A run of a few variants sees fewer numbers move than all runs together: what moved once stays marked, and a
+    name the chapter no longer glues is dropped."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("robustness", Path(__file__).with_name("robustness.py"))
+    robustness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(robustness)
+    monkeypatch.setattr(robustness, "REPO_ROOT", tmp_path)
+    path = tmp_path / robustness.VARYING_NUMBERS
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"ch06": {"moved": ["errors", "gone"], "steady": ["n_ctx"]}}))
+    robustness.record_varying({"ch06": {"errors": {"range": 0.0}, "n_ctx": {"range": 0.0}, "margin": {"range": 2.5}}})
+    assert json.loads(path.read_text()) == {"ch06": {"moved": ["errors", "margin"], "steady": ["n_ctx"]}}
