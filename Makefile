@@ -2,7 +2,7 @@
 #   make book   — create .venv, install the pinned environment, execute every chapter, build _build/html
 #   make test   — the same set-up, then the whole test suite
 #   make test-fast — the unit tests only (`pytest -m "not slow"`: no notebook runs, training, subprocesses or lint)
-.PHONY: book test test-fast mutation chapter notebooks colab-check site-check robustness clean
+.PHONY: book test test-fast mutation chapter notebooks colab-check browser site-check robustness clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -79,9 +79,13 @@ $(SITE_NODE): tests/site/package.json tests/site/package-lock.json
 	cd tests/site && npm ci --no-audit --no-fund
 	touch $@
 
-site-check: $(SITE_NODE)
+# Chromium and the site check's node packages: also what the widget's browser tests need (tests/test_widget*.py
+# skip without them), so CI installs them before `make test`.
+browser: $(SITE_NODE)
 	command -v chromium || command -v chromium-browser || command -v google-chrome || [ -n "$$CHROME_PATH" ] \
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+site-check: browser
 	node tests/site/check.mjs _build/html --json _build/site-check.json
 
 # Every chapter that trains, run from an empty model cache under each CPU kernel set this machine has (default, avx2,
