@@ -160,3 +160,16 @@ def test_the_residual_on_the_argmax_map_draws_chapter_6s_window(monkeypatch) -> 
     monkeypatch.setattr(planar, "landscape_summary", lambda model, rule, *window: drawn.append(window))
     cli.figure_makers(run)["15_2_residual_on_argmax_map"]()
     assert drawn == [(windows[1], continuations[1])]
+
+
+@pytest.mark.slow  # trains two tiny models
+def test_a_stalled_chapter_6_run_says_so_and_names_the_next_seed(monkeypatch) -> None:
+    stalled = tiny_run("plus_last_even")  # two steps: far from the bar
+    note = cli.stall_note(stalled, seed=3)
+    assert note.startswith("note: this run reached ") and note.endswith("(here: --seed 4)") and "\n" not in note
+    assert cli.stall_note(tiny_run("lucky7"), seed=0) is None, "other rules: chapter 7 reports partial learning as is"
+    from glassbox.rules import accuracy
+
+    learned = type("Scored", (), {"learnable": 0.999})
+    monkeypatch.setattr(accuracy, "rule_accuracy", lambda *a: learned)
+    assert cli.stall_note(stalled, seed=0) is None, "at the bar: nothing to say"

@@ -356,6 +356,24 @@ def headline(run: Run) -> str:
     )
 
 
+def stall_note(run: Run, seed: int) -> str | None:
+    """For chapter 6's rule, one line when this run stopped short of the chapter's bar on the learnable cases of its
+    validation sequences (training stalls from some starts; `rules.learned_run` then trains the next seed), or None."""
+    from glassbox.rules.accuracy import rule_accuracy
+    from glassbox.rules.retry import BAR
+
+    if run.name != "plus_last_even":
+        return None
+    reached = rule_accuracy(run.model, run.data.val, run.rule).learnable
+    if reached >= BAR:
+        return None
+    return (
+        f"note: this run reached {reached:.2%} of the learnable validation cases, short of chapter 6's bar of "
+        f"{BAR:.1%}: training stalls from some starts, and chapter 6 then trains the next seed "
+        f"(here: --seed {seed + 1})"
+    )
+
+
 def out_problem(out: Path) -> str | None:
     """What stops the command from writing into folder `out`, in one line, or None: a file in its place (or in
     place of a folder above it, or of its checkpoints/ folder), or a folder it cannot write in."""
@@ -500,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         save_run(run, out)
         print(f"{args.rule}: trained {run.recipe.train.steps} steps ({recipe_name} recipe) in {run.seconds:.1f} s")
+        if note := stall_note(run, settings.get("seed", 0)):
+            print(note)
     if args.step is not None:
         try:
             run = replace(run, model=run.at_step(args.step))
