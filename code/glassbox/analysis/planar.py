@@ -224,11 +224,12 @@ def flat_key_positions(model: Transformer) -> list[tuple[str, object]]:
 def top_keys(model: Transformer, windows: Sequence[Sequence[int]], factor: float = 1.0) -> np.ndarray:
     """For the last position of each window, the key position with the highest score, read off the two terms alone
     (`score_terms` of the last token at the last position: token[t_j] + factor × place[j]) — what the head attends
-    to most with its keys' position term scaled by `factor` (`scaled_key_positions`)."""
+    to most with its keys' position term scaled by `factor` (`scaled_key_positions`, which scales it about its mean:
+    a constant over the keys, so the argmax is the same)."""
     best = np.zeros(len(windows), dtype=int)
     for n, window in enumerate(windows):
         token, place = score_terms(model, int(window[-1]), len(window) - 1)
-        scores = token[list(window)] + factor * (place - place.mean())
+        scores = token[list(window)] + factor * place
         best[n] = int(scores.argmax())
     return best
 

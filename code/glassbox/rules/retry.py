@@ -16,6 +16,7 @@ from glassbox.rules.gallery import FAST_RECIPE, Recipe, Setup, get_setup
 from glassbox.rules.training import Run, cached_run
 
 BAR = 0.999  # chapter 6's: at least 99.9 % of the learnable cases
+ATTEMPTS = 4  # training runs tried before giving up
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Attempt:
 
 
 def learned_run(
-    name: str, recipe: Recipe = FAST_RECIPE, *, bar: float = BAR, attempts: int = 4, setup: Setup | None = None
+    name: str, recipe: Recipe = FAST_RECIPE, *, bar: float = BAR, attempts: int = ATTEMPTS, setup: Setup | None = None
 ) -> tuple[Run, list[Attempt]]:
     """The first of `cached_run(name, recipe, seed=0, 1, …)` whose accuracy on the learnable cases of its validation
     sequences (`RuleAccuracy.learnable`) reaches `bar`, with every attempt made. Raises ValueError (one line) when

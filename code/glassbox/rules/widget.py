@@ -208,9 +208,9 @@ def export(
     }
 
 
-def model_from_export(data: dict[str, Any], dtype: torch.dtype = torch.float32) -> Transformer:
-    """The PyTorch model with exactly the exported weights (float32, as the browser reads them), computing in
-    `dtype` (float64: the page's arithmetic)."""
+def model_from_export(data: dict[str, Any]) -> Transformer:
+    """The PyTorch model with exactly the exported weights (float32, as the browser reads them; `exact` of it
+    computes as the page does)."""
     from glassbox.rules.gallery import get_setup
 
     rule, setup = get_rule(data["rule"]), get_setup(data.get("setup", data["rule"]))
@@ -230,7 +230,7 @@ def model_from_export(data: dict[str, Any], dtype: torch.dtype = torch.float32) 
             getattr(mlp, name).copy_(w[name])
         model.unembed.W_U.copy_(w["W_U"])
         model.unembed.b_U.copy_(w["b_U"])
-    return model.to(dtype)
+    return model
 
 
 @torch.no_grad()
@@ -239,7 +239,7 @@ def edited_logits(
 ) -> torch.Tensor:
     """PyTorch's logits [pos, d_vocab] (float64) for `window` on the exported (possibly edited) weights, with the
     value of each position in `values` replaced (the widget's "drag a value": a patch of `hook_v`)."""
-    model = model_from_export(data, torch.float64)
+    model = exact(model_from_export(data))
     patches = {int(p): torch.tensor(v, dtype=torch.float64) for p, v in (values or {}).items()}
 
     def patch_values(v: torch.Tensor, hook: Any) -> torch.Tensor:  # [batch, pos, head_index, d_head]
@@ -264,7 +264,8 @@ def reference_logits(data: dict[str, Any], n_windows: int = 1000, seed: int = 0)
     (`logits`, what the page must equal) and in float32 (`logits_float32`, PyTorch's usual pass, whose rounding the
     site check reports), and the rule's answer after each (`allowed_next`)."""
     rng, rule = np.random.default_rng(seed), get_rule(data["rule"])
-    float32, float64 = model_from_export(data), model_from_export(data, torch.float64)
+    float32 = model_from_export(data)
+    float64 = exact(float32)
     n_ctx, d_vocab = data["config"]["n_ctx"], data["config"]["d_vocab"]
     windows = [rng.integers(0, d_vocab, int(rng.integers(1, n_ctx + 1))).tolist() for _ in range(n_windows)]
     return {
